@@ -1,0 +1,179 @@
+//! Named actions that keys map to. The keymap files name these in `run = "..."`; an unknown
+//! name is a config error with its line, never a silent no-op.
+
+use std::fmt;
+use std::str::FromStr;
+
+use crate::state::tabs::Tab;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Quit,
+    Help,
+    TabNext,
+    TabPrev,
+    Tab(Tab),
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Top,
+    Bottom,
+    Select,
+    Back,
+    Refresh,
+    /// Verify the selected backup's checksums.
+    Verify,
+    /// Verify every backup (or every backup of the selected service).
+    VerifyAll,
+    Restore,
+    Drill,
+    /// Open the runbook list.
+    Runbooks,
+    DryRun,
+    /// Interrupt the running step (asks for confirmation).
+    Cancel,
+    Confirm,
+    Deny,
+    /// Explicitly unbinds a key a preset binds.
+    Noop,
+}
+
+impl Action {
+    /// Every action name, for suggestions in error messages.
+    pub const NAMES: &'static [&'static str] = &[
+        "quit", "help", "tab_next", "tab_prev", "tab", "up", "down", "page_up", "page_down", "top",
+        "bottom", "select", "back", "refresh", "verify", "verify_all", "restore", "drill",
+        "runbooks", "dry_run", "cancel", "confirm", "deny", "noop",
+    ];
+
+    /// True for actions that change something outside toban (read-only mode refuses them).
+    pub fn is_mutating(self) -> bool {
+        matches!(self, Action::Restore | Action::Drill)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownAction {
+    pub name: String,
+    pub suggestion: Option<&'static str>,
+}
+
+impl fmt::Display for UnknownAction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "unknown action `{}`", self.name)?;
+        if let Some(s) = self.suggestion {
+            write!(f, " (did you mean `{s}`?)")?;
+        }
+        Ok(())
+    }
+}
+
+impl FromStr for Action {
+    type Err = UnknownAction;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut parts = s.split_whitespace();
+        let name = parts.next().unwrap_or("");
+        let arg = parts.next();
+        let extra = parts.next();
+        let action = match (name, arg) {
+            ("quit", None) => Action::Quit,
+            ("help", None) => Action::Help,
+            ("tab_next", None) => Action::TabNext,
+            ("tab_prev", None) => Action::TabPrev,
+            ("tab", Some(t)) => match t.parse::<Tab>() {
+                Ok(tab) => Action::Tab(tab),
+                Err(_) => return Err(unknown(s)),
+            },
+            ("up", None) => Action::Up,
+            ("down", None) => Action::Down,
+            ("page_up", None) => Action::PageUp,
+            ("page_down", None) => Action::PageDown,
+            ("top", None) => Action::Top,
+            ("bottom", None) => Action::Bottom,
+            ("select", None) => Action::Select,
+            ("back", None) => Action::Back,
+            ("refresh", None) => Action::Refresh,
+            ("verify", None) => Action::Verify,
+            ("verify_all", None) => Action::VerifyAll,
+            ("restore", None) => Action::Restore,
+            ("drill", None) => Action::Drill,
+            ("runbooks", None) => Action::Runbooks,
+            ("dry_run", None) => Action::DryRun,
+            ("cancel", None) => Action::Cancel,
+            ("confirm", None) => Action::Confirm,
+            ("deny", None) => Action::Deny,
+            ("noop", None) => Action::Noop,
+            _ => return Err(unknown(s)),
+        };
+        if extra.is_some() {
+            return Err(unknown(s));
+        }
+        Ok(action)
+    }
+}
+
+fn unknown(s: &str) -> UnknownAction {
+    let name = s.split_whitespace().next().unwrap_or("");
+    let suggestion = Action::NAMES
+        .iter()
+        .map(|n| (strsim::jaro_winkler(n, name), *n))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, n)| n);
+    UnknownAction {
+        name: s.to_string(),
+        suggestion,
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = match self {
+            Action::Quit => "quit",
+            Action::Help => "help",
+            Action::TabNext => "tab_next",
+            Action::TabPrev => "tab_prev",
+            Action::Tab(t) => return write!(f, "tab {}", t.key_name()),
+            Action::Up => "up",
+            Action::Down => "down",
+            Action::PageUp => "page_up",
+            Action::PageDown => "page_down",
+            Action::Top => "top",
+            Action::Bottom => "bottom",
+            Action::Select => "select",
+            Action::Back => "back",
+            Action::Refresh => "refresh",
+            Action::Verify => "verify",
+            Action::VerifyAll => "verify_all",
+            Action::Restore => "restore",
+            Action::Drill => "drill",
+            Action::Runbooks => "runbooks",
+            Action::DryRun => "dry_run",
+            Action::Cancel => "cancel",
+            Action::Confirm => "confirm",
+            Action::Deny => "deny",
+            Action::Noop => "noop",
+        };
+        f.write_str(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for a in [Action::Quit, Action::Tab(Tab::Backups), Action::VerifyAll] {
+            assert_eq!(a.to_string().parse::<Action>().unwrap(), a);
+        }
+    }
+
+    #[test]
+    fn unknown_name_suggests() {
+        let e = "qiut".parse::<Action>().unwrap_err();
+        assert_eq!(e.suggestion, Some("quit"));
+    }
+}

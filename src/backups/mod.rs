@@ -1,0 +1,4 @@
+//! The backup catalog: what backups exist, whether they are fresh, kept as the policy says,
+//! and intact.
+
+pub mod config;

@@ -1,0 +1,45 @@
+//! What the host provider measures, as plain data.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostSample {
+    pub at: DateTime<Utc>,
+    /// Whole-machine CPU use, percent of all cores.
+    pub cpu_pct: f64,
+    pub mem_used: u64,
+    pub mem_total: u64,
+    /// 1, 5 and 15 minute load averages.
+    pub load: [f64; 3],
+    pub cores: usize,
+    pub disks: Vec<DiskUsage>,
+}
+
+impl HostSample {
+    pub fn mem_pct(&self) -> f64 {
+        if self.mem_total == 0 {
+            0.0
+        } else {
+            self.mem_used as f64 * 100.0 / self.mem_total as f64
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DiskUsage {
+    pub mount: String,
+    pub fs_type: String,
+    pub total: u64,
+    pub used: u64,
+}
+
+impl DiskUsage {
+    pub fn pct(&self) -> f64 {
+        if self.total == 0 {
+            0.0
+        } else {
+            self.used as f64 * 100.0 / self.total as f64
+        }
+    }
+}

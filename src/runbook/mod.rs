@@ -1,0 +1,3 @@
+//! Runbooks: TOML files of steps that the wizard runs one confirmed step at a time.
+
+pub mod config;

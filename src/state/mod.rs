@@ -1,0 +1,3 @@
+//! The console's state: plain data, changed only by `update`.
+
+pub mod tabs;
