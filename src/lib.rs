@@ -2,10 +2,15 @@
 
 pub mod action;
 pub mod alarm_types;
+pub mod app;
 pub mod backups;
+pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod health;
 pub mod providers;
 pub mod runbook;
+pub mod sanitize;
 pub mod state;
 pub mod store;
+pub mod ui;

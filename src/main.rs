@@ -1,1 +1,129 @@
-fn main() {}
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use toban::app::{self, AppContext};
+use toban::cli::{Cli, Command, ConfigCommand};
+use toban::config::keymap::Keymap;
+use toban::config::theme::Theme;
+use toban::config::{Config, ConfigError};
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let demo = if cli.demo {
+        match toban::demo::Demo::create() {
+            Ok(d) => Some(d),
+            Err(e) => {
+                eprintln!("toban: cannot create the demo environment: {e:#}");
+                return ExitCode::from(1);
+            }
+        }
+    } else {
+        None
+    };
+    let config_path = cli
+        .config
+        .clone()
+        .or_else(|| demo.as_ref().map(|d| d.config_path()));
+    let (config, problems) = load_config(config_path.as_deref());
+    let dirs = directories::ProjectDirs::from("", "", "toban");
+    let data_dir = match (&demo, &dirs) {
+        (Some(d), _) => d.path().join("data"),
+        (None, Some(p)) => p.data_dir().to_path_buf(),
+        (None, None) => std::env::temp_dir().join("toban"),
+    };
+    let state_dir = match (&demo, &dirs) {
+        (Some(d), _) => d.path().join("state"),
+        (None, Some(p)) => p.state_dir().unwrap_or(p.data_dir()).to_path_buf(),
+        (None, None) => std::env::temp_dir().join("toban"),
+    };
+    let _log = init_logging(&state_dir);
+
+    match cli.command {
+        Some(Command::Status { json }) => {
+            let mut out = std::io::stdout().lock();
+            for p in &problems {
+                let _ = writeln!(std::io::stderr(), "toban: {p}");
+            }
+            match toban::cli::status::run(&config, json, &mut out) {
+                Ok(code) => ExitCode::from(code as u8),
+                Err(_) => ExitCode::from(3),
+            }
+        }
+        Some(Command::Config {
+            command: ConfigCommand::Check,
+        }) => {
+            if problems.is_empty() {
+                println!("configuration OK");
+                ExitCode::SUCCESS
+            } else {
+                for p in &problems {
+                    eprintln!("{p}");
+                }
+                ExitCode::from(1)
+            }
+        }
+        None => {
+            let rt = match tokio::runtime::Runtime::new() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("toban: cannot start the runtime: {e}");
+                    return ExitCode::from(1);
+                }
+            };
+            let ctx = AppContext {
+                config,
+                theme: Theme::fallback(),
+                keymap: Keymap::builtin_default(),
+                problems: problems.iter().map(|p| p.to_string()).collect(),
+                data_dir,
+                read_only: cli.read_only,
+                demo: demo.is_some(),
+            };
+            match rt.block_on(app::run(ctx)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("toban: {e:#}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+    }
+}
+
+fn load_config(path: Option<&std::path::Path>) -> (Config, Vec<ConfigError>) {
+    let Some(path) = path else {
+        return (Config::default(), Vec::new());
+    };
+    match std::fs::read_to_string(path) {
+        Ok(src) => match toml::from_str::<Config>(&src) {
+            Ok(c) => (c, Vec::new()),
+            Err(e) => (
+                Config::default(),
+                vec![ConfigError::from_toml(path, &src, &e)],
+            ),
+        },
+        Err(e) => (
+            Config::default(),
+            vec![ConfigError::new(path, e.to_string())],
+        ),
+    }
+}
+
+fn init_logging(
+    state_dir: &std::path::Path,
+) -> Option<tracing_appender::non_blocking::WorkerGuard> {
+    std::fs::create_dir_all(state_dir).ok()?;
+    let appender = tracing_appender::rolling::never(state_dir, "toban.log");
+    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let filter = tracing_subscriber::EnvFilter::try_from_env("TOBAN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_writer(writer)
+        .with_ansi(false)
+        .with_env_filter(filter)
+        .try_init()
+        .ok()?;
+    Some(guard)
+}

@@ -1,4 +1,10 @@
 //! Background providers: each a tokio task with its own interval, timeout and backoff that
-//! sends typed updates and its own health over a bounded channel.
+//! sends typed updates and its own health over a bounded channel. A provider that fails,
+//! hangs or panics is reported as down; it never blocks the others or the screen.
 
+pub mod health;
+pub mod host;
 pub mod host_types;
+pub mod poller;
+
+pub use health::{Health, ProviderId};

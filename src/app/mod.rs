@@ -1,0 +1,167 @@
+//! The event loop: terminal events, provider reports and timers become messages on one
+//! bounded channel; the loop owns the state, drains messages in batches, runs `update`,
+//! hands effects to the runner and draws only when something changed.
+
+pub mod effects;
+pub mod terminal;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::Utc;
+use crossterm::event::{Event, EventStream};
+use futures::StreamExt;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::keymap::Keymap;
+use crate::config::theme::Theme;
+use crate::config::Config;
+use crate::providers::host::{DiskFilter, HostPoller};
+use crate::providers::poller::{self, Schedule};
+use crate::state::{update, Msg, State};
+use crate::ui;
+
+pub struct AppContext {
+    pub config: Config,
+    pub theme: Theme,
+    pub keymap: Keymap,
+    /// Problems in the user's files, already formatted with file and line.
+    pub problems: Vec<String>,
+    pub data_dir: PathBuf,
+    pub read_only: bool,
+    pub demo: bool,
+}
+
+pub async fn run(ctx: AppContext) -> anyhow::Result<()> {
+    let cancel = CancellationToken::new();
+    let (tx, mut rx) = mpsc::channel::<Msg>(256);
+    let mut state = State::new(ctx.config.host.clone(), ctx.keymap, Utc::now());
+    state.hostname = sysinfo::System::host_name().unwrap_or_default();
+    state.read_only = ctx.read_only || ctx.config.read_only;
+    state.demo = ctx.demo;
+    state.problems = ctx.problems;
+    let theme = ctx.theme;
+
+    let mut guard = terminal::TerminalGuard::enter()?;
+    // The first frame goes out before any provider has answered.
+    guard.terminal.draw(|f| ui::render(f, &state, &theme))?;
+
+    spawn_input(tx.clone(), cancel.clone());
+    spawn_signals(tx.clone(), cancel.clone());
+    spawn_ticker(tx.clone(), cancel.clone());
+    let host = &ctx.config.host;
+    let host_refresh = poller::spawn(
+        crate::providers::ProviderId::Host,
+        Schedule {
+            interval: host.interval,
+            timeout: (host.interval * 5).max(Duration::from_secs(5)),
+            backoff_max: Duration::from_secs(60),
+        },
+        HostPoller::new(DiskFilter {
+            ignore_fs_types: host.ignore_fs_types.clone(),
+            ignore_mounts: host.ignore_mounts.clone(),
+        }),
+        tx.clone(),
+        |_, report| Msg::Host(report),
+        cancel.clone(),
+    );
+    let effects = effects::spawn(
+        effects::Runner {
+            database_url: ctx.config.database_url.clone(),
+            data_dir: ctx.data_dir.clone(),
+            history: ctx.config.host.history,
+            host_refresh,
+            read_only: state.read_only,
+        },
+        tx.clone(),
+        cancel.clone(),
+    );
+
+    while let Some(first) = rx.recv().await {
+        let mut dirty = false;
+        let mut next = Some(first);
+        // Drain what is already queued so a burst of updates costs one frame.
+        while let Some(msg) = next {
+            let (d, fx) = update(&mut state, msg);
+            dirty |= d;
+            for e in fx {
+                let _ = effects.send(e);
+            }
+            if state.quit {
+                break;
+            }
+            next = rx.try_recv().ok();
+        }
+        if state.quit {
+            break;
+        }
+        if dirty {
+            guard.terminal.draw(|f| ui::render(f, &state, &theme))?;
+        }
+    }
+    cancel.cancel();
+    drop(guard);
+    Ok(())
+}
+
+fn spawn_input(tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
+    tokio::spawn(async move {
+        let mut events = EventStream::new();
+        loop {
+            let ev = tokio::select! {
+                ev = events.next() => ev,
+                _ = cancel.cancelled() => break,
+            };
+            let msg = match ev {
+                Some(Ok(Event::Key(k))) => Msg::Key(k),
+                Some(Ok(Event::Resize(w, h))) => Msg::Resize(w, h),
+                Some(Ok(Event::Paste(s))) => Msg::Paste(s),
+                Some(Ok(_)) => continue,
+                // The terminal is gone (the SSH session dropped): leave cleanly.
+                Some(Err(_)) | None => Msg::Signal("input closed"),
+            };
+            let closing = matches!(msg, Msg::Signal(_));
+            if tx.send(msg).await.is_err() || closing {
+                break;
+            }
+        }
+    });
+}
+
+fn spawn_signals(tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
+    use tokio::signal::unix::{signal, SignalKind};
+    tokio::spawn(async move {
+        let (Ok(mut term), Ok(mut hup), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::hangup()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            return;
+        };
+        let name = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = hup.recv() => "SIGHUP",
+            _ = int.recv() => "SIGINT",
+            _ = cancel.cancelled() => return,
+        };
+        tracing::info!("{name}: leaving");
+        let _ = tx.send(Msg::Signal(name)).await;
+    });
+}
+
+fn spawn_ticker(tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(1));
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                _ = every.tick() => {}
+                _ = cancel.cancelled() => break,
+            }
+            if tx.send(Msg::Tick(Utc::now())).await.is_err() {
+                break;
+            }
+        }
+    });
+}

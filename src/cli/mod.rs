@@ -1,0 +1,54 @@
+//! Command line: the TUI is the default command; headless twins for scripts and cron.
+
+pub mod status;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "toban",
+    version,
+    about = "当番 — the terminal console for the person on call"
+)]
+pub struct Cli {
+    /// Colour theme (shipped: default, light, high-contrast, monochrome; or your own).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub theme: Option<String>,
+    /// Key bindings (shipped: default, vim; or your own).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub keymap: Option<String>,
+    /// config.toml to use instead of the one in the user's config directory.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub config: Option<PathBuf>,
+    /// Refuse every action that changes something.
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// Start on a throw-away environment in a temporary folder.
+    #[arg(long)]
+    pub demo: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print host health and exit 0 OK, 1 warning, 2 critical, 3 unknown.
+    Status {
+        /// Machine-readable output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Configuration files.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate config.toml, themes and keymaps; exit non-zero naming file, line and field.
+    Check,
+}

@@ -1,0 +1,123 @@
+//! `toban status`: the same health as the screen, as text or JSON, with monitoring-plugin
+//! exit codes so cron and other monitors can use it.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::config::{Config, Threshold};
+use crate::health::Severity;
+use crate::providers::host::{sample_now, DiskFilter};
+use crate::providers::host_types::HostSample;
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Check {
+    pub key: String,
+    pub severity: Severity,
+    pub value: Option<f64>,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub status: Severity,
+    pub exit_code: i32,
+    pub checks: Vec<Check>,
+}
+
+/// Host checks against thresholds, on one sample (no 3-sample rule: a monitor that calls
+/// `toban status` does its own retrying).
+pub fn host_checks(sample: &HostSample, cfg: &Config) -> Vec<Check> {
+    let h = &cfg.host;
+    let mut out = vec![
+        level("host.cpu", "CPU", sample.cpu_pct, h.cpu),
+        level("host.memory", "Memory", sample.mem_pct(), h.memory),
+    ];
+    for d in &sample.disks {
+        let t = h.disk_threshold(Path::new(&d.mount));
+        out.push(level(
+            &format!("host.disk:{}", d.mount),
+            &format!("Disk {}", d.mount),
+            d.pct(),
+            t,
+        ));
+    }
+    out.retain(|c| c.severity != Severity::Unknown || c.value.is_some());
+    out
+}
+
+fn level(key: &str, label: &str, v: f64, t: Threshold) -> Check {
+    let (severity, message) = if !t.enabled {
+        (Severity::Ok, format!("{label} {v:.0}% (not checked)"))
+    } else if v >= t.crit {
+        (
+            Severity::Critical,
+            format!("{label} {v:.0}% ≥ critical {:.0}%", t.crit),
+        )
+    } else if v >= t.warn {
+        (
+            Severity::Warning,
+            format!("{label} {v:.0}% ≥ warning {:.0}%", t.warn),
+        )
+    } else {
+        (Severity::Ok, format!("{label} {v:.0}%"))
+    };
+    Check {
+        key: key.into(),
+        severity,
+        value: Some((v * 10.0).round() / 10.0),
+        message,
+    }
+}
+
+pub fn report(checks: Vec<Check>) -> Report {
+    let status = checks
+        .iter()
+        .map(|c| c.severity)
+        .fold(Severity::Ok, Severity::worst);
+    Report {
+        status,
+        exit_code: status.exit_code(),
+        checks,
+    }
+}
+
+pub fn write(report: &Report, json: bool, out: &mut dyn Write) -> std::io::Result<()> {
+    if json {
+        serde_json::to_writer_pretty(&mut *out, report)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    let bad: Vec<&Check> = report
+        .checks
+        .iter()
+        .filter(|c| c.severity != Severity::Ok)
+        .collect();
+    let summary = if bad.is_empty() {
+        format!("{} checks OK", report.checks.len())
+    } else {
+        bad.iter()
+            .map(|c| c.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    writeln!(out, "TOBAN {} - {summary}", report.status.label())?;
+    for c in &report.checks {
+        writeln!(out, "{:<8} {:<28} {}", c.severity.label(), c.key, c.message)?;
+    }
+    Ok(())
+}
+
+/// Runs the checks and prints; returns the exit code.
+pub fn run(cfg: &Config, json: bool, out: &mut dyn Write) -> std::io::Result<i32> {
+    let filter = DiskFilter {
+        ignore_fs_types: cfg.host.ignore_fs_types.clone(),
+        ignore_mounts: cfg.host.ignore_mounts.clone(),
+    };
+    let sample = sample_now(&filter, Duration::from_millis(500));
+    let report = report(host_checks(&sample, cfg));
+    write(&report, json, out)?;
+    Ok(report.exit_code)
+}

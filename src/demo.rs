@@ -1,0 +1,39 @@
+//! `--demo`: a real, throw-away environment in a temporary folder so a newcomer sees a
+//! working console with nothing configured.
+
+use std::path::{Path, PathBuf};
+
+pub struct Demo {
+    pub root: tempfile::TempDir,
+}
+
+impl Demo {
+    pub fn create() -> anyhow::Result<Demo> {
+        let root = tempfile::Builder::new().prefix("toban-demo-").tempdir()?;
+        for d in ["config", "data", "state"] {
+            std::fs::create_dir_all(root.path().join(d))?;
+        }
+        std::fs::write(
+            root.path().join("config/config.toml"),
+            demo_config(root.path()),
+        )?;
+        Ok(Demo { root })
+    }
+
+    pub fn path(&self) -> &Path {
+        self.root.path()
+    }
+
+    pub fn config_path(&self) -> PathBuf {
+        self.root.path().join("config/config.toml")
+    }
+}
+
+fn demo_config(root: &Path) -> String {
+    format!(
+        "# toban --demo: a throw-away environment in {root}\n\
+         database_url = \"sqlite://{root}/data/toban.db?mode=rwc\"\n\n\
+         [host]\ninterval = \"2s\"\n",
+        root = root.display()
+    )
+}

@@ -1,0 +1,176 @@
+//! `update`: the one place state changes. Pure: a function of state and message that
+//! returns whether the screen must be redrawn and which effects to run.
+
+use crossterm::event::{KeyEventKind, KeyModifiers};
+
+use super::msg::{Effect, Msg};
+use super::{HelpState, Notice, State};
+use crate::action::Action;
+use crate::config::keymap::{Key, KeyResult};
+use crate::health::Severity;
+use crate::providers::poller::Report;
+use crate::providers::ProviderId;
+
+/// Returns `(dirty, effects)`.
+pub fn update(state: &mut State, msg: Msg) -> (bool, Vec<Effect>) {
+    let mut fx = Vec::new();
+    let dirty = match msg {
+        Msg::Key(k) => {
+            if k.kind == KeyEventKind::Release {
+                return (false, fx);
+            }
+            on_key(state, Key::from(k), &mut fx)
+        }
+        Msg::Paste(_) => false,
+        Msg::Resize(..) => true,
+        Msg::Tick(now) => {
+            // Redraw only when something visible changes: a provider turning stale, or the
+            // minute (ages are shown in minutes). An idle console writes nothing.
+            let before = state.freshness_kinds();
+            let minute_before = state.now.timestamp() / 60;
+            state.now = now;
+            before != state.freshness_kinds() || minute_before != now.timestamp() / 60
+        }
+        Msg::Host(Report::Data(sample)) => {
+            let h = state.providers.entry(ProviderId::Host).or_default();
+            h.last_ok = Some(sample.at);
+            h.down = None;
+            if sample.at > state.now {
+                state.now = sample.at;
+            }
+            for t in state.alarms.observe_host(&sample, &state.host_config) {
+                fx.push(Effect::RecordTransition(t));
+            }
+            fx.push(Effect::StoreSample(sample.clone()));
+            state.host.push(sample);
+            true
+        }
+        Msg::Host(Report::Failed { reason }) => {
+            let now = state.now;
+            let h = state.providers.entry(ProviderId::Host).or_default();
+            let since = h.down.as_ref().map(|d| d.0).unwrap_or(now);
+            h.down = Some((since, reason));
+            true
+        }
+        Msg::Restored {
+            transitions,
+            samples,
+        } => {
+            state.alarms.restore(&transitions);
+            // Older samples go in front of any already received this run.
+            let fresh: Vec<_> = state.host.samples.drain(..).collect();
+            for s in samples.into_iter().chain(fresh) {
+                state.host.push(s);
+            }
+            true
+        }
+        Msg::EffectFailed(text) => {
+            state.notice = Some(Notice {
+                text,
+                severity: Severity::Warning,
+            });
+            true
+        }
+        Msg::Signal(_) => {
+            state.quit = true;
+            false
+        }
+    };
+    (dirty, fx)
+}
+
+fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) -> bool {
+    // Ctrl-C always quits, whatever the keymap says, so nobody is ever stuck.
+    if key.mods.contains(KeyModifiers::CONTROL) && key.code == crossterm::event::KeyCode::Char('c')
+    {
+        state.quit = true;
+        return false;
+    }
+    let had_notice = state.notice.take().is_some();
+    let contexts = state.key_contexts();
+    match state.keymap.resolve(&contexts, &state.pending, key) {
+        KeyResult::Pending => {
+            state.pending.push(key);
+            true
+        }
+        KeyResult::Unbound => {
+            let was_pending = !state.pending.is_empty();
+            state.pending.clear();
+            had_notice || was_pending
+        }
+        KeyResult::Action(action) => {
+            state.pending.clear();
+            apply_action(state, action, fx);
+            true
+        }
+    }
+}
+
+/// Every action passes here: read-only mode is enforced in this one place.
+pub fn apply_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
+    if state.read_only && action.is_mutating() {
+        state.notice = Some(Notice {
+            text: format!("read-only mode: `{action}` changes something and is not available"),
+            severity: Severity::Warning,
+        });
+        return;
+    }
+    if let Some(help) = state.help.as_mut() {
+        match action {
+            Action::Back | Action::Help => state.help = None,
+            Action::Up => help.scroll = help.scroll.saturating_sub(1),
+            Action::Down => help.scroll = help.scroll.saturating_add(1),
+            Action::Quit => state.quit = true,
+            _ => {}
+        }
+        return;
+    }
+    match action {
+        Action::Quit => state.quit = true,
+        Action::Help => state.help = Some(HelpState::default()),
+        Action::TabNext => state.tab = state.tab.next(),
+        Action::TabPrev => state.tab = state.tab.prev(),
+        Action::Tab(t) => state.tab = t,
+        Action::Refresh => fx.push(Effect::Refresh(ProviderId::Host)),
+        Action::Up
+        | Action::Down
+        | Action::PageUp
+        | Action::PageDown
+        | Action::Top
+        | Action::Bottom => move_selection(state, action),
+        Action::Restore | Action::Drill | Action::Runbooks | Action::DryRun => {
+            state.notice = Some(Notice {
+                text: "runbooks are not available in this build yet".into(),
+                severity: Severity::Unknown,
+            });
+        }
+        Action::Verify | Action::VerifyAll => {
+            state.notice = Some(Notice {
+                text: "no backup catalog configured: add [backups] roots to config.toml".into(),
+                severity: Severity::Unknown,
+            });
+        }
+        Action::Select
+        | Action::Back
+        | Action::Cancel
+        | Action::Confirm
+        | Action::Deny
+        | Action::Noop => {}
+    }
+}
+
+fn move_selection(state: &mut State, action: Action) {
+    let len = state.alarms.active.len();
+    if len == 0 {
+        return;
+    }
+    let cur = state.alarm_selected.min(len - 1);
+    state.alarm_selected = match action {
+        Action::Up => cur.saturating_sub(1),
+        Action::Down => (cur + 1).min(len - 1),
+        Action::PageUp => cur.saturating_sub(10),
+        Action::PageDown => (cur + 10).min(len - 1),
+        Action::Top => 0,
+        _ => len - 1,
+    };
+}

@@ -1,0 +1,76 @@
+//! The bottom line: a notice if there is one, else key hints; provider health on the right.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use crate::config::theme::Theme;
+use crate::health::Severity;
+use crate::providers::health::Freshness;
+use crate::state::State;
+use crate::ui::widgets::format;
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let health = health_spans(state, theme);
+    let hw: u16 = health.iter().map(|s| s.width() as u16).sum();
+    let [left, right] =
+        Layout::horizontal([Constraint::Min(10), Constraint::Length(hw)]).areas(area);
+    let line = if let Some(n) = &state.notice {
+        let style = match n.severity {
+            Severity::Ok => theme.style("status.ok"),
+            Severity::Warning => theme.style("status.warn"),
+            Severity::Critical => theme.style("status.crit"),
+            Severity::Unknown => theme.style("status.unknown"),
+        };
+        Line::from(Span::styled(format!(" {}", n.text), style))
+    } else if let Some(p) = state.problems.first() {
+        let more = if state.problems.len() > 1 {
+            format!(" (+{} more: toban config check)", state.problems.len() - 1)
+        } else {
+            String::new()
+        };
+        Line::from(Span::styled(
+            format!(" {p}{more}"),
+            theme.style("status.warn"),
+        ))
+    } else if !state.pending.is_empty() {
+        let keys: Vec<String> = state.pending.iter().map(|k| k.to_string()).collect();
+        Line::from(Span::styled(
+            format!(" {} …", keys.join(" ")),
+            theme.style("footer.key"),
+        ))
+    } else {
+        let mut spans = Vec::new();
+        for (key, what) in [("?", "help"), ("1-5", "tabs"), ("q", "quit")] {
+            spans.push(Span::styled(format!(" {key}"), theme.style("footer.key")));
+            spans.push(Span::styled(format!(" {what} "), theme.style("footer")));
+        }
+        Line::from(spans)
+    };
+    frame.render_widget(Paragraph::new(line).style(theme.style("footer")), left);
+    frame.render_widget(Paragraph::new(Line::from(health)), right);
+}
+
+fn health_spans(state: &State, theme: &Theme) -> Vec<Span<'static>> {
+    let mut out = Vec::new();
+    for (id, h) in &state.providers {
+        let (text, style) = match h.freshness(state.now) {
+            Freshness::Starting => (format!("{} …", id.name()), theme.style("status.unknown")),
+            Freshness::Fresh => (format!("{} ●", id.name()), theme.style("status.ok")),
+            Freshness::Stale { age } => (
+                format!("{} stale {}", id.name(), format::age(age)),
+                theme.style("status.stale"),
+            ),
+            Freshness::Down { age, .. } => (
+                match age {
+                    Some(a) => format!("{} down, data {} old", id.name(), format::age(a)),
+                    None => format!("{} down", id.name()),
+                },
+                theme.style("status.crit"),
+            ),
+        };
+        out.push(Span::styled(format!(" {text} "), style));
+    }
+    out
+}

@@ -1,0 +1,262 @@
+//! Overview: "is everything fine?" — host health against thresholds, alarms firing, and
+//! what is not configured yet, each card leading to its tab.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Sparkline};
+use ratatui::Frame;
+
+use crate::config::theme::Theme;
+use crate::config::Threshold;
+use crate::health::Severity;
+use crate::state::State;
+use crate::ui::alarms::severity_span;
+use crate::ui::widgets::bar::bar;
+use crate::ui::widgets::format;
+use crate::ui::widgets::panel::panel;
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let disks = state
+        .host
+        .latest()
+        .map(|s| s.disks.len())
+        .unwrap_or(0)
+        .max(1) as u16;
+    if area.width >= 120 {
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
+                .areas(area);
+        let [host, fs] = Layout::vertical([Constraint::Length(5), Constraint::Min(3)]).areas(left);
+        let [alarms, rest] =
+            Layout::vertical([Constraint::Percentage(60), Constraint::Min(4)]).areas(right);
+        host_card(frame, host, state, theme);
+        fs_card(frame, fs, state, theme);
+        alarms_card(frame, alarms, state, theme);
+        later_card(frame, rest, theme);
+    } else {
+        let [host, fs, alarms, rest] = Layout::vertical([
+            Constraint::Length(5),
+            Constraint::Length((disks + 2).min(10)),
+            Constraint::Min(3),
+            Constraint::Length(4),
+        ])
+        .areas(area);
+        host_card(frame, host, state, theme);
+        fs_card(frame, fs, state, theme);
+        alarms_card(frame, alarms, state, theme);
+        later_card(frame, rest, theme);
+    }
+}
+
+fn host_card(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let block = panel("Host", theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(s) = state.host.latest() else {
+        frame.render_widget(
+            Paragraph::new(Span::styled("measuring…", theme.style("text.dim"))),
+            inner,
+        );
+        return;
+    };
+    let rows = Layout::vertical([Constraint::Length(1); 3]).split(inner);
+    let cfg = &state.host_config;
+    let mem = format!(
+        "{}/{}",
+        format::bytes(s.mem_used),
+        format::bytes(s.mem_total)
+    );
+    metric_row(
+        frame,
+        rows[0],
+        "CPU",
+        s.cpu_pct,
+        cfg.cpu,
+        &format!("{} cores", s.cores),
+        state,
+        theme,
+        |h| h.cpu_pct,
+    );
+    metric_row(
+        frame,
+        rows[1],
+        "MEM",
+        s.mem_pct(),
+        cfg.memory,
+        &mem,
+        state,
+        theme,
+        |h| h.mem_pct(),
+    );
+    let load = Line::from(vec![
+        Span::styled("LOAD ", theme.style("header")),
+        Span::styled(
+            format!("{:.2} {:.2} {:.2}", s.load[0], s.load[1], s.load[2]),
+            theme.style("text"),
+        ),
+        Span::styled("  1/5/15 min", theme.style("text.dim")),
+    ]);
+    frame.render_widget(Paragraph::new(load), rows[2]);
+}
+
+#[allow(clippy::too_many_arguments)]
+fn metric_row(
+    frame: &mut Frame,
+    area: Rect,
+    label: &str,
+    value: f64,
+    t: Threshold,
+    detail: &str,
+    state: &State,
+    theme: &Theme,
+    series: impl Fn(&crate::providers::host_types::HostSample) -> f64,
+) {
+    let bar_w: u16 = if area.width >= 70 { 20 } else { 12 };
+    let detail_w = (detail.len() as u16 + 1).min(14);
+    let [l, b, p, d, spark] = Layout::horizontal([
+        Constraint::Length(5),
+        Constraint::Length(bar_w),
+        Constraint::Length(6),
+        Constraint::Length(detail_w),
+        Constraint::Min(0),
+    ])
+    .areas(area);
+    frame.render_widget(
+        Paragraph::new(Span::styled(label, theme.style("header"))),
+        l,
+    );
+    frame.render_widget(
+        Paragraph::new(Line::from(bar(theme, value, t, bar_w as usize))),
+        b,
+    );
+    frame.render_widget(
+        Paragraph::new(Span::styled(
+            format::pct(value),
+            crate::ui::widgets::bar::level_style(theme, value, t),
+        )),
+        p,
+    );
+    frame.render_widget(
+        Paragraph::new(Span::styled(detail.to_string(), theme.style("text.dim"))),
+        d,
+    );
+    if spark.width > 2 {
+        let data = state.host.series(spark.width as usize, series);
+        frame.render_widget(
+            Sparkline::default()
+                .data(&data)
+                .max(100)
+                .style(theme.style("sparkline")),
+            spark,
+        );
+    }
+}
+
+fn fs_card(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let block = panel("Filesystems", theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let Some(s) = state.host.latest() else {
+        return;
+    };
+    if s.disks.is_empty() {
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                "no filesystems found",
+                theme.style("text.dim"),
+            )),
+            inner,
+        );
+        return;
+    }
+    let mount_w = (inner.width as usize / 3).clamp(8, 28);
+    let bar_w = if inner.width >= 70 { 20 } else { 12 };
+    let mut disks: Vec<_> = s.disks.iter().collect();
+    // Fullest first, so what is about to fill up is never cut off on a small screen.
+    disks.sort_by(|a, b| b.pct().total_cmp(&a.pct()));
+    let lines: Vec<Line> = disks
+        .iter()
+        .take(inner.height as usize)
+        .map(|d| {
+            let t = state
+                .host_config
+                .disk_threshold(std::path::Path::new(&d.mount));
+            let mut spans = vec![Span::styled(
+                format!("{:<w$} ", format::fit(&d.mount, mount_w), w = mount_w),
+                theme.style("text"),
+            )];
+            spans.extend(bar(theme, d.pct(), t, bar_w));
+            spans.push(Span::styled(
+                format!(" {} ", format::pct(d.pct())),
+                crate::ui::widgets::bar::level_style(theme, d.pct(), t),
+            ));
+            spans.push(Span::styled(
+                format!(
+                    "{}/{} {}",
+                    format::bytes(d.used),
+                    format::bytes(d.total),
+                    d.fs_type
+                ),
+                theme.style("text.dim"),
+            ));
+            Line::from(spans)
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn alarms_card(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let n = state.alarms.active.len();
+    let block = panel(format!("Alarms ({n}) — 2"), theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if n == 0 {
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                "No local alarms. Thresholds: CPU/memory 80/95 %, disks 70/85 %.",
+                theme.style("status.ok"),
+            )),
+            inner,
+        );
+        return;
+    }
+    let lines: Vec<Line> = state
+        .alarms
+        .sorted()
+        .into_iter()
+        .take(inner.height as usize)
+        .map(|a| {
+            Line::from(vec![
+                severity_span(a.severity, theme),
+                Span::raw(" "),
+                Span::styled(
+                    format::fit(&a.message, inner.width.saturating_sub(12) as usize),
+                    theme.style("text"),
+                ),
+                Span::styled(
+                    format!(" {}", format::age(state.now - a.since)),
+                    theme.style("text.dim"),
+                ),
+            ])
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn later_card(frame: &mut Frame, area: Rect, theme: &Theme) {
+    let block = panel("Not configured", theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let lines = vec![
+        Line::from(Span::styled(
+            "Backups: add [backups] roots to config.toml — 3",
+            theme.style("text.dim"),
+        )),
+        Line::from(Span::styled(
+            "Services, certificates, SLO, duties: not in this build yet",
+            theme.style("text.dim"),
+        )),
+    ];
+    frame.render_widget(Paragraph::new(lines), inner);
+    let _ = Severity::Ok;
+}

@@ -1,0 +1,51 @@
+//! The top line: name, host, tabs with their number keys, and the alarm count.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+use ratatui::Frame;
+
+use crate::config::theme::Theme;
+use crate::health::Severity;
+use crate::state::tabs::Tab;
+use crate::state::State;
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let crit = state.alarms.count(Severity::Critical);
+    let warn = state.alarms.count(Severity::Warning);
+    let summary = match (crit, warn) {
+        (0, 0) => Span::styled(" ● all clear ", theme.style("status.ok")),
+        (0, w) => Span::styled(format!(" ▲ {w} warn "), theme.style("status.warn")),
+        (c, 0) => Span::styled(format!(" ■ {c} crit "), theme.style("status.crit")),
+        (c, w) => Span::styled(format!(" ■ {c} crit {w} warn "), theme.style("status.crit")),
+    };
+    let summary_w = summary.width() as u16;
+    let [left, right] =
+        Layout::horizontal([Constraint::Min(10), Constraint::Length(summary_w)]).areas(area);
+
+    let narrow = area.width < 100;
+    let mut spans = vec![Span::styled(" toban ", theme.style("title"))];
+    if !narrow && !state.hostname.is_empty() {
+        spans.push(Span::styled(
+            format!("{} ", state.hostname),
+            theme.style("text.dim"),
+        ));
+    }
+    if state.read_only {
+        spans.push(Span::styled("RO ", theme.style("status.warn")));
+    }
+    if state.demo {
+        spans.push(Span::styled("DEMO ", theme.style("status.unknown")));
+    }
+    for t in Tab::ALL {
+        let label = format!(" {} {} ", t.index() + 1, t.title());
+        let style = if t == state.tab {
+            theme.style("tab.active")
+        } else {
+            theme.style("tab")
+        };
+        spans.push(Span::styled(label, style));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), left);
+    frame.render_widget(Paragraph::new(Line::from(summary)), right);
+}

@@ -1,0 +1,5 @@
+//! Small drawing helpers shared by the tabs.
+
+pub mod bar;
+pub mod format;
+pub mod panel;
