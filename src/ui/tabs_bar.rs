@@ -38,7 +38,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         spans.push(Span::styled("DEMO ", theme.style("status.unknown")));
     }
     for t in Tab::ALL {
-        let label = format!(" {} {} ", t.index() + 1, t.title());
+        // Narrow terminals lose the padding first, never a tab.
+        let label = if narrow {
+            format!("{} {} ", t.index() + 1, t.title())
+        } else {
+            format!(" {} {} ", t.index() + 1, t.title())
+        };
         let style = if t == state.tab {
             theme.style("tab.active")
         } else {

@@ -1,0 +1,64 @@
+//! Rendering snapshots of every tab at 80x24 and 160x48 in the default and monochrome
+//! themes, plus the help overlay.
+
+mod common;
+
+use common::{busy_state, draw, dump, new_state};
+use toban::config::theme::Theme;
+use toban::state::tabs::Tab;
+use toban::state::HelpState;
+
+fn theme(name: &str) -> Theme {
+    match name {
+        "default" => Theme::fallback(),
+        other => panic!("no theme {other}"),
+    }
+}
+
+fn snap(name: &str, state: &toban::state::State, theme_name: &str, w: u16, h: u16) {
+    let buf = draw(state, &theme(theme_name), w, h);
+    let styles = theme_name != "default" || w == 80;
+    insta::assert_snapshot!(format!("{name}_{theme_name}_{w}x{h}"), dump(&buf, styles));
+}
+
+#[test]
+fn every_tab_at_both_sizes() {
+    for theme_name in ["default"] {
+        for (w, h) in [(80, 24), (160, 48)] {
+            for tab in Tab::ALL {
+                let mut s = busy_state();
+                s.tab = tab;
+                snap(tab.key_name(), &s, theme_name, w, h);
+            }
+        }
+    }
+}
+
+#[test]
+fn overview_before_the_first_sample() {
+    snap("overview_starting", &new_state(), "default", 80, 24);
+}
+
+#[test]
+fn help_overlay() {
+    let mut s = busy_state();
+    s.help = Some(HelpState::default());
+    snap("help", &s, "default", 80, 24);
+}
+
+#[test]
+fn read_only_and_notice() {
+    let mut s = busy_state();
+    s.read_only = true;
+    s.tab = Tab::Backups;
+    let (_, _) = toban::state::update(
+        &mut s,
+        toban::state::Msg::Key(crossterm::event::KeyEvent::new(
+            crossterm::event::KeyCode::Char('r'),
+            crossterm::event::KeyModifiers::NONE,
+        )),
+    );
+    let buf = draw(&s, &theme("default"), 80, 24);
+    let text = dump(&buf, false);
+    assert!(text.contains("read-only mode"), "{text}");
+}
