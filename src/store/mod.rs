@@ -19,7 +19,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use futures::FutureExt;
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
-use sqlx::AnyPool;
+use sqlx::{AnyPool, Connection};
 
 pub use self::db_url::{redact_url, sqlite_url};
 
@@ -115,6 +115,17 @@ impl Store {
                 }
                 .boxed()
             });
+        }
+
+        if backend == Backend::Postgres {
+            // The pool retries refused connections until its timeout; one direct attempt
+            // first turns a wrong host or port into an immediate error.
+            let probe = tokio::time::timeout(CONNECT_TIMEOUT, sqlx::AnyConnection::connect(url))
+                .await
+                .map_err(|_| anyhow::anyhow!("no answer within {}s", CONNECT_TIMEOUT.as_secs()))
+                .and_then(|r| r.map_err(|e| anyhow::anyhow!("{}", scrub(&e.to_string(), url))))
+                .with_context(|| format!("cannot connect to the state database at {shown}"))?;
+            let _ = probe.close().await;
         }
 
         let pool = options
