@@ -13,28 +13,9 @@ use toban::health::Severity;
 use toban::providers::host_types::{DiskUsage, HostSample};
 use toban::store::{Backend, Store};
 
-use support::stores::{postgres_db, sqlite_db, TestDb};
+use support::stores::{sqlite_db, TestDb};
 
-/// Runs `$test(TestDb)` once per backend: `<test>::sqlite` and `<test>::postgres`.
-macro_rules! on_both_backends {
-    ($($test:ident),* $(,)?) => {$(
-        mod $test {
-            #[tokio::test]
-            async fn sqlite() {
-                super::$test(super::sqlite_db().await).await;
-            }
-
-            #[tokio::test]
-            async fn postgres() {
-                if let Some(db) = super::postgres_db().await {
-                    super::$test(db).await;
-                }
-            }
-        }
-    )*};
-}
-
-on_both_backends!(
+crate::on_both_backends!(
     migrations_apply_from_empty_and_reopen_is_idempotent,
     samples_round_trip_with_disks,
     latest_sample_is_the_newest,
@@ -393,6 +374,39 @@ async fn sqlite_file_is_private_and_in_wal_mode() {
         );
         assert_eq!(mode(&p), 0o600, "{side}");
     }
+}
+
+#[tokio::test]
+async fn explicit_sqlite_url_gets_a_private_file_too() {
+    let temp = tempfile::tempdir().unwrap();
+    let file = temp.path().join("custom.db");
+    let url = toban::store::sqlite_url(&file).unwrap();
+    let store = Store::open(Some(&url), Path::new("/nonexistent"))
+        .await
+        .unwrap();
+    store.insert_host_sample(&sample(t(T0), 1.0)).await.unwrap();
+    assert_eq!(mode(&file), 0o600);
+    assert_eq!(mode(&temp.path().join("custom.db-wal")), 0o600);
+}
+
+#[tokio::test]
+async fn blank_database_url_means_the_default_sqlite_file() {
+    let temp = tempfile::tempdir().unwrap();
+    let store = Store::open(Some("  "), temp.path()).await.unwrap();
+    assert_eq!(store.backend(), Backend::Sqlite);
+    assert!(temp.path().join("toban.db").is_file());
+}
+
+#[tokio::test]
+async fn in_memory_sqlite_keeps_its_tables_across_queries() {
+    let store = Store::open_url("sqlite::memory:").await.unwrap();
+    for i in 0..5 {
+        store
+            .insert_host_sample(&sample(t(T0 + i), i as f64))
+            .await
+            .unwrap();
+    }
+    assert_eq!(store.host_samples_since(t(0)).await.unwrap().len(), 5);
 }
 
 #[tokio::test]

@@ -2,7 +2,7 @@
 //! the secret parts.
 
 use std::fmt::Write as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use sqlx::any::AnyConnectOptions;
@@ -63,6 +63,23 @@ pub fn redact_url(url: &str) -> String {
             }
         }
     }
+}
+
+/// The file a `sqlite:` URL names and whether SQLite may create it (`mode=rwc`); None
+/// for an in-memory database.
+pub(super) fn sqlite_file_of(url: &str) -> Option<(PathBuf, bool)> {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let (db, params) = rest.split_once('?').unwrap_or((rest, ""));
+    let mode = params
+        .split('&')
+        .find_map(|kv| kv.strip_prefix("mode="))
+        .unwrap_or("");
+    if db.is_empty() || db == ":memory:" || mode == "memory" {
+        return None;
+    }
+    Some((PathBuf::from(percent_decode(db)), mode == "rwc"))
 }
 
 /// The password of `url` as written and percent-decoded, for scrubbing driver messages.
@@ -131,6 +148,21 @@ mod tests {
     fn sqlite_url_encodes_awkward_paths() {
         let url = sqlite_url(Path::new("/home/a b/50%?#/toban.db")).unwrap();
         assert_eq!(url, "sqlite:///home/a%20b/50%25%3F%23/toban.db?mode=rwc");
+    }
+
+    #[test]
+    fn sqlite_urls_name_their_file() {
+        let url = sqlite_url(Path::new("/srv/on call/toban.db")).unwrap();
+        assert_eq!(
+            sqlite_file_of(&url),
+            Some((PathBuf::from("/srv/on call/toban.db"), true))
+        );
+        assert_eq!(
+            sqlite_file_of("sqlite:rel.db"),
+            Some((PathBuf::from("rel.db"), false))
+        );
+        assert_eq!(sqlite_file_of("sqlite::memory:"), None);
+        assert_eq!(sqlite_file_of("sqlite://x.db?mode=memory"), None);
     }
 
     #[test]

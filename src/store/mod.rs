@@ -58,22 +58,23 @@ pub fn from_ms(ms: i64) -> DateTime<Utc> {
 }
 
 impl Store {
-    /// `database_url` if set, else SQLite at `<data_dir>/toban.db`.
+    /// `database_url` if set (and not blank), else SQLite at `<data_dir>/toban.db`.
     ///
     /// The default file holds audit records and answers given in runbooks, so it is made
     /// private before SQLite ever touches it: the file 0600 (tightened if it exists with a
     /// wider mode) and the data directory 0700 when toban creates it.
     pub async fn open(database_url: Option<&str>, data_dir: &Path) -> anyhow::Result<Store> {
-        match database_url {
+        match database_url.map(str::trim).filter(|u| !u.is_empty()) {
             Some(url) => Store::open_url(url).await,
             None => {
-                let path = prepare_sqlite_file(data_dir)?;
+                let path = prepare_data_dir(data_dir)?;
                 Store::open_url(&sqlite_url(&path)?).await
             }
         }
     }
 
     /// Opens `sqlite:…` or `postgres://…` and applies the migrations of that backend.
+    /// A SQLite file is made mode 0600 first (created so with `?mode=rwc`).
     /// Errors name the scheme, host and database but never the password.
     pub async fn open_url(url: &str) -> anyhow::Result<Store> {
         sqlx::any::install_default_drivers();
@@ -87,7 +88,14 @@ impl Store {
                 "database_url {shown} is not supported: it must start with sqlite:// or postgres://"
             );
         };
-        let in_memory = backend == Backend::Sqlite && url.contains(":memory:");
+        let sqlite_file = match backend {
+            Backend::Sqlite => db_url::sqlite_file_of(url),
+            Backend::Postgres => None,
+        };
+        let in_memory = backend == Backend::Sqlite && sqlite_file.is_none();
+        if let Some((path, create)) = &sqlite_file {
+            secure_sqlite_file(path, *create)?;
+        }
 
         let mut options = AnyPoolOptions::new()
             .max_connections(4)
@@ -172,9 +180,9 @@ impl Store {
     }
 }
 
-/// Creates `<data_dir>` (0700 for every level toban creates) and `<data_dir>/toban.db`
-/// (0600) and returns the file's path, absolute so the URL built from it is unambiguous.
-fn prepare_sqlite_file(data_dir: &Path) -> anyhow::Result<PathBuf> {
+/// Creates `<data_dir>` (0700 for every level toban creates) and returns the path of
+/// `<data_dir>/toban.db`, absolute so the URL built from it is unambiguous.
+fn prepare_data_dir(data_dir: &Path) -> anyhow::Result<PathBuf> {
     if !data_dir.exists() {
         DirBuilder::new()
             .recursive(true)
@@ -188,17 +196,27 @@ fn prepare_sqlite_file(data_dir: &Path) -> anyhow::Result<PathBuf> {
     let data_dir = data_dir
         .canonicalize()
         .with_context(|| format!("resolving the data directory {}", data_dir.display()))?;
-    let path = data_dir.join(SQLITE_FILE_NAME);
-    let file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .mode(0o600)
-        .open(&path)
-        .with_context(|| format!("creating the state database {}", path.display()))?;
-    drop(file);
+    Ok(data_dir.join(SQLITE_FILE_NAME))
+}
+
+/// Makes the SQLite file mode 0600 before SQLite opens it: created so when `create` (the
+/// URL's `mode=rwc`) and missing, tightened when it exists with a wider mode.
+fn secure_sqlite_file(path: &Path, create: bool) -> anyhow::Result<()> {
+    if create {
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)
+            .with_context(|| format!("creating the state database {}", path.display()))?;
+    }
     // SQLite gives the -wal and -shm files the database file's mode, so tightening the
     // database covers new ones; older ones left by a looser setup are tightened here.
-    for p in [path.clone(), sibling(&path, "-wal"), sibling(&path, "-shm")] {
+    for p in [
+        path.to_path_buf(),
+        sibling(path, "-wal"),
+        sibling(path, "-shm"),
+    ] {
         let Ok(meta) = std::fs::metadata(&p) else {
             continue;
         };
@@ -209,7 +227,7 @@ fn prepare_sqlite_file(data_dir: &Path) -> anyhow::Result<PathBuf> {
             tracing::warn!(path = %p.display(), mode = format!("{:o}", mode & 0o777), "tightened to mode 0600");
         }
     }
-    Ok(path)
+    Ok(())
 }
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {

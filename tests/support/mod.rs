@@ -7,6 +7,28 @@
 pub mod postgres;
 pub mod stores;
 
+/// Runs each listed `async fn name(db: support::stores::TestDb)` once per backend, as the
+/// tests `name::sqlite` and `name::postgres` (the latter skips, or fails under CI, when
+/// PostgreSQL is unavailable). Invoke as `crate::on_both_backends!(a, b, c);`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {$(
+        mod $test {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$test($crate::support::stores::sqlite_db().await).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(db) = $crate::support::stores::postgres_db().await {
+                    super::$test(db).await;
+                }
+            }
+        }
+    )*};
+}
+
 /// True when missing services must fail tests instead of skipping them: `CI` or
 /// `TOBAN_REQUIRE_SERVICES` set to anything but empty, `0` or `false`.
 pub fn require_services() -> bool {
