@@ -116,7 +116,9 @@ impl Store {
                     sqlx::query(&format!("PRAGMA busy_timeout = {ms}"))
                         .execute(&mut *conn)
                         .await?;
-                    sqlx::query("PRAGMA synchronous = NORMAL")
+                    // FULL, not WAL's usual NORMAL: audit and run records must survive the
+                    // host rebooting mid-incident, and toban commits rarely.
+                    sqlx::query("PRAGMA synchronous = FULL")
                         .execute(&mut *conn)
                         .await?;
                     Ok(())

@@ -7,6 +7,9 @@
 //! free port with its socket in that dir. As root it runs as the `postgres` user. A
 //! watchdog process stops the cluster and removes the dir when the test process exits,
 //! however it exits.
+//!
+//! Databases are never dropped: on the throw-away clusters that is moot, and on a server
+//! named by `TOBAN_TEST_PG_URL` they are left for inspection (`t_<16 hex digits>`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -196,7 +199,9 @@ fn pg_command(bin: &Path, tool: &str, as_root: bool) -> Command {
     }
 }
 
-fn find_bindir() -> Option<PathBuf> {
+/// The newest PostgreSQL server tools (`initdb`, `pg_ctl`, `pg_dump`, `psql` …): under
+/// `/usr/lib/postgresql/*/bin`, else the first `PATH` entry holding `initdb` and `pg_ctl`.
+pub fn find_bindir() -> Option<PathBuf> {
     let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
         .into_iter()
         .flatten()
