@@ -97,48 +97,11 @@ impl Store {
             secure_sqlite_file(path, *create)?;
         }
 
-        let mut options = AnyPoolOptions::new()
-            .max_connections(4)
-            .acquire_timeout(CONNECT_TIMEOUT);
-        if in_memory {
-            // sqlx gives every connection to `sqlite::memory:` its own database, so a pool
-            // of several would lose tables between queries; one connection, never recycled.
-            options = options
-                .max_connections(1)
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None);
-        }
-        if backend == Backend::Sqlite {
-            options = options.after_connect(|conn, _meta| {
-                async move {
-                    let ms = SQLITE_BUSY_TIMEOUT.as_millis();
-                    sqlx::query(&format!("PRAGMA busy_timeout = {ms}"))
-                        .execute(&mut *conn)
-                        .await?;
-                    // FULL, not WAL's usual NORMAL: audit and run records must survive the
-                    // host rebooting mid-incident, and toban commits rarely.
-                    sqlx::query("PRAGMA synchronous = FULL")
-                        .execute(&mut *conn)
-                        .await?;
-                    Ok(())
-                }
-                .boxed()
-            });
-        }
-
         if backend == Backend::Postgres {
-            // The pool retries refused connections until its timeout; one direct attempt
-            // first turns a wrong host or port into an immediate error.
-            let probe = tokio::time::timeout(CONNECT_TIMEOUT, sqlx::AnyConnection::connect(url))
-                .await
-                .map_err(|_| anyhow::anyhow!("no answer within {}s", CONNECT_TIMEOUT.as_secs()))
-                .and_then(|r| r.map_err(|e| anyhow::anyhow!("{}", scrub(&e.to_string(), url))))
-                .with_context(|| format!("cannot connect to the state database at {shown}"))?;
-            let _ = probe.close().await;
+            probe_postgres(url, &shown).await?;
         }
 
-        let pool = options
+        let pool = pool_options(backend, in_memory)
             .connect(url)
             .await
             .map_err(|e| anyhow::anyhow!("{}", scrub(&e.to_string(), url)))
@@ -180,6 +143,51 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+fn pool_options(backend: Backend, in_memory: bool) -> AnyPoolOptions {
+    let mut options = AnyPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(CONNECT_TIMEOUT);
+    if in_memory {
+        // sqlx gives every connection to `sqlite::memory:` its own database, so a pool of
+        // several would lose tables between queries: one connection, never recycled.
+        options = options
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None);
+    }
+    if backend == Backend::Sqlite {
+        options = options.after_connect(|conn, _meta| {
+            async move {
+                let ms = SQLITE_BUSY_TIMEOUT.as_millis();
+                sqlx::query(&format!("PRAGMA busy_timeout = {ms}"))
+                    .execute(&mut *conn)
+                    .await?;
+                // FULL, not WAL's usual NORMAL: audit and run records must survive the host
+                // rebooting mid-incident, and an fsync per commit is cheap at toban's pace.
+                sqlx::query("PRAGMA synchronous = FULL")
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+            .boxed()
+        });
+    }
+    options
+}
+
+/// The pool retries refused connections until its timeout; one direct attempt first
+/// turns a wrong host, port or password into an immediate error.
+async fn probe_postgres(url: &str, shown: &str) -> anyhow::Result<()> {
+    let conn = tokio::time::timeout(CONNECT_TIMEOUT, sqlx::AnyConnection::connect(url))
+        .await
+        .map_err(|_| anyhow::anyhow!("no answer within {}s", CONNECT_TIMEOUT.as_secs()))
+        .and_then(|r| r.map_err(|e| anyhow::anyhow!("{}", scrub(&e.to_string(), url))))
+        .with_context(|| format!("cannot connect to the state database at {shown}"))?;
+    let _ = conn.close().await;
+    Ok(())
 }
 
 /// Creates `<data_dir>` (0700 for every level toban creates) and returns the path of
