@@ -23,3 +23,5 @@ CREATE TABLE alarm_transitions (
     message TEXT NOT NULL
 );
 CREATE INDEX alarm_transitions_at ON alarm_transitions (at_ms);
+-- active_alarms() looks up the latest transition per key.
+CREATE INDEX alarm_transitions_key_at ON alarm_transitions (alarm_key, at_ms);

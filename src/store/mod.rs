@@ -1,22 +1,41 @@
 //! toban's own state in SQLite (default) or PostgreSQL, through sqlx with migrations.
 //!
 //! One `AnyPool` serves both backends so every query is written once; SQL uses `$1`
-//! placeholders (SQLite accepts them too) and stores times as Unix milliseconds.
+//! placeholders (SQLite accepts them too) and stores times as Unix milliseconds (BIGINT).
+//! Record kinds live in their own files (`samples`, `alarms`, …) as `impl Store` blocks
+//! that reach the database through [`Store::pool`].
 
-use std::path::Path;
+mod alarms;
+mod db_url;
+mod samples;
+
+use std::fs::{DirBuilder, OpenOptions, Permissions};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, TimeZone, Utc};
+use futures::FutureExt;
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
-use sqlx::AnyPool;
+use sqlx::{AnyPool, Connection};
 
-use crate::alarm_types::AlarmTransition;
-use crate::health::Severity;
-use crate::providers::host_types::HostSample;
+pub use self::db_url::{redact_url, sqlite_url};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// File name of the default SQLite database inside the data directory.
+pub const SQLITE_FILE_NAME: &str = "toban.db";
+
+/// How long a SQLite connection waits for another writer (a second toban, a `status` run
+/// from cron) before giving up with "database is locked".
+pub const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How long opening waits for a server that does not answer, so a wrong host fails the
+/// start with a message instead of hanging the console.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -39,38 +58,65 @@ pub fn from_ms(ms: i64) -> DateTime<Utc> {
 }
 
 impl Store {
-    /// `database_url` if set, else SQLite at `<data_dir>/toban.db`.
+    /// `database_url` if set (and not blank), else SQLite at `<data_dir>/toban.db`.
+    ///
+    /// The default file holds audit records and answers given in runbooks, so it is made
+    /// private before SQLite ever touches it: the file 0600 (tightened if it exists with a
+    /// wider mode) and the data directory 0700 when toban creates it.
     pub async fn open(database_url: Option<&str>, data_dir: &Path) -> anyhow::Result<Store> {
-        match database_url {
+        match database_url.map(str::trim).filter(|u| !u.is_empty()) {
             Some(url) => Store::open_url(url).await,
             None => {
-                std::fs::create_dir_all(data_dir)
-                    .with_context(|| format!("creating {}", data_dir.display()))?;
-                let path = data_dir.join("toban.db");
-                Store::open_url(&format!("sqlite://{}?mode=rwc", path.display())).await
+                let path = prepare_data_dir(data_dir)?;
+                Store::open_url(&sqlite_url(&path)?).await
             }
         }
     }
 
+    /// Opens `sqlite:…` or `postgres://…` and applies the migrations of that backend.
+    /// A SQLite file is made mode 0600 first (created so with `?mode=rwc`).
+    /// Errors name the scheme, host and database but never the password.
     pub async fn open_url(url: &str) -> anyhow::Result<Store> {
         sqlx::any::install_default_drivers();
+        let shown = redact_url(url);
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Backend::Postgres
         } else if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else {
-            anyhow::bail!("database_url must start with sqlite:// or postgres://");
+            anyhow::bail!(
+                "database_url {shown} is not supported: it must start with sqlite:// or postgres://"
+            );
         };
-        let pool = AnyPoolOptions::new()
-            .max_connections(4)
+        let sqlite_file = match backend {
+            Backend::Sqlite => db_url::sqlite_file_of(url),
+            Backend::Postgres => None,
+        };
+        let in_memory = backend == Backend::Sqlite && sqlite_file.is_none();
+        if let Some((path, create)) = &sqlite_file {
+            secure_sqlite_file(path, *create)?;
+        }
+
+        if backend == Backend::Postgres {
+            probe_postgres(url, &shown).await?;
+        }
+
+        let pool = pool_options(backend, in_memory)
             .connect(url)
             .await
-            .context("connecting to the state database")?;
-        if backend == Backend::Sqlite {
-            sqlx::query("PRAGMA journal_mode=WAL")
-                .execute(&pool)
-                .await?;
+            .map_err(|e| anyhow::anyhow!("{}", scrub(&e.to_string(), url)))
+            .with_context(|| format!("cannot connect to the state database at {shown}"))?;
+
+        if backend == Backend::Sqlite && !in_memory {
+            let (mode,): (String,) = sqlx::query_as("PRAGMA journal_mode=WAL")
+                .fetch_one(&pool)
+                .await
+                .with_context(|| format!("switching {shown} to WAL"))?;
+            if !mode.eq_ignore_ascii_case("wal") {
+                tracing::warn!(%mode, db = %shown, "SQLite refused WAL journal mode");
+            }
         }
+
         let migrator = match backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
@@ -78,7 +124,8 @@ impl Store {
         migrator
             .run(&pool)
             .await
-            .context("migrating the state database")?;
+            .map_err(|e| anyhow::anyhow!("{}", scrub(&e.to_string(), url)))
+            .with_context(|| format!("migrating the state database at {shown}"))?;
         Ok(Store { pool, backend })
     }
 
@@ -91,108 +138,119 @@ impl Store {
         &self.pool
     }
 
-    pub async fn insert_host_sample(&self, s: &HostSample) -> anyhow::Result<()> {
-        sqlx::query(
-            "INSERT INTO host_samples (at_ms, cpu_pct, mem_used, mem_total, load1, load5, load15, cores, disks_json) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(to_ms(s.at))
-        .bind(s.cpu_pct)
-        .bind(s.mem_used as i64)
-        .bind(s.mem_total as i64)
-        .bind(s.load[0])
-        .bind(s.load[1])
-        .bind(s.load[2])
-        .bind(s.cores as i64)
-        .bind(serde_json::to_string(&s.disks)?)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
-    }
-
-    /// Oldest first.
-    pub async fn host_samples_since(
-        &self,
-        since: DateTime<Utc>,
-    ) -> anyhow::Result<Vec<HostSample>> {
-        let rows: Vec<(i64, f64, i64, i64, f64, f64, f64, i64, String)> = sqlx::query_as(
-            "SELECT at_ms, cpu_pct, mem_used, mem_total, load1, load5, load15, cores, disks_json \
-             FROM host_samples WHERE at_ms >= $1 ORDER BY at_ms",
-        )
-        .bind(to_ms(since))
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter()
-            .map(|r| {
-                Ok(HostSample {
-                    at: from_ms(r.0),
-                    cpu_pct: r.1,
-                    mem_used: r.2 as u64,
-                    mem_total: r.3 as u64,
-                    load: [r.4, r.5, r.6],
-                    cores: r.7 as usize,
-                    disks: serde_json::from_str(&r.8)?,
-                })
-            })
-            .collect()
-    }
-
-    pub async fn prune_host_samples(&self, older_than: DateTime<Utc>) -> anyhow::Result<u64> {
-        let r = sqlx::query("DELETE FROM host_samples WHERE at_ms < $1")
-            .bind(to_ms(older_than))
-            .execute(&self.pool)
-            .await?;
-        Ok(r.rows_affected())
-    }
-
-    pub async fn record_alarm_transition(&self, t: &AlarmTransition) -> anyhow::Result<i64> {
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO alarm_transitions (at_ms, alarm_key, from_severity, to_severity, value, message) \
-             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-        )
-        .bind(to_ms(t.at))
-        .bind(&t.key)
-        .bind(t.from.as_str())
-        .bind(t.to.as_str())
-        .bind(t.value)
-        .bind(&t.message)
-        .fetch_one(&self.pool)
-        .await?;
-        Ok(id)
-    }
-
-    /// Newest first.
-    pub async fn alarm_transitions(&self, limit: i64) -> anyhow::Result<Vec<AlarmTransition>> {
-        let rows: Vec<(i64, String, String, String, f64, String)> = sqlx::query_as(
-            "SELECT at_ms, alarm_key, from_severity, to_severity, value, message \
-             FROM alarm_transitions ORDER BY at_ms DESC, id DESC LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| AlarmTransition {
-                at: from_ms(r.0),
-                key: r.1,
-                from: Severity::parse(&r.2).unwrap_or(Severity::Unknown),
-                to: Severity::parse(&r.3).unwrap_or(Severity::Unknown),
-                value: r.4,
-                message: r.5,
-            })
-            .collect())
+    /// Waits for queries in flight and closes every connection (so SQLite checkpoints
+    /// its WAL); the store is unusable afterwards.
+    pub async fn close(&self) {
+        self.pool.close().await;
     }
 }
 
-impl Store {
-    /// The last transition of each alarm that is still raised (Alarms tab after a restart).
-    pub async fn active_alarms(&self) -> anyhow::Result<Vec<AlarmTransition>> {
-        let all = self.alarm_transitions(10_000).await?;
-        let mut seen = std::collections::HashSet::new();
-        Ok(all
-            .into_iter()
-            .filter(|t| seen.insert(t.key.clone()))
-            .filter(|t| t.to != Severity::Ok)
-            .collect())
+fn pool_options(backend: Backend, in_memory: bool) -> AnyPoolOptions {
+    let mut options = AnyPoolOptions::new()
+        .max_connections(4)
+        .acquire_timeout(CONNECT_TIMEOUT);
+    if in_memory {
+        // sqlx gives every connection to `sqlite::memory:` its own database, so a pool of
+        // several would lose tables between queries: one connection, never recycled.
+        options = options
+            .max_connections(1)
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None);
     }
+    if backend == Backend::Sqlite {
+        options = options.after_connect(|conn, _meta| {
+            async move {
+                let ms = SQLITE_BUSY_TIMEOUT.as_millis();
+                sqlx::query(&format!("PRAGMA busy_timeout = {ms}"))
+                    .execute(&mut *conn)
+                    .await?;
+                // FULL, not WAL's usual NORMAL: audit and run records must survive the host
+                // rebooting mid-incident, and an fsync per commit is cheap at toban's pace.
+                sqlx::query("PRAGMA synchronous = FULL")
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+            .boxed()
+        });
+    }
+    options
+}
+
+/// The pool retries refused connections until its timeout; one direct attempt first
+/// turns a wrong host, port or password into an immediate error.
+async fn probe_postgres(url: &str, shown: &str) -> anyhow::Result<()> {
+    let conn = tokio::time::timeout(CONNECT_TIMEOUT, sqlx::AnyConnection::connect(url))
+        .await
+        .map_err(|_| anyhow::anyhow!("no answer within {}s", CONNECT_TIMEOUT.as_secs()))
+        .and_then(|r| r.map_err(|e| anyhow::anyhow!("{}", scrub(&e.to_string(), url))))
+        .with_context(|| format!("cannot connect to the state database at {shown}"))?;
+    let _ = conn.close().await;
+    Ok(())
+}
+
+/// Creates `<data_dir>` (0700 for every level toban creates) and returns the path of
+/// `<data_dir>/toban.db`, absolute so the URL built from it is unambiguous.
+fn prepare_data_dir(data_dir: &Path) -> anyhow::Result<PathBuf> {
+    if !data_dir.exists() {
+        DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(data_dir)
+            .with_context(|| format!("creating the data directory {}", data_dir.display()))?;
+        // The umask can only remove bits, but be explicit about the leaf toban owns.
+        std::fs::set_permissions(data_dir, Permissions::from_mode(0o700))
+            .with_context(|| format!("making {} private", data_dir.display()))?;
+    }
+    let data_dir = data_dir
+        .canonicalize()
+        .with_context(|| format!("resolving the data directory {}", data_dir.display()))?;
+    Ok(data_dir.join(SQLITE_FILE_NAME))
+}
+
+/// Makes the SQLite file mode 0600 before SQLite opens it: created so when `create` (the
+/// URL's `mode=rwc`) and missing, tightened when it exists with a wider mode.
+fn secure_sqlite_file(path: &Path, create: bool) -> anyhow::Result<()> {
+    if create {
+        OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(path)
+            .with_context(|| format!("creating the state database {}", path.display()))?;
+    }
+    // SQLite gives the -wal and -shm files the database file's mode, so tightening the
+    // database covers new ones; older ones left by a looser setup are tightened here.
+    for p in [
+        path.to_path_buf(),
+        sibling(path, "-wal"),
+        sibling(path, "-shm"),
+    ] {
+        let Ok(meta) = std::fs::metadata(&p) else {
+            continue;
+        };
+        let mode = meta.permissions().mode();
+        if mode & 0o077 != 0 {
+            std::fs::set_permissions(&p, Permissions::from_mode(0o600))
+                .with_context(|| format!("making {} private (mode 0600)", p.display()))?;
+            tracing::warn!(path = %p.display(), mode = format!("{:o}", mode & 0o777), "tightened to mode 0600");
+        }
+    }
+    Ok(())
+}
+
+fn sibling(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+/// Driver messages rarely repeat the URL, but a password must never reach the screen
+/// or the log even if one does.
+fn scrub(message: &str, url: &str) -> String {
+    db_url::password_of(url)
+        .iter()
+        .filter(|pw| !pw.is_empty())
+        .fold(message.to_string(), |m, pw| m.replace(pw.as_str(), "***"))
 }

@@ -1,0 +1,54 @@
+//! Helpers shared by the integration tests: `mod support;` at the top of a test file.
+//!
+//! Tests that need a real service (PostgreSQL, Docker) skip on a laptop without it, but
+//! fail when `CI` or `TOBAN_REQUIRE_SERVICES` is set, so CI never passes by skipping.
+#![allow(dead_code)]
+
+pub mod postgres;
+pub mod stores;
+
+/// Runs each listed `async fn name(db: support::stores::TestDb)` once per backend, as the
+/// tests `name::sqlite` and `name::postgres` (the latter skips, or fails under CI, when
+/// PostgreSQL is unavailable). Invoke as `crate::on_both_backends!(a, b, c);`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {$(
+        mod $test {
+            #[tokio::test]
+            async fn sqlite() {
+                super::$test($crate::support::stores::sqlite_db().await).await;
+            }
+
+            #[tokio::test]
+            async fn postgres() {
+                if let Some(db) = $crate::support::stores::postgres_db().await {
+                    super::$test(db).await;
+                }
+            }
+        }
+    )*};
+}
+
+/// True when missing services must fail tests instead of skipping them: `CI` or
+/// `TOBAN_REQUIRE_SERVICES` set to anything but empty, `0` or `false`.
+pub fn require_services() -> bool {
+    ["CI", "TOBAN_REQUIRE_SERVICES"].iter().any(|k| {
+        std::env::var(k)
+            .map(|v| {
+                let v = v.trim();
+                !v.is_empty() && v != "0" && !v.eq_ignore_ascii_case("false")
+            })
+            .unwrap_or(false)
+    })
+}
+
+/// Reports a missing service: panics with `why` when services are required, else prints
+/// a skip note (visible with `--nocapture`) so the caller can return early.
+pub fn service_unavailable(service: &str, why: &str) {
+    if require_services() {
+        panic!(
+            "{service} is required (CI or TOBAN_REQUIRE_SERVICES is set) but unavailable: {why}"
+        );
+    }
+    eprintln!("skipping: {service} unavailable: {why}");
+}
