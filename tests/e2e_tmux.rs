@@ -80,6 +80,29 @@ fn start_visit_every_tab_help_and_quit_leaves_a_sane_terminal() {
         tmux(&socket, &["send-keys", "-t", "e2e", key]);
         wait_for(&socket, needle);
     }
+    // Grow and shrink back to 80x24: the screen is redrawn whole, nothing garbled.
+    tmux(
+        &socket,
+        &["resize-window", "-t", "e2e", "-x", "120", "-y", "40"],
+    );
+    wait_for(&socket, "2 Alarms  3 Backups");
+    tmux(
+        &socket,
+        &["resize-window", "-t", "e2e", "-x", "80", "-y", "24"],
+    );
+    let screen = wait_for(&socket, "DEMO 1 Overview 2 Alarms");
+    let lines: Vec<&str> = screen.lines().collect();
+    assert_eq!(lines.len(), 24, "{screen}");
+    assert!(lines[0].contains("5 Calendar"), "{screen}");
+    assert!(lines[1].starts_with("┌ Host"), "{screen}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| unicode_width::UnicodeWidthStr::width(*l) <= 80),
+        "{screen}"
+    );
+    assert!(lines[23].contains("? help"), "{screen}");
+
     tmux(&socket, &["send-keys", "-t", "e2e", "?"]);
     wait_for(&socket, "Keys — default keymap");
     tmux(&socket, &["send-keys", "-t", "e2e", "Escape"]);

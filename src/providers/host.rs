@@ -49,7 +49,7 @@ impl Poll for HostPoller {
             // only this blocking thread waits.
             let (sys, sample) = tokio::task::spawn_blocking(move || {
                 let first = sys.is_none();
-                let mut sys = sys.unwrap_or_else(System::new);
+                let mut sys = sys.unwrap_or_default();
                 sys.refresh_cpu_usage();
                 if first {
                     std::thread::sleep(
