@@ -30,6 +30,7 @@ fn state() -> State {
                     fs_type: "ext4".into(),
                     total: 100 << 30,
                     used: (d as u64 * 12) << 30,
+                    avail: (100 - d as u64 * 12) << 30,
                 })
                 .collect(),
         };

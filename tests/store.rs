@@ -46,12 +46,14 @@ fn sample(at: DateTime<Utc>, cpu: f64) -> HostSample {
                 fs_type: "ext4".into(),
                 total: 512_110_190_592,
                 used: 301_989_888_000,
+                avail: 184_000_000_000,
             },
             DiskUsage {
                 mount: "/mnt/バックアップ \"hdd\"".into(),
                 fs_type: "xfs".into(),
                 total: 17_592_186_044_416,
                 used: 12_314_530_230_091,
+                avail: 5_000_000_000_000,
             },
         ],
     }

@@ -93,7 +93,8 @@ pub fn read_disks(filter: &DiskFilter) -> Vec<DiskUsage> {
         if !filter.keeps(d.mount_point(), &fs, total) {
             continue;
         }
-        let used = total.saturating_sub(d.available_space());
+        let (total, used, avail) = statvfs(d.mount_point())
+            .unwrap_or((total, total.saturating_sub(d.available_space()), d.available_space()));
         let mount = d.mount_point().to_string_lossy().to_string();
         let key = (
             d.name().to_string_lossy().to_string(),
@@ -105,6 +106,7 @@ pub fn read_disks(filter: &DiskFilter) -> Vec<DiskUsage> {
             fs_type: fs,
             total,
             used,
+            avail,
         };
         by_device
             .entry(key)
@@ -118,6 +120,22 @@ pub fn read_disks(filter: &DiskFilter) -> Vec<DiskUsage> {
     let mut out: Vec<DiskUsage> = by_device.into_values().collect();
     out.sort_by(|a, b| a.mount.cmp(&b.mount));
     out
+}
+
+/// `(total, used, avail)` in bytes as `df` computes them.
+fn statvfs(path: &std::path::Path) -> Option<(u64, u64, u64)> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes()).ok()?;
+    let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a valid NUL-terminated path and `st` a writable statvfs.
+    if unsafe { libc::statvfs(c.as_ptr(), &mut st) } != 0 {
+        return None;
+    }
+    let frsize = st.f_frsize as u64;
+    let total = st.f_blocks as u64 * frsize;
+    let used = (st.f_blocks as u64).saturating_sub(st.f_bfree as u64) * frsize;
+    let avail = st.f_bavail as u64 * frsize;
+    Some((total, used, avail))
 }
 
 /// A one-shot sample for `toban status`: two CPU readings `window` apart.

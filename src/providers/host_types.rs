@@ -32,14 +32,23 @@ pub struct DiskUsage {
     pub fs_type: String,
     pub total: u64,
     pub used: u64,
+    /// Space an unprivileged user can still write; with `used` it gives the same
+    /// percentage as `df` (blocks reserved for root do not count as free).
+    #[serde(default)]
+    pub avail: u64,
 }
 
 impl DiskUsage {
     pub fn pct(&self) -> f64 {
-        if self.total == 0 {
+        let denom = if self.avail > 0 {
+            self.used + self.avail
+        } else {
+            self.total
+        };
+        if denom == 0 {
             0.0
         } else {
-            self.used as f64 * 100.0 / self.total as f64
+            self.used as f64 * 100.0 / denom as f64
         }
     }
 }

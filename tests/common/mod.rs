@@ -34,6 +34,7 @@ pub fn sample(i: i64, cpu: f64, mem_pct: f64, disks: &[(&str, f64)]) -> HostSamp
                 fs_type: "ext4".into(),
                 total: 200 << 30,
                 used: ((200u64 << 30) as f64 * p / 100.0) as u64,
+                avail: ((200u64 << 30) as f64 * (100.0 - p) / 100.0) as u64,
             })
             .collect(),
     }
