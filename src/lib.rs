@@ -11,6 +11,7 @@ pub mod health;
 pub mod providers;
 pub mod runbook;
 pub mod sanitize;
+pub mod secrets;
 pub mod state;
 pub mod store;
 pub mod ui;

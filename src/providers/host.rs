@@ -93,8 +93,11 @@ pub fn read_disks(filter: &DiskFilter) -> Vec<DiskUsage> {
         if !filter.keeps(d.mount_point(), &fs, total) {
             continue;
         }
-        let (total, used, avail) = statvfs(d.mount_point())
-            .unwrap_or((total, total.saturating_sub(d.available_space()), d.available_space()));
+        let (total, used, avail) = statvfs(d.mount_point()).unwrap_or((
+            total,
+            total.saturating_sub(d.available_space()),
+            d.available_space(),
+        ));
         let mount = d.mount_point().to_string_lossy().to_string();
         let key = (
             d.name().to_string_lossy().to_string(),
