@@ -4,6 +4,7 @@
 pub mod host;
 pub mod local_alarms;
 pub mod msg;
+pub mod picker;
 pub mod tabs;
 mod update;
 

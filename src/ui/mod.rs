@@ -6,6 +6,7 @@ pub mod empty;
 pub mod footer;
 pub mod help;
 pub mod overview;
+pub mod picker;
 pub mod tabs_bar;
 pub mod widgets;
 
