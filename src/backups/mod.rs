@@ -1,4 +1,11 @@
 //! The backup catalog: what backups exist, whether they are fresh, kept as the policy says,
 //! and intact.
 
+pub mod catalog;
 pub mod config;
+pub mod gzip_check;
+pub mod manifest;
+pub mod rules;
+pub mod safe_path;
+pub mod scan;
+pub mod verify;

@@ -46,7 +46,11 @@ impl KeyContext {
 impl FromStr for KeyContext {
     type Err = ();
     fn from_str(s: &str) -> Result<Self, ()> {
-        KeyContext::ALL.iter().copied().find(|c| c.name() == s).ok_or(())
+        KeyContext::ALL
+            .iter()
+            .copied()
+            .find(|c| c.name() == s)
+            .ok_or(())
     }
 }
 
@@ -80,7 +84,10 @@ impl FromStr for Key {
 
     fn from_str(s: &str) -> Result<Self, String> {
         if s.chars().count() == 1 {
-            return Ok(Key::new(KeyCode::Char(s.chars().next().unwrap()), KeyModifiers::NONE));
+            return Ok(Key::new(
+                KeyCode::Char(s.chars().next().unwrap()),
+                KeyModifiers::NONE,
+            ));
         }
         let inner = s
             .strip_prefix('<')

@@ -84,9 +84,27 @@ impl Default for HostConfig {
             memory: Threshold::new(80.0, 95.0),
             disk: Threshold::new(70.0, 85.0),
             ignore_fs_types: [
-                "tmpfs", "devtmpfs", "squashfs", "proc", "sysfs", "devpts", "cgroup", "cgroup2",
-                "nsfs", "overlayfs-lower", "autofs", "mqueue", "tracefs", "debugfs", "securityfs",
-                "pstore", "bpf", "fusectl", "configfs", "hugetlbfs", "ramfs",
+                "tmpfs",
+                "devtmpfs",
+                "squashfs",
+                "proc",
+                "sysfs",
+                "devpts",
+                "cgroup",
+                "cgroup2",
+                "nsfs",
+                "overlayfs-lower",
+                "autofs",
+                "mqueue",
+                "tracefs",
+                "debugfs",
+                "securityfs",
+                "pstore",
+                "bpf",
+                "fusectl",
+                "configfs",
+                "hugetlbfs",
+                "ramfs",
             ]
             .into_iter()
             .map(String::from)
@@ -155,7 +173,9 @@ pub mod humantime_serde_compat {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let s = String::deserialize(d)?;
         humantime::parse_duration(&s).map_err(|e| {
-            serde::de::Error::custom(format!("`{s}` is not a duration like \"2s\" or \"24h\": {e}"))
+            serde::de::Error::custom(format!(
+                "`{s}` is not a duration like \"2s\" or \"24h\": {e}"
+            ))
         })
     }
 

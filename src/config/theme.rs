@@ -46,11 +46,20 @@ impl Theme {
     pub fn fallback() -> Self {
         let mut s = HashMap::new();
         s.insert("text".into(), Style::default());
-        s.insert("tab.active".into(), Style::default().fg(Color::Black).bg(Color::Cyan));
+        s.insert(
+            "tab.active".into(),
+            Style::default().fg(Color::Black).bg(Color::Cyan),
+        );
         s.insert("status.ok".into(), Style::default().fg(Color::Green));
         s.insert("status.warn".into(), Style::default().fg(Color::Yellow));
-        s.insert("status.crit".into(), Style::default().fg(Color::Red).add_modifier(Modifier::BOLD));
-        s.insert("selection".into(), Style::default().add_modifier(Modifier::REVERSED));
+        s.insert(
+            "status.crit".into(),
+            Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
+        );
+        s.insert(
+            "selection".into(),
+            Style::default().add_modifier(Modifier::REVERSED),
+        );
         Theme::from_styles("default", s)
     }
 }

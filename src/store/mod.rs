@@ -67,13 +67,18 @@ impl Store {
             .await
             .context("connecting to the state database")?;
         if backend == Backend::Sqlite {
-            sqlx::query("PRAGMA journal_mode=WAL").execute(&pool).await?;
+            sqlx::query("PRAGMA journal_mode=WAL")
+                .execute(&pool)
+                .await?;
         }
         let migrator = match backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
-        migrator.run(&pool).await.context("migrating the state database")?;
+        migrator
+            .run(&pool)
+            .await
+            .context("migrating the state database")?;
         Ok(Store { pool, backend })
     }
 
@@ -106,7 +111,10 @@ impl Store {
     }
 
     /// Oldest first.
-    pub async fn host_samples_since(&self, since: DateTime<Utc>) -> anyhow::Result<Vec<HostSample>> {
+    pub async fn host_samples_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<HostSample>> {
         let rows: Vec<(i64, f64, i64, i64, f64, f64, f64, i64, String)> = sqlx::query_as(
             "SELECT at_ms, cpu_pct, mem_used, mem_total, load1, load5, load15, cores, disks_json \
              FROM host_samples WHERE at_ms >= $1 ORDER BY at_ms",
