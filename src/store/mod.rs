@@ -3,6 +3,8 @@
 //! One `AnyPool` serves both backends so every query is written once; SQL uses `$1`
 //! placeholders (SQLite accepts them too) and stores times as Unix milliseconds.
 
+pub mod backups;
+
 use std::path::Path;
 
 use anyhow::Context;
