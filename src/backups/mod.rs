@@ -2,7 +2,9 @@
 //! and intact.
 
 pub mod catalog;
+pub mod cli;
 pub mod config;
+pub mod demo;
 pub mod gzip_check;
 pub mod manifest;
 pub mod rules;
