@@ -107,9 +107,13 @@ pub fn rpo(s: &ServiceCatalog, now: DateTime<Utc>) -> Option<Finding> {
             s.name,
             human_age(a),
             b.name,
-            human_age(rpo)
+            human_policy(rpo)
         ),
-        _ => format!("{}: no good backup at all (RPO {})", s.name, human_age(rpo)),
+        _ => format!(
+            "{}: no good backup at all (RPO {})",
+            s.name,
+            human_policy(rpo)
+        ),
     };
     Some(Finding {
         key: format!("backup.rpo:{}", s.name),
@@ -156,7 +160,7 @@ pub fn success_rate(s: &ServiceCatalog, now: DateTime<Utc>) -> Option<Finding> {
         message: format!(
             "{}: {rate:.1}% of backup jobs succeeded over {} ({failed} of {total} failed), minimum {:.0}%",
             s.name,
-            human_age(s.policy.success_window),
+            human_policy(s.policy.success_window),
             s.policy.success_rate
         ),
         value: rate,
@@ -372,6 +376,30 @@ pub fn human_age(d: Duration) -> String {
                 format!("{d}d {h}h")
             }
         }
+    }
+}
+
+/// A policy duration as people say it: `24h`, `36h`, `7d`, `30d`, `90m`.
+pub fn human_policy(d: Duration) -> String {
+    let s = d.as_secs();
+    if s % 86400 == 0 && s >= 4 * 86400 {
+        format!("{}d", s / 86400)
+    } else if s % 3600 == 0 && s >= 3600 {
+        format!("{}h", s / 3600)
+    } else if s % 60 == 0 && s >= 60 {
+        format!("{}m", s / 60)
+    } else {
+        format!("{s}s")
+    }
+}
+
+/// A measured span with seconds kept below an hour: `42s`, `4m 12s`, `1h 3m`.
+pub fn human_span(d: Duration) -> String {
+    let s = d.as_secs();
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 if s % 60 != 0 => format!("{}m {}s", s / 60, s % 60),
+        _ => human_age(d),
     }
 }
 
