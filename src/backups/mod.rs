@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod fixture;
 pub mod gzip_check;
 pub mod manifest;
 pub mod rules;
