@@ -66,7 +66,7 @@ pub fn make_demo_tree(root: &Path, now: DateTime<Utc>) -> anyhow::Result<DemoTre
 
     let backups_root = root.join("backups");
     let mut corrupted = PathBuf::new();
-    for day in 0..=7i64 {
+    for day in 0..7i64 {
         if day == MISSING_DAY {
             continue;
         }
