@@ -20,8 +20,15 @@ fn build_tree(root: &Path) -> usize {
         for d in 0..200 {
             let t = now - Duration::days(d) - Duration::hours(6);
             let data = gzip(format!("{service} {d}").as_bytes());
-            folder_backup(root, &service, "daily", t, d % 50 != 7, &[("data.tar.gz", &data), ("config.tar.gz", b"cfg")])
-                .expect("writing the tree");
+            folder_backup(
+                root,
+                &service,
+                "daily",
+                t,
+                d % 50 != 7,
+                &[("data.tar.gz", &data), ("config.tar.gz", b"cfg")],
+            )
+            .expect("writing the tree");
             n += 1;
         }
     }
@@ -29,7 +36,15 @@ fn build_tree(root: &Path) -> usize {
         let service = format!("db{s:02}");
         for d in 0..200 {
             let t = now - Duration::hours(12 * d + 1);
-            dump(root, &service, Some("db"), t, b"CREATE TABLE t (id int);\n", d != 3).expect("writing a dump");
+            dump(
+                root,
+                &service,
+                Some("db"),
+                t,
+                b"CREATE TABLE t (id int);\n",
+                d != 3,
+            )
+            .expect("writing a dump");
             n += 1;
         }
     }
@@ -62,14 +77,23 @@ fn bench_scan(c: &mut Criterion) {
             cat
         })
     });
-    let some = std::fs::read_dir(t.path().join("svc00/daily")).expect("listing").flatten().next().expect("a backup").path();
+    let some = std::fs::read_dir(t.path().join("svc00/daily"))
+        .expect("listing")
+        .flatten()
+        .next()
+        .expect("a backup")
+        .path();
     let manifest = some.join("manifest.json");
     let text = std::fs::read_to_string(&manifest).expect("manifest");
     let mut flip = false;
     g.bench_function("one_changed_10000", |b| {
         b.iter(|| {
             flip = !flip;
-            let body = if flip { text.replace("\"success\"", "\"failed\"") } else { text.clone() };
+            let body = if flip {
+                text.replace("\"success\"", "\"failed\"")
+            } else {
+                text.clone()
+            };
             std::fs::write(&manifest, body).expect("rewrite");
             let cat = warm.scan(&cfg, Utc::now());
             assert_eq!(warm.last_fresh, 1);

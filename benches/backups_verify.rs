@@ -6,14 +6,17 @@ use std::process::Command;
 
 use chrono::Utc;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use tokio_util::sync::CancellationToken;
 use toban::backups::config::BackupsConfig;
 use toban::backups::fixture::folder_backup;
 use toban::backups::scan::scan_once;
 use toban::backups::verify::verify_backup;
+use tokio_util::sync::CancellationToken;
 
 fn bench_verify(c: &mut Criterion) {
-    let mib: usize = std::env::var("TOBAN_BENCH_VERIFY_MIB").ok().and_then(|v| v.parse().ok()).unwrap_or(256);
+    let mib: usize = std::env::var("TOBAN_BENCH_VERIFY_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256);
     let t = tempfile::tempdir().expect("tempdir");
     let mut data = vec![0u8; mib << 20];
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -23,13 +26,25 @@ fn bench_verify(c: &mut Criterion) {
         x ^= x << 17;
         chunk.copy_from_slice(&x.to_le_bytes()[..chunk.len()]);
     }
-    let dir = folder_backup(t.path(), "svc", "daily", Utc::now(), true, &[("data.tar.gz", &data)]).expect("backup");
+    let dir = folder_backup(
+        t.path(),
+        "svc",
+        "daily",
+        Utc::now(),
+        true,
+        &[("data.tar.gz", &data)],
+    )
+    .expect("backup");
     drop(data);
     let cfg = BackupsConfig {
         roots: vec![t.path().to_path_buf()],
         ..Default::default()
     };
-    let entry = scan_once(&cfg, Utc::now()).entries().next().cloned().expect("one backup");
+    let entry = scan_once(&cfg, Utc::now())
+        .entries()
+        .next()
+        .cloned()
+        .expect("one backup");
     let file = dir.join("data.tar.gz");
 
     let mut g = c.benchmark_group("backups_verify");
@@ -46,7 +61,10 @@ fn bench_verify(c: &mut Criterion) {
     if Command::new("sha256sum").arg("--version").output().is_ok() {
         g.bench_function("sha256sum", |b| {
             b.iter(|| {
-                let out = Command::new("sha256sum").arg(&file).output().expect("sha256sum");
+                let out = Command::new("sha256sum")
+                    .arg(&file)
+                    .output()
+                    .expect("sha256sum");
                 assert!(out.status.success());
                 out
             })

@@ -420,3 +420,65 @@ pub fn human_size(n: u64) -> String {
         format!("{v:.0} {}", UNITS[u])
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backups::catalog::{RootStatus, Usage};
+
+    fn with_usage(used: u64, available: u64) -> Catalog {
+        Catalog {
+            roots: vec![RootStatus {
+                path: "/mnt/backup-hdd".into(),
+                error: None,
+                usage: Some(Usage {
+                    total: used + available,
+                    used,
+                    available,
+                }),
+                storage_warn: 80.0,
+                storage_crit: 95.0,
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn storage_warns_from_80_and_is_critical_from_95_percent() {
+        let now = Utc::now();
+        assert!(evaluate(&with_usage(79, 21), now).is_empty());
+        let f = evaluate(&with_usage(80, 20), now);
+        assert_eq!(f[0].key, "backup.storage:/mnt/backup-hdd");
+        assert_eq!(f[0].severity, Severity::Warning);
+        assert_eq!(f[0].value, 80.0);
+        assert!(f[0].message.contains("80% full"), "{}", f[0].message);
+        assert_eq!(
+            evaluate(&with_usage(96, 4), now)[0].severity,
+            Severity::Critical
+        );
+    }
+
+    #[test]
+    fn rpo_severity_steps() {
+        let h = |n: u64| Some(Duration::from_secs(n * 3600));
+        let rpo = Duration::from_secs(24 * 3600);
+        assert_eq!(rpo_severity(h(23), rpo), Severity::Ok);
+        assert_eq!(rpo_severity(h(24), rpo), Severity::Ok);
+        assert_eq!(rpo_severity(h(25), rpo), Severity::Warning);
+        assert_eq!(rpo_severity(h(49), rpo), Severity::Critical);
+        assert_eq!(rpo_severity(None, rpo), Severity::Critical);
+    }
+
+    #[test]
+    fn durations_and_sizes_read_as_people_write_them() {
+        assert_eq!(human_policy(Duration::from_secs(86400)), "24h");
+        assert_eq!(human_policy(Duration::from_secs(30 * 86400)), "30d");
+        assert_eq!(human_policy(Duration::from_secs(90 * 60)), "90m");
+        assert_eq!(human_age(Duration::from_secs(30 * 3600)), "1d 6h");
+        assert_eq!(human_age(Duration::from_secs(5 * 3600 + 20 * 60)), "5h 20m");
+        assert_eq!(human_span(Duration::from_secs(252)), "4m 12s");
+        assert_eq!(human_size(512), "512 B");
+        assert_eq!(human_size(1536), "1.5 KiB");
+        assert_eq!(human_size(48 << 20), "48 MiB");
+    }
+}
