@@ -149,6 +149,12 @@ pub struct FileProgress<'a> {
     pub file: &'a str,
 }
 
+/// A manifest entry and where it resolved (path, size on disk), or why it is not read.
+type Planned<'a> = (
+    &'a ManifestFile,
+    Result<(std::path::PathBuf, u64), FileOutcome>,
+);
+
 /// Verifies one backup. `on_progress` is called after every chunk read (callers throttle);
 /// `cancel` is checked between chunks.
 pub fn verify_backup(
@@ -227,10 +233,7 @@ fn verify_folder(
         report.problems.push("the manifest lists no files".into());
     }
     // First resolve everything, so the progress total is known and refusals cost nothing.
-    let mut plan: Vec<(
-        &ManifestFile,
-        Result<(std::path::PathBuf, u64), FileOutcome>,
-    )> = Vec::new();
+    let mut plan: Vec<Planned> = Vec::new();
     for f in &m.files {
         let r = match (&f.path, check_relative(&f.raw_path)) {
             (_, Err(why)) => Err(FileOutcome::Refused {
