@@ -61,6 +61,8 @@ pub enum BackupStatus {
     Incomplete,
     /// No readable manifest: the job's outcome is not known.
     Unknown,
+    /// A dump whose gzip stream has not been checked yet (a later scan will).
+    Unchecked,
 }
 
 impl BackupStatus {
@@ -70,6 +72,7 @@ impl BackupStatus {
             BackupStatus::Failed => "failed",
             BackupStatus::Incomplete => "incomplete",
             BackupStatus::Unknown => "unknown",
+            BackupStatus::Unchecked => "checking",
         }
     }
 
@@ -226,6 +229,10 @@ pub struct Catalog {
     pub findings: Vec<Finding>,
     /// Things about the scanning itself the operator should know (file watching off …).
     pub notes: Vec<String>,
+    /// Dumps whose gzip check did not fit in this scan's budget; the provider rescans
+    /// until this is 0.
+    #[serde(default)]
+    pub pending_checks: usize,
 }
 
 impl Catalog {

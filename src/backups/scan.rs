@@ -51,6 +51,18 @@ pub struct Scanner {
     gz: HashMap<PathBuf, CachedGz>,
     /// Folders and dumps read (not reused) by the last scan, for tests and the status line.
     pub last_fresh: usize,
+    /// How long one scan may spend decoding dumps not checked before; the rest are left
+    /// `Unchecked` (newest are checked first) for the next scan. `None`: no limit.
+    pub check_budget: Option<std::time::Duration>,
+    to_check: Vec<PendingGz>,
+}
+
+#[derive(Debug)]
+struct PendingGz {
+    time: DateTime<Utc>,
+    path: PathBuf,
+    real: PathBuf,
+    stamp: Stamp,
 }
 
 /// One scan with no cache.
@@ -117,9 +129,24 @@ impl Scanner {
             }
             roots.push(status);
         }
+        self.check_dumps();
+        let mut pending_checks = 0;
+        for svc in services.values_mut() {
+            for b in svc
+                .backups
+                .iter_mut()
+                .filter(|b| b.status == BackupStatus::Unchecked)
+            {
+                match self.gz.get(&b.path) {
+                    Some(c) => apply_gzip_result(b, c.result.clone()),
+                    None => pending_checks += 1,
+                }
+            }
+        }
         self.folders.retain(|k, _| seen.contains(k));
         self.gz.retain(|k, _| seen.contains(k));
         let mut catalog = Catalog {
+            pending_checks,
             scanned_at: now,
             scan_duration: started.elapsed(),
             roots,
@@ -239,33 +266,55 @@ impl Scanner {
         };
         entry.size = meta.len();
         let stamp = (meta.len(), meta.modified().ok());
-        let result = match self.gz.get(path) {
-            Some(c) if c.stamp == stamp => c.result.clone(),
+        match self.gz.get(path) {
+            Some(c) if c.stamp == stamp => apply_gzip_result(&mut entry, c.result.clone()),
             _ => {
-                self.last_fresh += 1;
-                let r = open_nofollow(&real)
-                    .map_err(|e| e.to_string())
-                    .and_then(check_gzip_file);
-                self.gz.insert(
-                    path.to_path_buf(),
-                    CachedGz {
-                        stamp,
-                        result: r.clone(),
-                    },
-                );
-                r
-            }
-        };
-        match result {
-            Ok(_) => entry.status = BackupStatus::Success,
-            Err(why) => {
-                entry.status = BackupStatus::Incomplete;
-                entry
-                    .problems
-                    .push(Problem::new(ProblemKind::IncompleteGzip, why));
+                // Decoded after the walk, newest first, within the budget.
+                self.gz.remove(path);
+                entry.status = BackupStatus::Unchecked;
+                self.to_check.push(PendingGz {
+                    time,
+                    path: path.to_path_buf(),
+                    real,
+                    stamp,
+                });
             }
         }
         entry
+    }
+
+    fn check_dumps(&mut self) {
+        let started = Instant::now();
+        let mut pending = std::mem::take(&mut self.to_check);
+        pending.sort_by(|a, b| b.time.cmp(&a.time));
+        for p in pending {
+            if self.check_budget.is_some_and(|b| started.elapsed() >= b) {
+                break;
+            }
+            self.last_fresh += 1;
+            let result = open_nofollow(&p.real)
+                .map_err(|e| e.to_string())
+                .and_then(check_gzip_file);
+            self.gz.insert(
+                p.path,
+                CachedGz {
+                    stamp: p.stamp,
+                    result,
+                },
+            );
+        }
+    }
+}
+
+fn apply_gzip_result(entry: &mut BackupEntry, result: Result<u64, String>) {
+    match result {
+        Ok(_) => entry.status = BackupStatus::Success,
+        Err(why) => {
+            entry.status = BackupStatus::Incomplete;
+            entry
+                .problems
+                .push(Problem::new(ProblemKind::IncompleteGzip, why));
+        }
     }
 }
 

@@ -137,6 +137,10 @@ enum JobEvent {
 /// touch neither folder nor manifest) are noticed.
 const FULL_RESCAN_EVERY: u64 = 12;
 
+/// Time one scan may spend decoding new dumps, so the first catalog of a tree full of
+/// large dumps arrives in seconds; the rest are checked by the scans that follow at once.
+const CHECK_BUDGET: Duration = Duration::from_secs(2);
+
 struct VerifyJob {
     target: VerifyTarget,
     token: CancellationToken,
@@ -193,6 +197,7 @@ async fn run(
             if scans % FULL_RESCAN_EVERY == 0 {
                 sc.forget();
             }
+            sc.check_budget = Some(CHECK_BUDGET);
             let c = cfg.clone();
             scan_job = Some(tokio::task::spawn_blocking(move || {
                 let cat = sc.scan(&c, Utc::now());
@@ -278,6 +283,9 @@ async fn run(
                 match res {
                     Ok((sc, cat)) => {
                         scanner = Some(sc);
+                        if cat.pending_checks > 0 {
+                            scan_queued = true;
+                        }
                         let b = Arc::new(cat);
                         base = Some(b.clone());
                         let c = overlay(&b, &verifications, &notes);

@@ -431,7 +431,7 @@ fn backup_line<'a>(
     if c.wide {
         let job_style = match b.status {
             BackupStatus::Success => theme.style("text"),
-            BackupStatus::Unknown => theme.style("status.unknown"),
+            BackupStatus::Unknown | BackupStatus::Unchecked => theme.style("status.unknown"),
             _ => theme.style("status.crit"),
         };
         spans.push(Span::styled(
@@ -462,6 +462,9 @@ fn check_text(b: &BackupEntry, wide: bool, theme: &Theme, now: DateTime<Utc>) ->
             format!("{}{more}", clean(&p.message)),
             theme.style("status.crit"),
         );
+    }
+    if b.status == BackupStatus::Unchecked {
+        return ("checking the gzip stream…".into(), theme.style("text.dim"));
     }
     if !wide && b.status != BackupStatus::Success {
         return (
@@ -671,6 +674,7 @@ mod tests {
             ],
             findings: vec![],
             notes: vec![],
+            pending_checks: 0,
         };
         c.mark_newest_good();
         c.findings = rules::evaluate(&c, n);
