@@ -408,7 +408,7 @@ fn backup_line<'a>(
         ("★ ", theme.style("status.ok"))
     } else if !b.problems.is_empty()
         || b.verification.is_failed()
-        || b.status != BackupStatus::Success
+        || !matches!(b.status, BackupStatus::Success | BackupStatus::Unchecked)
     {
         ("✗ ", theme.style("status.crit"))
     } else {
