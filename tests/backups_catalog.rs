@@ -662,14 +662,25 @@ fn corrupt_content_is_invisible_to_the_scan_but_not_to_verification() {
 fn dump_checks_over_budget_wait_for_the_next_scan_newest_first() {
     let t = tempfile::tempdir().unwrap();
     healthy_dumps(t.path());
-    dump(t.path(), "backup_mgmt", Some("db"), now() - Duration::hours(1), b"x", false).unwrap();
+    dump(
+        t.path(),
+        "backup_mgmt",
+        Some("db"),
+        now() - Duration::hours(1),
+        b"x",
+        false,
+    )
+    .unwrap();
     let cf = cfg(t.path());
     let mut s = Scanner::new();
     s.check_budget = Some(std::time::Duration::ZERO);
     let c = s.scan(&cf, now());
     assert_eq!(c.pending_checks, 5);
     let db = c.service("backup_mgmt").unwrap();
-    assert!(db.backups.iter().all(|b| b.status == BackupStatus::Unchecked && !b.is_good()));
+    assert!(db
+        .backups
+        .iter()
+        .all(|b| b.status == BackupStatus::Unchecked && !b.is_good()));
     // Unchecked dumps are neither successes nor failures.
     assert!(find(&c, "backup.success_rate:backup_mgmt").is_none());
     s.check_budget = None;

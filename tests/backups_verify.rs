@@ -495,6 +495,9 @@ async fn the_provider_rescans_on_change_and_verifies_in_the_background() {
         c.roots[1].error.is_some(),
         "a missing root is reported, not fatal"
     );
+    // Reading the tree (scan, manifests, dumps) must not look like a change to the watcher.
+    let quiet = tokio::time::timeout(StdDuration::from_millis(1500), next_catalog(&mut rx)).await;
+    assert!(quiet.is_err(), "the provider rescanned without any change");
 
     // A new dump appears: the watcher notices without waiting for the hourly interval.
     // (Give the recursive watch a moment to be installed.)
