@@ -286,7 +286,7 @@ impl Scanner {
     fn check_dumps(&mut self) {
         let started = Instant::now();
         let mut pending = std::mem::take(&mut self.to_check);
-        pending.sort_by(|a, b| b.time.cmp(&a.time));
+        pending.sort_by_key(|p| std::cmp::Reverse(p.time));
         for p in pending {
             if self.check_budget.is_some_and(|b| started.elapsed() >= b) {
                 break;
