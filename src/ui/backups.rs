@@ -302,7 +302,12 @@ fn render_table(
                 theme.style("text.dim"),
             )));
         }
+        let mut gaps = missing_daily(s, now).into_iter().peekable();
         for b in &s.backups {
+            let day = b.time.with_timezone(&Local).date_naive();
+            while let Some(g) = gaps.next_if(|g| *g > day) {
+                items.push(ListItem::new(gap_line(g, theme)));
+            }
             if n == state.selected {
                 selected_row = Some(items.len());
             }
@@ -315,6 +320,7 @@ fn render_table(
                 now,
             )));
         }
+        items.extend(gaps.map(|g| ListItem::new(gap_line(g, theme))));
     }
     let outer = Block::default()
         .borders(Borders::ALL)
@@ -335,6 +341,35 @@ fn render_table(
     let list = List::new(items).highlight_style(theme.style("selection"));
     let mut ls = ListState::default().with_selected(selected_row);
     frame.render_stateful_widget(list, list_a, &mut ls);
+}
+
+/// Days within the daily retention with no daily backup at all, newest first (a day whose
+/// backup exists but is bad shows as that backup).
+fn missing_daily(s: &ServiceCatalog, now: DateTime<Utc>) -> Vec<chrono::NaiveDate> {
+    let present: std::collections::BTreeSet<chrono::NaiveDate> = s
+        .backups
+        .iter()
+        .filter(|b| b.kind == crate::backups::catalog::BackupKind::Daily)
+        .map(|b| b.time.with_timezone(&Local).date_naive())
+        .collect();
+    if present.is_empty() {
+        return Vec::new();
+    }
+    let mut days = rules::missing_days(s, now, s.policy.retention.daily);
+    days.retain(|d| !present.contains(d));
+    days.reverse();
+    days
+}
+
+fn gap_line<'a>(day: chrono::NaiveDate, theme: &Theme) -> Line<'a> {
+    Line::styled(
+        format!(
+            "✗ {:<7} {}  no backup this day",
+            "daily",
+            day.format("%Y-%m-%d")
+        ),
+        theme.style("status.warn"),
+    )
 }
 
 fn column_header(c: &Cols) -> String {
@@ -361,7 +396,7 @@ fn service_header<'a>(s: &ServiceCatalog, theme: &Theme, now: DateTime<Utc>) -> 
         Some(a) => format!(
             "newest good {} ago · RPO {}",
             human_age(a),
-            human_age(s.policy.rpo)
+            human_policy(s.policy.rpo)
         ),
         None => format!("no good backup · RPO {}", human_policy(s.policy.rpo)),
     };
@@ -383,7 +418,7 @@ fn service_header<'a>(s: &ServiceCatalog, theme: &Theme, now: DateTime<Utc>) -> 
         spans.push(Span::styled(
             format!(
                 " · jobs {rate:.0}% ok ({})",
-                human_age(s.policy.success_window)
+                human_policy(s.policy.success_window)
             ),
             theme.style(st),
         ));
