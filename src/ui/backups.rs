@@ -749,6 +749,7 @@ mod tests {
     fn backups_corrupt_and_gap_80x24() {
         let out = draw(&corrupt_state(), 80, 24);
         assert!(out.contains("retention not met"), "{out}");
+        assert!(out.contains("2026-11-21  no backup this day"), "{out}");
         assert!(
             out.contains(NO_DRILLS.split(" — ").next().unwrap()),
             "{out}"
