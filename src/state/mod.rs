@@ -1,6 +1,7 @@
 //! The console's state: plain data, changed only by [`update`]. No I/O, no channels, no
 //! terminal, so nearly all behaviour is tested without one.
 
+pub mod backups;
 pub mod host;
 pub mod local_alarms;
 pub mod msg;

@@ -6,6 +6,7 @@
 //! that reach the database through [`Store::pool`].
 
 mod alarms;
+pub mod backups;
 mod db_url;
 mod samples;
 

@@ -2,6 +2,7 @@
 //! awaits, reads a file or allocates per row of a large buffer.
 
 pub mod alarms;
+pub mod backups;
 pub mod empty;
 pub mod footer;
 pub mod help;
