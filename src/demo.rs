@@ -13,10 +13,14 @@ impl Demo {
         for d in ["config", "data", "state"] {
             std::fs::create_dir_all(root.path().join(d))?;
         }
-        std::fs::write(
-            root.path().join("config/config.toml"),
-            demo_config(root.path()),
-        )?;
+        let tree =
+            crate::backups::demo::make_demo_tree(&root.path().join("env"), chrono::Utc::now())?;
+        let mut config = demo_config(root.path());
+        config.push_str(&format!(
+            "\n[backups]\nroots = [{:?}]\n",
+            tree.backups_root.display().to_string()
+        ));
+        std::fs::write(root.path().join("config/config.toml"), config)?;
         Ok(Demo { root })
     }
 

@@ -4,7 +4,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use toban::app::{self, AppContext};
-use toban::cli::{Cli, Command, ConfigCommand};
+use toban::cli::{BackupsCommand, Cli, Command, ConfigCommand};
 use toban::config::keymap::Keymap;
 use toban::config::theme::Theme;
 use toban::config::{Config, ConfigError};
@@ -50,6 +50,50 @@ fn main() -> ExitCode {
                 Ok(code) => ExitCode::from(code as u8),
                 Err(_) => ExitCode::from(3),
             }
+        }
+        Some(Command::Backups {
+            command: BackupsCommand::Verify { service, json },
+        }) => {
+            for p in &problems {
+                eprintln!("toban: {p}");
+            }
+            let rt = match tokio::runtime::Runtime::new() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("toban: cannot start the runtime: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            rt.block_on(async {
+                let store = match toban::store::Store::open(
+                    config.database_url.as_deref(),
+                    &data_dir,
+                )
+                .await
+                {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        eprintln!("toban: results will not be recorded: {e:#}");
+                        None
+                    }
+                };
+                let mut out = std::io::stdout().lock();
+                let verified = toban::backups::cli::verify_command(
+                    &config.backups,
+                    store.as_ref(),
+                    service.as_deref(),
+                    json,
+                    &mut out,
+                )
+                .await;
+                match verified {
+                    Ok(code) => ExitCode::from(code as u8),
+                    Err(e) => {
+                        eprintln!("toban: {e:#}");
+                        ExitCode::from(2)
+                    }
+                }
+            })
         }
         Some(Command::Config {
             command: ConfigCommand::Check,

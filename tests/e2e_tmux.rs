@@ -72,7 +72,7 @@ fn start_visit_every_tab_help_and_quit_leaves_a_sane_terminal() {
 
     for (key, needle) in [
         ("2", "Firing ("),
-        ("3", "roots = [\"/mnt/backup-hdd\"]"),
+        ("3", "Restore drills"),
         ("4", "Logs followed from"),
         ("5", "operations calendar"),
         ("1", "Filesystems"),
@@ -80,6 +80,14 @@ fn start_visit_every_tab_help_and_quit_leaves_a_sane_terminal() {
         tmux(&socket, &["send-keys", "-t", "e2e", key]);
         wait_for(&socket, needle);
     }
+    // The demo's deliberately corrupted backup is found by verifying the service.
+    tmux(&socket, &["send-keys", "-t", "e2e", "3"]);
+    wait_for(&socket, "newest good");
+    tmux(&socket, &["send-keys", "-t", "e2e", "V"]);
+    wait_for(&socket, "9 ok, 1 FAILED");
+    tmux(&socket, &["send-keys", "-t", "e2e", "1"]);
+    wait_for(&socket, "Filesystems");
+
     // Grow and shrink back to 80x24: the screen is redrawn whole, nothing garbled.
     tmux(
         &socket,

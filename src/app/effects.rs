@@ -8,6 +8,8 @@ use chrono::Utc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::backups::config::BackupsConfig;
+use crate::providers::backups::BackupsHandle;
 use crate::providers::poller::Refresh;
 use crate::providers::ProviderId;
 use crate::state::{Effect, Msg};
@@ -19,6 +21,7 @@ pub struct Runner {
     pub history: Duration,
     pub host_refresh: Refresh,
     pub read_only: bool,
+    pub backups: BackupsConfig,
 }
 
 /// Samples are kept this long for trends.
@@ -46,13 +49,21 @@ pub fn spawn(
         if let Some(store) = &store {
             restore(store, &runner, &tx).await;
         }
+        let backups = (!runner.backups.roots.is_empty()).then(|| {
+            spawn_backups(
+                runner.backups.clone(),
+                store.clone(),
+                tx.clone(),
+                cancel.clone(),
+            )
+        });
         let mut last_prune = Utc::now();
         loop {
             let effect = tokio::select! {
                 e = erx.recv() => match e { Some(e) => e, None => break },
                 _ = cancel.cancelled() => break,
             };
-            if let Err(e) = run_one(&runner, store.as_ref(), effect).await {
+            if let Err(e) = run_one(&runner, store.as_ref(), backups.as_ref(), effect).await {
                 tracing::warn!("effect failed: {e:#}");
                 let _ = tx.send(Msg::EffectFailed(format!("{e:#}"))).await;
             }
@@ -80,7 +91,31 @@ async fn restore(store: &Store, runner: &Runner, tx: &mpsc::Sender<Msg>) {
         .await;
 }
 
-async fn run_one(runner: &Runner, store: Option<&Store>, effect: Effect) -> anyhow::Result<()> {
+/// The catalog provider sends on its own channel; its updates are forwarded as messages.
+fn spawn_backups(
+    cfg: BackupsConfig,
+    store: Option<Store>,
+    tx: mpsc::Sender<Msg>,
+    cancel: CancellationToken,
+) -> BackupsHandle {
+    let (btx, mut brx) = mpsc::channel(64);
+    let handle = crate::providers::backups::spawn(cfg, store, btx, cancel);
+    tokio::spawn(async move {
+        while let Some(u) = brx.recv().await {
+            if tx.send(Msg::Backups(u)).await.is_err() {
+                break;
+            }
+        }
+    });
+    handle
+}
+
+async fn run_one(
+    runner: &Runner,
+    store: Option<&Store>,
+    backups: Option<&BackupsHandle>,
+    effect: Effect,
+) -> anyhow::Result<()> {
     match effect {
         Effect::RecordTransition(t) => {
             tracing::info!(key = %t.key, from = ?t.from, to = ?t.to, "{}", t.message);
@@ -94,7 +129,20 @@ async fn run_one(runner: &Runner, store: Option<&Store>, effect: Effect) -> anyh
             }
         }
         Effect::Refresh(ProviderId::Host) => runner.host_refresh.request(),
-        Effect::Refresh(_) => {}
+        Effect::Refresh(ProviderId::Backups) => {
+            if let Some(b) = backups {
+                b.rescan();
+            }
+        }
+        Effect::Verify(target) => match backups {
+            Some(b) => b.verify(target),
+            None => anyhow::bail!("no backup catalog configured"),
+        },
+        Effect::CancelVerify => {
+            if let Some(b) = backups {
+                b.cancel_verify();
+            }
+        }
     }
     let _ = runner.read_only;
     Ok(())

@@ -42,6 +42,13 @@ pub async fn run(ctx: AppContext) -> anyhow::Result<()> {
     state.demo = ctx.demo;
     state.problems = ctx.problems;
     let theme = ctx.theme;
+    if !ctx.config.backups.roots.is_empty() {
+        state.backups.configured = true;
+        state.providers.insert(
+            crate::providers::ProviderId::Backups,
+            crate::providers::Health::new(ctx.config.backups.rescan_interval),
+        );
+    }
 
     let mut guard = terminal::TerminalGuard::enter()?;
     // The first frame goes out before any provider has answered.
@@ -73,6 +80,7 @@ pub async fn run(ctx: AppContext) -> anyhow::Result<()> {
             history: ctx.config.host.history,
             host_refresh,
             read_only: state.read_only,
+            backups: ctx.config.backups.clone(),
         },
         tx.clone(),
         cancel.clone(),

@@ -40,10 +40,28 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The backup catalog.
+    Backups {
+        #[command(subcommand)]
+        command: BackupsCommand,
+    },
     /// Configuration files.
     Config {
         #[command(subcommand)]
         command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupsCommand {
+    /// Check every file's size and sha256 against its manifest (and dumps' gzip streams);
+    /// records the results; exits 1 on any failure.
+    Verify {
+        /// Only this service.
+        #[arg(long)]
+        service: Option<String>,
+        #[arg(long)]
+        json: bool,
     },
 }
 

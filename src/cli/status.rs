@@ -110,6 +110,48 @@ pub fn write(report: &Report, json: bool, out: &mut dyn Write) -> std::io::Resul
     Ok(())
 }
 
+/// Backup rules over a fresh scan of the roots (none when no roots are configured).
+pub fn backup_checks(cfg: &Config) -> Vec<Check> {
+    if cfg.backups.roots.is_empty() {
+        return Vec::new();
+    }
+    let now = chrono::Utc::now();
+    let catalog = crate::backups::scan::scan_once(&cfg.backups, now);
+    let mut out: Vec<Check> = crate::backups::rules::summaries(&catalog, now)
+        .into_iter()
+        .map(|s| Check {
+            key: format!("backup.rpo:{}", s.service),
+            severity: s.severity,
+            value: s
+                .newest_good_age
+                .map(|a| (a.as_secs_f64() / 360.0).round() / 10.0),
+            message: match s.newest_good_age {
+                Some(a) => format!(
+                    "{}: newest good backup {} old (RPO {})",
+                    s.service,
+                    crate::backups::rules::human_age(a),
+                    crate::backups::rules::human_policy(s.rpo)
+                ),
+                None => format!("{}: no good backup", s.service),
+            },
+        })
+        .collect();
+    for f in crate::backups::rules::evaluate(&catalog, now) {
+        if let Some(c) = out.iter_mut().find(|c| c.key == f.key) {
+            c.severity = f.severity;
+            c.message = f.message;
+        } else {
+            out.push(Check {
+                key: f.key,
+                severity: f.severity,
+                value: Some(f.value),
+                message: f.message,
+            });
+        }
+    }
+    out
+}
+
 /// Runs the checks and prints; returns the exit code.
 pub fn run(cfg: &Config, json: bool, out: &mut dyn Write) -> std::io::Result<i32> {
     let filter = DiskFilter {
@@ -117,7 +159,9 @@ pub fn run(cfg: &Config, json: bool, out: &mut dyn Write) -> std::io::Result<i32
         ignore_mounts: cfg.host.ignore_mounts.clone(),
     };
     let sample = sample_now(&filter, Duration::from_millis(500));
-    let report = report(host_checks(&sample, cfg));
+    let mut checks = host_checks(&sample, cfg);
+    checks.extend(backup_checks(cfg));
+    let report = report(checks);
     write(&report, json, out)?;
     Ok(report.exit_code)
 }

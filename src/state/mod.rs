@@ -38,7 +38,7 @@ pub struct HelpState {
     pub scroll: u16,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct State {
     pub tab: Tab,
     pub now: DateTime<Utc>,
@@ -47,6 +47,7 @@ pub struct State {
     pub host_config: HostConfig,
     pub alarms: LocalAlarms,
     pub alarm_selected: usize,
+    pub backups: backups::BackupsState,
     pub providers: BTreeMap<ProviderId, Health>,
     pub help: Option<HelpState>,
     pub keymap: Keymap,
@@ -74,6 +75,7 @@ impl State {
             host_config,
             alarms: LocalAlarms::default(),
             alarm_selected: 0,
+            backups: backups::BackupsState::new(false),
             providers,
             help: None,
             keymap,

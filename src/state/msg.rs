@@ -4,6 +4,7 @@ use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
 use crate::alarm_types::AlarmTransition;
+use crate::providers::backups::{BackupsUpdate, VerifyTarget};
 use crate::providers::host_types::HostSample;
 use crate::providers::poller::Report;
 use crate::providers::ProviderId;
@@ -15,6 +16,7 @@ pub enum Msg {
     Resize(u16, u16),
     Tick(DateTime<Utc>),
     Host(Report<HostSample>),
+    Backups(BackupsUpdate),
     /// What the store remembered from before this start.
     Restored {
         transitions: Vec<AlarmTransition>,
@@ -31,4 +33,6 @@ pub enum Effect {
     RecordTransition(AlarmTransition),
     StoreSample(HostSample),
     Refresh(ProviderId),
+    Verify(VerifyTarget),
+    CancelVerify,
 }

@@ -29,7 +29,12 @@ pub fn update(state: &mut State, msg: Msg) -> (bool, Vec<Effect>) {
             let before = state.freshness_kinds();
             let minute_before = state.now.timestamp() / 60;
             state.now = now;
-            before != state.freshness_kinds() || minute_before != now.timestamp() / 60
+            let new_minute = minute_before != now.timestamp() / 60;
+            if new_minute {
+                // A backup ages past its RPO with time alone, without a rescan.
+                backup_findings(state, &mut fx);
+            }
+            before != state.freshness_kinds() || new_minute
         }
         Msg::Host(Report::Data(sample)) => {
             let h = state.providers.entry(ProviderId::Host).or_default();
@@ -43,6 +48,18 @@ pub fn update(state: &mut State, msg: Msg) -> (bool, Vec<Effect>) {
             }
             fx.push(Effect::StoreSample(sample.clone()));
             state.host.push(sample);
+            true
+        }
+        Msg::Backups(u) => {
+            let is_catalog = matches!(u, crate::providers::backups::BackupsUpdate::Catalog(_));
+            state.backups.apply(u);
+            if is_catalog {
+                let now = state.now;
+                let h = state.providers.entry(ProviderId::Backups).or_default();
+                h.last_ok = Some(now);
+                h.down = None;
+                backup_findings(state, &mut fx);
+            }
             true
         }
         Msg::Host(Report::Failed { reason }) => {
@@ -77,6 +94,27 @@ pub fn update(state: &mut State, msg: Msg) -> (bool, Vec<Effect>) {
         }
     };
     (dirty, fx)
+}
+
+/// Backup rules become local alarms under the `backup.` prefix.
+fn backup_findings(state: &mut State, fx: &mut Vec<Effect>) {
+    let Some(cat) = state.backups.catalog.clone() else {
+        return;
+    };
+    let findings: Vec<crate::state::local_alarms::Finding> =
+        crate::backups::rules::evaluate(&cat, state.now)
+            .into_iter()
+            .filter(|f| f.severity != Severity::Ok)
+            .map(|f| crate::state::local_alarms::Finding {
+                key: f.key,
+                severity: f.severity,
+                value: f.value,
+                message: f.message,
+            })
+            .collect();
+    for t in state.alarms.set_findings("backup.", &findings, state.now) {
+        fx.push(Effect::RecordTransition(t));
+    }
 }
 
 fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) -> bool {
@@ -131,7 +169,30 @@ pub fn apply_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::TabNext => state.tab = state.tab.next(),
         Action::TabPrev => state.tab = state.tab.prev(),
         Action::Tab(t) => state.tab = t,
-        Action::Refresh => fx.push(Effect::Refresh(ProviderId::Host)),
+        Action::Refresh => {
+            fx.push(Effect::Refresh(ProviderId::Host));
+            if state.backups.configured {
+                fx.push(Effect::Refresh(ProviderId::Backups));
+            }
+        }
+        Action::Up
+        | Action::Down
+        | Action::PageUp
+        | Action::PageDown
+        | Action::Top
+        | Action::Bottom
+            if state.tab == crate::state::tabs::Tab::Backups =>
+        {
+            let b = &mut state.backups;
+            match action {
+                Action::Up => b.select_prev(),
+                Action::Down => b.select_next(),
+                Action::PageUp => b.page_up(10),
+                Action::PageDown => b.page_down(10),
+                Action::Top => b.select_first(),
+                _ => b.select_last(),
+            }
+        }
         Action::Up
         | Action::Down
         | Action::PageUp
@@ -144,12 +205,23 @@ pub fn apply_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 severity: Severity::Unknown,
             });
         }
-        Action::Verify | Action::VerifyAll => {
+        Action::Verify | Action::VerifyAll if !state.backups.configured => {
             state.notice = Some(Notice {
                 text: "no backup catalog configured: add [backups] roots to config.toml".into(),
                 severity: Severity::Unknown,
             });
         }
+        Action::Verify => match state.backups.verify_selected_target() {
+            Some(t) => fx.push(Effect::Verify(t)),
+            None => {
+                state.notice = Some(Notice {
+                    text: "no backup selected".into(),
+                    severity: Severity::Unknown,
+                })
+            }
+        },
+        Action::VerifyAll => fx.push(Effect::Verify(state.backups.verify_service_target())),
+        Action::Cancel if state.backups.verify.is_some() => fx.push(Effect::CancelVerify),
         Action::Select
         | Action::Back
         | Action::Cancel

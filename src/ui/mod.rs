@@ -42,7 +42,7 @@ fn render_tab(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     match state.tab {
         Tab::Overview => overview::render(frame, area, state, theme),
         Tab::Alarms => alarms::render(frame, area, state, theme),
-        Tab::Backups => empty::render(frame, area, &empty::BACKUPS, theme),
+        Tab::Backups => backups::render(frame, area, &state.backups, theme, state.now),
         Tab::Logs => empty::render(frame, area, &empty::LOGS, theme),
         Tab::Calendar => empty::render(frame, area, &empty::CALENDAR, theme),
     }

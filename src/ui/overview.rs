@@ -22,6 +22,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .map(|s| s.disks.len())
         .unwrap_or(0)
         .max(1) as u16;
+    let services = state
+        .backups
+        .catalog
+        .as_ref()
+        .map(|c| c.services.len())
+        .unwrap_or(1)
+        .max(1) as u16;
+    let backups_h = services.min(4) + 3;
     if area.width >= 120 {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
@@ -32,19 +40,19 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         host_card(frame, host, state, theme);
         fs_card(frame, fs, state, theme);
         alarms_card(frame, alarms, state, theme);
-        later_card(frame, rest, theme);
+        later_card(frame, rest, state, theme);
     } else {
         let [host, fs, alarms, rest] = Layout::vertical([
             Constraint::Length(5),
             Constraint::Length((disks + 2).min(10)),
             Constraint::Min(3),
-            Constraint::Length(4),
+            Constraint::Length(backups_h),
         ])
         .areas(area);
         host_card(frame, host, state, theme);
         fs_card(frame, fs, state, theme);
         alarms_card(frame, alarms, state, theme);
-        later_card(frame, rest, theme);
+        later_card(frame, rest, state, theme);
     }
 }
 
@@ -243,20 +251,54 @@ fn alarms_card(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
-fn later_card(frame: &mut Frame, area: Rect, theme: &Theme) {
-    let block = panel("Not configured", theme);
+/// Backups per service (newest good age against the RPO) and what is not configured.
+fn later_card(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let block = panel("Backups — 3", theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let lines = vec![
-        Line::from(Span::styled(
-            "Backups: add [backups] roots to config.toml — 3",
+    let mut lines = Vec::new();
+    match state.backups.catalog.as_deref() {
+        _ if !state.backups.configured => lines.push(Line::from(Span::styled(
+            "not configured: add [backups] roots to config.toml",
             theme.style("text.dim"),
-        )),
-        Line::from(Span::styled(
-            "Services, certificates, SLO, duties: not in this build yet",
+        ))),
+        None => lines.push(Line::from(Span::styled(
+            "scanning…",
             theme.style("text.dim"),
-        )),
-    ];
+        ))),
+        Some(cat) => {
+            let summaries = crate::backups::rules::summaries(cat, state.now);
+            if summaries.is_empty() {
+                lines.push(Line::from(Span::styled(
+                    "no services found under the backup roots",
+                    theme.style("status.warn"),
+                )));
+            }
+            let room = inner.height.saturating_sub(1).max(1) as usize;
+            for s in summaries.iter().take(room) {
+                let age = match s.newest_good_age {
+                    Some(a) => format!("newest good {} ago", crate::backups::rules::human_age(a)),
+                    None => "no good backup".to_string(),
+                };
+                lines.push(Line::from(vec![
+                    severity_span(s.severity, theme),
+                    Span::styled(
+                        format!(" {:<16}", format::fit(&s.service, 16)),
+                        theme.style("text"),
+                    ),
+                    Span::styled(age, theme.style("text")),
+                    Span::styled(
+                        format!("  RPO {}", crate::backups::rules::human_policy(s.rpo)),
+                        theme.style("text.dim"),
+                    ),
+                ]));
+            }
+        }
+    }
+    lines.push(Line::from(Span::styled(
+        "Services, certificates, SLO, duties: not in this build yet",
+        theme.style("text.dim"),
+    )));
     frame.render_widget(Paragraph::new(lines), inner);
     let _ = Severity::Ok;
 }
