@@ -42,9 +42,30 @@ pub enum Action {
 impl Action {
     /// Every action name, for suggestions in error messages.
     pub const NAMES: &'static [&'static str] = &[
-        "quit", "help", "tab_next", "tab_prev", "tab", "up", "down", "page_up", "page_down", "top",
-        "bottom", "select", "back", "refresh", "verify", "verify_all", "restore", "drill",
-        "runbooks", "dry_run", "cancel", "confirm", "deny", "noop",
+        "quit",
+        "help",
+        "tab_next",
+        "tab_prev",
+        "tab",
+        "up",
+        "down",
+        "page_up",
+        "page_down",
+        "top",
+        "bottom",
+        "select",
+        "back",
+        "refresh",
+        "verify",
+        "verify_all",
+        "restore",
+        "drill",
+        "runbooks",
+        "dry_run",
+        "cancel",
+        "confirm",
+        "deny",
+        "noop",
     ];
 
     /// True for actions that change something outside toban (read-only mode refuses them).

@@ -1,16 +1,26 @@
 //! Configuration: `config.toml`, themes and keymaps. Every field has a default so toban runs
 //! with no file at all; unknown keys are errors that name file, line and field.
 
+pub mod check;
+pub mod color;
 pub mod error;
 pub mod keymap;
+pub mod load;
+pub mod locate;
+pub mod paths;
+pub mod suggest;
 pub mod theme;
+pub mod validate;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use check::check;
 pub use error::ConfigError;
+pub use load::{load, LoadOptions, Loaded};
+pub use paths::Paths;
 
 /// The whole of `config.toml`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -84,9 +94,27 @@ impl Default for HostConfig {
             memory: Threshold::new(80.0, 95.0),
             disk: Threshold::new(70.0, 85.0),
             ignore_fs_types: [
-                "tmpfs", "devtmpfs", "squashfs", "proc", "sysfs", "devpts", "cgroup", "cgroup2",
-                "nsfs", "overlayfs-lower", "autofs", "mqueue", "tracefs", "debugfs", "securityfs",
-                "pstore", "bpf", "fusectl", "configfs", "hugetlbfs", "ramfs",
+                "tmpfs",
+                "devtmpfs",
+                "squashfs",
+                "proc",
+                "sysfs",
+                "devpts",
+                "cgroup",
+                "cgroup2",
+                "nsfs",
+                "overlayfs-lower",
+                "autofs",
+                "mqueue",
+                "tracefs",
+                "debugfs",
+                "securityfs",
+                "pstore",
+                "bpf",
+                "fusectl",
+                "configfs",
+                "hugetlbfs",
+                "ramfs",
             ]
             .into_iter()
             .map(String::from)
@@ -155,7 +183,9 @@ pub mod humantime_serde_compat {
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
         let s = String::deserialize(d)?;
         humantime::parse_duration(&s).map_err(|e| {
-            serde::de::Error::custom(format!("`{s}` is not a duration like \"2s\" or \"24h\": {e}"))
+            serde::de::Error::custom(format!(
+                "`{s}` is not a duration like \"2s\" or \"24h\": {e}"
+            ))
         })
     }
 

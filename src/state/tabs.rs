@@ -13,7 +13,13 @@ pub enum Tab {
 }
 
 impl Tab {
-    pub const ALL: [Tab; 5] = [Tab::Overview, Tab::Alarms, Tab::Backups, Tab::Logs, Tab::Calendar];
+    pub const ALL: [Tab; 5] = [
+        Tab::Overview,
+        Tab::Alarms,
+        Tab::Backups,
+        Tab::Logs,
+        Tab::Calendar,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {

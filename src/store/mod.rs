@@ -36,7 +36,10 @@ impl Store {
         Ok(())
     }
 
-    pub async fn host_samples_since(&self, _since: DateTime<Utc>) -> anyhow::Result<Vec<HostSample>> {
+    pub async fn host_samples_since(
+        &self,
+        _since: DateTime<Utc>,
+    ) -> anyhow::Result<Vec<HostSample>> {
         Ok(Vec::new())
     }
 
