@@ -5,9 +5,7 @@ use clap::Parser;
 
 use toban::app::{self, AppContext};
 use toban::cli::{BackupsCommand, Cli, Command, ConfigCommand};
-use toban::config::keymap::Keymap;
-use toban::config::theme::Theme;
-use toban::config::{Config, ConfigError};
+use toban::config::{LoadOptions, Loaded};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -22,23 +20,30 @@ fn main() -> ExitCode {
     } else {
         None
     };
-    let config_path = cli
-        .config
-        .clone()
-        .or_else(|| demo.as_ref().map(|d| d.config_path()));
-    let (config, problems) = load_config(config_path.as_deref());
-    let dirs = directories::ProjectDirs::from("", "", "toban");
-    let data_dir = match (&demo, &dirs) {
-        (Some(d), _) => d.path().join("data"),
-        (None, Some(p)) => p.data_dir().to_path_buf(),
-        (None, None) => std::env::temp_dir().join("toban"),
+    let paths = match &demo {
+        Some(d) => toban::config::Paths::under(d.path()),
+        None => toban::config::Paths::discover(),
     };
-    let state_dir = match (&demo, &dirs) {
-        (Some(d), _) => d.path().join("state"),
-        (None, Some(p)) => p.state_dir().unwrap_or(p.data_dir()).to_path_buf(),
-        (None, None) => std::env::temp_dir().join("toban"),
-    };
+    let mut opts = LoadOptions::from_env(paths.clone());
+    opts.config_path = cli.config.clone();
+    opts.theme = cli.theme.clone();
+    opts.keymap = cli.keymap.clone();
+    let data_dir = paths.data_dir.clone();
+    let state_dir = paths.state_dir.clone();
     let _log = init_logging(&state_dir);
+
+    if let Some(Command::Config {
+        command: ConfigCommand::Check,
+    }) = cli.command
+    {
+        return config_check(&opts);
+    }
+    let Loaded {
+        config,
+        theme,
+        keymap,
+        problems,
+    } = toban::config::load(&opts);
 
     match cli.command {
         Some(Command::Status { json }) => {
@@ -95,19 +100,7 @@ fn main() -> ExitCode {
                 }
             })
         }
-        Some(Command::Config {
-            command: ConfigCommand::Check,
-        }) => {
-            if problems.is_empty() {
-                println!("configuration OK");
-                ExitCode::SUCCESS
-            } else {
-                for p in &problems {
-                    eprintln!("{p}");
-                }
-                ExitCode::from(1)
-            }
-        }
+        Some(Command::Config { .. }) => unreachable!("handled above"),
         None => {
             let rt = match tokio::runtime::Runtime::new() {
                 Ok(rt) => rt,
@@ -118,8 +111,8 @@ fn main() -> ExitCode {
             };
             let ctx = AppContext {
                 config,
-                theme: Theme::fallback(),
-                keymap: Keymap::builtin_default(),
+                theme,
+                keymap,
                 problems: problems.iter().map(|p| p.to_string()).collect(),
                 data_dir,
                 read_only: cli.read_only,
@@ -136,22 +129,18 @@ fn main() -> ExitCode {
     }
 }
 
-fn load_config(path: Option<&std::path::Path>) -> (Config, Vec<ConfigError>) {
-    let Some(path) = path else {
-        return (Config::default(), Vec::new());
-    };
-    match std::fs::read_to_string(path) {
-        Ok(src) => match toml::from_str::<Config>(&src) {
-            Ok(c) => (c, Vec::new()),
-            Err(e) => (
-                Config::default(),
-                vec![ConfigError::from_toml(path, &src, &e)],
-            ),
-        },
-        Err(e) => (
-            Config::default(),
-            vec![ConfigError::new(path, e.to_string())],
-        ),
+/// Every problem in config.toml, themes, keymaps and runbooks; exit 1 when there is one.
+fn config_check(opts: &LoadOptions) -> ExitCode {
+    let problems = toban::config::check(opts);
+    if problems.is_empty() {
+        println!("configuration OK");
+        ExitCode::SUCCESS
+    } else {
+        for p in &problems {
+            eprintln!("{p}");
+        }
+        eprintln!("{} problem(s)", problems.len());
+        ExitCode::from(1)
     }
 }
 

@@ -4,15 +4,14 @@
 mod common;
 
 use common::{busy_state, draw, dump, new_state};
-use toban::config::theme::Theme;
+use toban::config::theme::{load_theme, ColorSupport, Theme};
 use toban::state::tabs::Tab;
 use toban::state::HelpState;
 
 fn theme(name: &str) -> Theme {
-    match name {
-        "default" => Theme::fallback(),
-        other => panic!("no theme {other}"),
-    }
+    let (theme, problems) = load_theme(name, None, ColorSupport::Ansi16);
+    assert!(problems.is_empty(), "{problems:?}");
+    theme.expect("shipped theme")
 }
 
 fn snap(name: &str, state: &toban::state::State, theme_name: &str, w: u16, h: u16) {
@@ -23,7 +22,7 @@ fn snap(name: &str, state: &toban::state::State, theme_name: &str, w: u16, h: u1
 
 #[test]
 fn every_tab_at_both_sizes() {
-    for theme_name in ["default"] {
+    for theme_name in ["default", "monochrome"] {
         for (w, h) in [(80, 24), (160, 48)] {
             for tab in Tab::ALL {
                 let mut s = busy_state();

@@ -1,16 +1,26 @@
 //! Configuration: `config.toml`, themes and keymaps. Every field has a default so toban runs
 //! with no file at all; unknown keys are errors that name file, line and field.
 
+pub mod check;
+pub mod color;
 pub mod error;
 pub mod keymap;
+pub mod load;
+pub mod locate;
+pub mod paths;
+pub mod suggest;
 pub mod theme;
+pub mod validate;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use serde::Deserialize;
 
+pub use check::check;
 pub use error::ConfigError;
+pub use load::{load, LoadOptions, Loaded};
+pub use paths::Paths;
 
 /// The whole of `config.toml`.
 #[derive(Debug, Clone, Deserialize, PartialEq)]

@@ -1,17 +1,77 @@
-//! Colour themes: named styles per element (`tab.active`, `gauge.warn` …).
-//! (Interface stub: file loading, `inherits`, palettes and colour degradation to be filled in.)
+//! Colour themes: named styles per element (`tab.active`, `gauge.warn` …), read from TOML
+//! files with `inherits` and a `[palette]`, and degraded to the terminal's colours.
+//!
+//! ```toml
+//! inherits = "default"
+//! "tab.active" = { fg = "black", bg = "frost", modifiers = ["bold"] }
+//! "text.dim" = "dark_gray"          # a plain string is the foreground
+//! [palette]                         # last: TOML puts every later key in this table
+//! frost = "#88c0d0"
+//! ```
 
 use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 
 use ratatui::style::{Color, Modifier, Style};
+use toml::de::DeValue;
+use toml::Spanned;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ColorSupport {
-    NoColor,
-    Ansi16,
-    Ansi256,
-    TrueColor,
-}
+pub use super::color::ColorSupport;
+use super::color::{color_names, parse_color_name};
+use super::error::{line_col, ConfigError};
+use super::suggest::hint;
+
+/// Every element the UI draws with `theme.style(..)`. Each shipped theme defines all of them
+/// (itself or through `inherits`); a theme file naming anything else is a mistake.
+pub const ELEMENTS: &[&str] = &[
+    "text",
+    "text.dim",
+    "title",
+    "border",
+    "border.focus",
+    "tab",
+    "tab.active",
+    "status.ok",
+    "status.warn",
+    "status.crit",
+    "status.unknown",
+    "status.stale",
+    "gauge.ok",
+    "gauge.warn",
+    "gauge.crit",
+    "sparkline",
+    "selection",
+    "header",
+    "help.key",
+    "help.desc",
+    "help.context",
+    "footer",
+    "footer.key",
+    "popup",
+    "popup.title",
+    "empty",
+    "danger",
+    "input",
+    "input.invalid",
+    "wizard.step.pending",
+    "wizard.step.running",
+    "wizard.step.done",
+    "wizard.step.failed",
+    "wizard.step.skipped",
+    "wizard.command",
+];
+
+/// The themes embedded in the binary.
+pub const SHIPPED: &[(&str, &str)] = &[
+    ("default", include_str!("../../themes/default.toml")),
+    ("light", include_str!("../../themes/light.toml")),
+    (
+        "high-contrast",
+        include_str!("../../themes/high-contrast.toml"),
+    ),
+    ("monochrome", include_str!("../../themes/monochrome.toml")),
+    ("nord", include_str!("../../themes/nord.toml")),
+];
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Theme {
@@ -42,24 +102,507 @@ impl Theme {
         }
     }
 
-    /// A usable theme for tests and the stub.
+    /// True when the element has its own style (not a fallback).
+    pub fn defines(&self, element: &str) -> bool {
+        self.styles.contains_key(element)
+    }
+
+    /// The shipped default theme for a 16-colour terminal (tests, and the last resort).
     pub fn fallback() -> Self {
-        let mut s = HashMap::new();
-        s.insert("text".into(), Style::default());
-        s.insert(
-            "tab.active".into(),
-            Style::default().fg(Color::Black).bg(Color::Cyan),
-        );
-        s.insert("status.ok".into(), Style::default().fg(Color::Green));
-        s.insert("status.warn".into(), Style::default().fg(Color::Yellow));
-        s.insert(
-            "status.crit".into(),
-            Style::default().fg(Color::Red).add_modifier(Modifier::BOLD),
-        );
-        s.insert(
-            "selection".into(),
-            Style::default().add_modifier(Modifier::REVERSED),
-        );
-        Theme::from_styles("default", s)
+        match load_theme("default", None, ColorSupport::Ansi16) {
+            (Some(t), _) => t,
+            // Unreachable while the shipped-theme tests pass; still never panic on it.
+            (None, _) => {
+                let mut s = HashMap::new();
+                s.insert("text".into(), Style::default());
+                s.insert(
+                    "selection".into(),
+                    Style::default().add_modifier(Modifier::REVERSED),
+                );
+                Theme::from_styles("default", s)
+            }
+        }
+    }
+}
+
+/// Names of all themes: shipped ones and `*.toml` in `themes_dir`, sorted.
+pub fn theme_names(themes_dir: Option<&Path>) -> Vec<String> {
+    let mut names: Vec<String> = SHIPPED.iter().map(|(n, _)| n.to_string()).collect();
+    names.extend(super::load::toml_stems(themes_dir));
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Loads theme `name` (a user file in `themes_dir` wins over a shipped one) for a terminal
+/// with `support`. `None` when there is no such theme or it cannot be read at all; the
+/// problems say why. A theme with a few bad entries still loads, without those entries.
+pub fn load_theme(
+    name: &str,
+    themes_dir: Option<&Path>,
+    support: ColorSupport,
+) -> (Option<Theme>, Vec<ConfigError>) {
+    let mut problems = Vec::new();
+    let mut chain = Vec::new();
+    let merged = resolve(name, themes_dir, true, &mut chain, &mut problems);
+    let theme = merged.map(|raw| build(name, raw, support, &mut problems));
+    (theme, problems)
+}
+
+#[derive(Debug, Clone)]
+struct Origin {
+    file: PathBuf,
+    line: usize,
+    col: usize,
+}
+
+impl Origin {
+    fn error(&self, field: &str, message: impl Into<String>) -> ConfigError {
+        ConfigError::new(&self.file, message)
+            .at(self.line, self.col)
+            .field(field)
+    }
+}
+
+#[derive(Debug, Clone)]
+enum ColorSpec {
+    Name(String),
+    Index(i64),
+}
+
+#[derive(Debug, Clone, Default)]
+struct RawStyle {
+    fg: Option<(ColorSpec, Origin)>,
+    bg: Option<(ColorSpec, Origin)>,
+    modifiers: Modifier,
+}
+
+#[derive(Debug, Clone, Default)]
+struct RawTheme {
+    inherits: Option<(String, Origin)>,
+    palette: HashMap<String, Color>,
+    elements: HashMap<String, RawStyle>,
+}
+
+fn shipped_source(name: &str) -> Option<&'static str> {
+    SHIPPED.iter().find(|(n, _)| *n == name).map(|(_, s)| *s)
+}
+
+fn shipped_path(name: &str) -> PathBuf {
+    PathBuf::from(format!("<builtin>/themes/{name}.toml"))
+}
+
+/// The theme with its parents merged in (palette and elements of the child win).
+fn resolve(
+    name: &str,
+    themes_dir: Option<&Path>,
+    prefer_user: bool,
+    chain: &mut Vec<(String, bool)>,
+    problems: &mut Vec<ConfigError>,
+) -> Option<RawTheme> {
+    let user_file = themes_dir
+        .filter(|_| prefer_user)
+        .map(|d| d.join(format!("{name}.toml")))
+        .filter(|p| p.is_file());
+    let mut parsed = None;
+    let mut from_user = false;
+    if let Some(path) = &user_file {
+        match std::fs::read_to_string(path) {
+            Ok(src) => match parse_theme(path, &src, problems) {
+                Some(raw) => {
+                    parsed = Some(raw);
+                    from_user = true;
+                }
+                None => {
+                    if shipped_source(name).is_some() {
+                        problems.push(ConfigError::new(
+                            path,
+                            format!("ignored; using the shipped theme `{name}` instead"),
+                        ));
+                    }
+                }
+            },
+            Err(e) => problems.push(ConfigError::new(path, format!("cannot read: {e}"))),
+        }
+    }
+    if parsed.is_none() {
+        let src = shipped_source(name)?;
+        parsed = parse_theme(&shipped_path(name), src, problems);
+    }
+    let raw = parsed?;
+    chain.push((name.to_string(), from_user));
+
+    let mut base = RawTheme::default();
+    if let Some((parent, origin)) = &raw.inherits {
+        // A user file inheriting its own name builds on the shipped theme of that name.
+        let parent_from_user = !(from_user && parent == name);
+        let parent_is_user = parent_from_user
+            && themes_dir.is_some_and(|d| d.join(format!("{parent}.toml")).is_file());
+        let parent_exists = parent_is_user || shipped_source(parent).is_some();
+        let cyclic = chain.contains(&(parent.clone(), parent_is_user)) || chain.len() > 32;
+        if cyclic {
+            let mut names: Vec<&str> = chain.iter().map(|(n, _)| n.as_str()).collect();
+            names.push(parent);
+            problems
+                .push(origin.error("inherits", format!("inherits cycle: {}", names.join(" → "))));
+        } else if !parent_exists {
+            let known = theme_names(themes_dir);
+            problems.push(origin.error(
+                "inherits",
+                format!(
+                    "unknown theme `{parent}`{}",
+                    hint(parent, known.iter().map(String::as_str))
+                ),
+            ));
+        } else if let Some(b) = resolve(parent, themes_dir, parent_from_user, chain, problems) {
+            base = b;
+        }
+    }
+    chain.pop();
+    base.palette.extend(raw.palette);
+    base.elements.extend(raw.elements);
+    base.inherits = None;
+    Some(base)
+}
+
+/// Reads one theme file. `None` only when it is not TOML at all.
+fn parse_theme(file: &Path, src: &str, problems: &mut Vec<ConfigError>) -> Option<RawTheme> {
+    let doc = match super::locate::parse(src) {
+        Ok(d) => d,
+        Err(e) => {
+            problems.push(ConfigError::from_toml(file, src, &e));
+            return None;
+        }
+    };
+    let origin = |span: std::ops::Range<usize>| {
+        let (line, col) = line_col(src, span.start);
+        Origin {
+            file: file.to_path_buf(),
+            line,
+            col,
+        }
+    };
+    let mut raw = RawTheme::default();
+    for (k, v) in doc.get_ref().iter() {
+        let key = k.get_ref().as_ref();
+        let at = origin(k.span());
+        match key {
+            "inherits" => match v.get_ref().as_str() {
+                Some(s) => raw.inherits = Some((s.to_string(), at)),
+                None => problems.push(at.error("inherits", "must be a theme name in quotes")),
+            },
+            "palette" => match v.get_ref().as_table() {
+                Some(t) => {
+                    for (pk, pv) in t.iter() {
+                        let field = format!("palette.{}", pk.get_ref());
+                        let at = origin(pv.span());
+                        match color_spec(pv) {
+                            Some(spec) => match literal_color(&spec) {
+                                Ok(c) => {
+                                    raw.palette.insert(pk.get_ref().to_string(), c);
+                                }
+                                Err(msg) => problems.push(at.error(&field, msg)),
+                            },
+                            None if pv.get_ref().is_table() && is_element(pk.get_ref()) => problems
+                                .push(at.error(
+                                    &field,
+                                    "this element style is inside [palette]: in TOML every key \
+                                     after a [table] header belongs to it, so put [palette] last",
+                                )),
+                            None => {
+                                problems.push(at.error(
+                                    &field,
+                                    "a palette colour is a name, \"#rrggbb\" or 0-255",
+                                ))
+                            }
+                        }
+                    }
+                }
+                None => problems.push(at.error("palette", "must be a table of named colours")),
+            },
+            element if is_element(element) => {
+                if let Some(style) = parse_style(element, v, &origin, problems) {
+                    raw.elements.insert(element.to_string(), style);
+                }
+            }
+            other => {
+                let candidates = ELEMENTS.iter().copied().chain(["inherits", "palette"]);
+                problems.push(at.error(
+                    other,
+                    format!("unknown theme element `{other}`{}", hint(other, candidates)),
+                ));
+            }
+        }
+    }
+    Some(raw)
+}
+
+/// Elements, and their dotted parents (`status`, `wizard.step`) which set a shared fallback.
+fn is_element(name: &str) -> bool {
+    ELEMENTS
+        .iter()
+        .any(|e| *e == name || (e.starts_with(name) && e[name.len()..].starts_with('.')))
+}
+
+fn color_spec(v: &Spanned<DeValue<'_>>) -> Option<ColorSpec> {
+    match v.get_ref() {
+        DeValue::String(s) => Some(ColorSpec::Name(s.to_string())),
+        DeValue::Integer(i) => i64::from_str_radix(i.as_str(), i.radix())
+            .ok()
+            .map(ColorSpec::Index),
+        _ => None,
+    }
+}
+
+fn literal_color(spec: &ColorSpec) -> Result<Color, String> {
+    match spec {
+        ColorSpec::Index(i) => u8::try_from(*i)
+            .map(Color::Indexed)
+            .map_err(|_| format!("colour index {i} is not in 0-255")),
+        ColorSpec::Name(n) => parse_color_name(n).ok_or_else(|| {
+            format!(
+                "unknown colour `{n}`{}; use a name, \"#rrggbb\" or 0-255",
+                hint(n, color_names())
+            )
+        }),
+    }
+}
+
+const MODIFIERS: &[(&str, Modifier)] = &[
+    ("bold", Modifier::BOLD),
+    ("dim", Modifier::DIM),
+    ("italic", Modifier::ITALIC),
+    ("underlined", Modifier::UNDERLINED),
+    ("underline", Modifier::UNDERLINED),
+    ("slow_blink", Modifier::SLOW_BLINK),
+    ("rapid_blink", Modifier::RAPID_BLINK),
+    ("reversed", Modifier::REVERSED),
+    ("reverse", Modifier::REVERSED),
+    ("hidden", Modifier::HIDDEN),
+    ("crossed_out", Modifier::CROSSED_OUT),
+];
+
+fn parse_style(
+    element: &str,
+    v: &Spanned<DeValue<'_>>,
+    origin: &dyn Fn(std::ops::Range<usize>) -> Origin,
+    problems: &mut Vec<ConfigError>,
+) -> Option<RawStyle> {
+    let mut style = RawStyle::default();
+    let table = match v.get_ref() {
+        DeValue::String(_) | DeValue::Integer(_) => {
+            style.fg = color_spec(v).map(|c| (c, origin(v.span())));
+            return Some(style);
+        }
+        DeValue::Table(t) => t,
+        _ => {
+            problems.push(origin(v.span()).error(
+                element,
+                "a style is a colour or a table like { fg = \"black\", bg = \"cyan\", modifiers = [\"bold\"] }",
+            ));
+            return None;
+        }
+    };
+    for (k, fv) in table.iter() {
+        let field = format!("{element}.{}", k.get_ref());
+        match k.get_ref().as_ref() {
+            "fg" | "bg" => {
+                let at = origin(fv.span());
+                match color_spec(fv) {
+                    Some(c) if k.get_ref() == "fg" => style.fg = Some((c, at)),
+                    Some(c) => style.bg = Some((c, at)),
+                    None => {
+                        problems.push(at.error(&field, "a colour is a name, \"#rrggbb\" or 0-255"))
+                    }
+                }
+            }
+            "modifiers" => match fv.get_ref().as_array() {
+                Some(items) => {
+                    for item in items.iter() {
+                        let at = origin(item.span());
+                        let name = item.get_ref().as_str().unwrap_or("");
+                        match MODIFIERS.iter().find(|(n, _)| *n == name) {
+                            Some((_, m)) => style.modifiers |= *m,
+                            None => problems.push(at.error(
+                                &field,
+                                format!(
+                                    "unknown modifier `{name}`{}",
+                                    hint(name, MODIFIERS.iter().map(|m| m.0))
+                                ),
+                            )),
+                        }
+                    }
+                }
+                None => problems.push(
+                    origin(fv.span())
+                        .error(&field, "must be a list such as [\"bold\", \"reversed\"]"),
+                ),
+            },
+            other => problems.push(origin(k.span()).error(
+                &field,
+                format!(
+                    "unknown style field `{other}`{}",
+                    hint(other, ["fg", "bg", "modifiers"])
+                ),
+            )),
+        }
+    }
+    Some(style)
+}
+
+/// Resolves palette names and degrades colours; bad colour references are reported and left out.
+fn build(
+    name: &str,
+    raw: RawTheme,
+    support: ColorSupport,
+    problems: &mut Vec<ConfigError>,
+) -> Theme {
+    let mut styles = HashMap::new();
+    let palette = raw.palette;
+    let mut elements: Vec<_> = raw.elements.into_iter().collect();
+    elements.sort_by(|a, b| a.0.cmp(&b.0));
+    for (element, rs) in elements {
+        let mut color = |slot: Option<(ColorSpec, Origin)>, which: &str| -> Option<Color> {
+            let (spec, origin) = slot?;
+            if let ColorSpec::Name(n) = &spec {
+                if let Some(c) = palette.get(n) {
+                    return Some(*c);
+                }
+            }
+            match literal_color(&spec) {
+                Ok(c) => Some(c),
+                Err(_) => {
+                    let n = match &spec {
+                        ColorSpec::Name(n) => n.clone(),
+                        ColorSpec::Index(i) => i.to_string(),
+                    };
+                    let mut candidates: Vec<&str> = color_names().collect::<Vec<&'static str>>();
+                    candidates.extend(palette.keys().map(String::as_str));
+                    problems.push(origin.error(
+                        &format!("{element}.{which}"),
+                        format!(
+                            "unknown colour `{n}`{}; use a palette name, a colour name, \"#rrggbb\" or 0-255",
+                            hint(&n, candidates)
+                        ),
+                    ));
+                    None
+                }
+            }
+        };
+        let fg = color(rs.fg, "fg");
+        let bg = color(rs.bg, "bg");
+        let style = Style {
+            fg,
+            bg,
+            add_modifier: rs.modifiers,
+            ..Style::default()
+        };
+        styles.insert(element, support.degrade_style(style));
+    }
+    Theme::from_styles(name, styles)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_shipped_theme_loads_cleanly_and_defines_every_element() {
+        for (name, _) in SHIPPED {
+            let (theme, problems) = load_theme(name, None, ColorSupport::TrueColor);
+            assert!(problems.is_empty(), "{name}: {problems:?}");
+            let theme = theme.expect("shipped theme loads");
+            for e in ELEMENTS {
+                assert!(theme.defines(e), "theme `{name}` does not define `{e}`");
+            }
+        }
+    }
+
+    #[test]
+    fn default_theme_uses_only_the_16_ansi_colours() {
+        let (theme, _) = load_theme("default", None, ColorSupport::TrueColor);
+        let theme = theme.unwrap();
+        for e in ELEMENTS {
+            let s = theme.style(e);
+            for c in [s.fg, s.bg].into_iter().flatten() {
+                assert!(
+                    !matches!(c, Color::Rgb(..) | Color::Indexed(_)),
+                    "default `{e}` uses {c:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn monochrome_has_no_colours_but_still_marks_selection() {
+        let (theme, problems) = load_theme("monochrome", None, ColorSupport::TrueColor);
+        assert!(problems.is_empty());
+        let theme = theme.unwrap();
+        for e in ELEMENTS {
+            let s = theme.style(e);
+            assert_eq!((s.fg, s.bg), (None, None), "monochrome `{e}` has a colour");
+        }
+        assert!(theme
+            .style("selection")
+            .add_modifier
+            .contains(Modifier::REVERSED));
+        assert!(theme.style("tab.active").add_modifier != Modifier::empty());
+    }
+
+    #[test]
+    fn truecolour_theme_degrades_to_the_terminal() {
+        let (t16, _) = load_theme("nord", None, ColorSupport::Ansi16);
+        let (t256, _) = load_theme("nord", None, ColorSupport::Ansi256);
+        let (none, _) = load_theme("nord", None, ColorSupport::NoColor);
+        for e in ELEMENTS {
+            for c in [
+                t16.as_ref().unwrap().style(e).fg,
+                t16.as_ref().unwrap().style(e).bg,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                assert!(
+                    !matches!(c, Color::Rgb(..) | Color::Indexed(_)),
+                    "{e}: {c:?}"
+                );
+            }
+            for c in [t256.as_ref().unwrap().style(e).fg].into_iter().flatten() {
+                assert!(!matches!(c, Color::Rgb(..)), "{e}: {c:?}");
+            }
+            let s = none.as_ref().unwrap().style(e);
+            assert_eq!((s.fg, s.bg), (None, None));
+        }
+        // Modifiers survive NoColor.
+        assert!(none
+            .unwrap()
+            .style("title")
+            .add_modifier
+            .contains(Modifier::BOLD));
+    }
+
+    #[test]
+    fn dotted_lookup_falls_back_to_parent_then_text() {
+        let t = Theme::fallback();
+        assert_eq!(t.style("status.crit.blinking"), t.style("status.crit"));
+        assert_eq!(t.style("nothing.here"), t.style("text"));
+    }
+
+    #[test]
+    fn a_child_palette_recolours_the_parent() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("base.toml"),
+            "title = { fg = \"accent\" }\n[palette]\naccent = \"red\"\n",
+        )
+        .unwrap();
+        std::fs::write(
+            dir.path().join("child.toml"),
+            "inherits = \"base\"\n[palette]\naccent = \"#00ff00\"\n",
+        )
+        .unwrap();
+        let (t, p) = load_theme("child", Some(dir.path()), ColorSupport::TrueColor);
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!(t.unwrap().style("title").fg, Some(Color::Rgb(0, 255, 0)));
     }
 }

@@ -1,0 +1,314 @@
+//! Loading config.toml, the theme and the keymap at start. Never fails: every mistake becomes
+//! a [`ConfigError`] in [`Loaded::problems`] and toban goes on with the presets.
+
+use std::path::{Path, PathBuf};
+
+use super::error::{line_col, ConfigError};
+use super::keymap::{keymap_names, load_keymap, Keymap};
+use super::locate;
+use super::paths::Paths;
+use super::suggest::hint;
+use super::theme::{load_theme, theme_names, ColorSupport, Theme};
+use super::{Config, HostConfig};
+
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// `--config PATH`; otherwise `<config_dir>/config.toml` (which may be absent).
+    pub config_path: Option<PathBuf>,
+    /// `--theme NAME`: wins over config.toml and over `NO_COLOR`.
+    pub theme: Option<String>,
+    /// `--keymap NAME`: wins over config.toml.
+    pub keymap: Option<String>,
+    /// `NO_COLOR` is set (and not empty).
+    pub no_color: bool,
+    /// What the terminal can show; see [`ColorSupport::detect`].
+    pub color_support: ColorSupport,
+    pub paths: Paths,
+}
+
+impl LoadOptions {
+    /// No overrides, a 16-colour terminal, files under `paths`.
+    pub fn new(paths: Paths) -> Self {
+        LoadOptions {
+            config_path: None,
+            theme: None,
+            keymap: None,
+            no_color: false,
+            color_support: ColorSupport::Ansi16,
+            paths,
+        }
+    }
+
+    /// `NO_COLOR`, `COLORTERM` and `TERM` from the environment.
+    pub fn from_env(paths: Paths) -> Self {
+        LoadOptions {
+            no_color: std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()),
+            color_support: ColorSupport::detect(),
+            ..LoadOptions::new(paths)
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub config: Config,
+    pub theme: Theme,
+    pub keymap: Keymap,
+    /// Everything wrong, in the order found; empty when all is well.
+    pub problems: Vec<ConfigError>,
+}
+
+/// The config file, as read: kept so later problems (an unknown theme name) can point at
+/// their line.
+struct ConfigSource {
+    path: PathBuf,
+    text: String,
+}
+
+impl ConfigSource {
+    fn error_at(&self, field: &str, message: String) -> ConfigError {
+        let mut e = ConfigError::new(&self.path, message).field(field);
+        if let Ok(doc) = locate::parse(&self.text) {
+            if let Some(span) = locate::nearest_key_span(doc.get_ref(), field) {
+                let (l, c) = line_col(&self.text, span.start);
+                e = e.at(l, c);
+            }
+        }
+        e
+    }
+}
+
+/// Loads config, theme and keymap. Never fails and never panics on bad files.
+pub fn load(opts: &LoadOptions) -> Loaded {
+    let (config, source, mut problems) = read_config(opts);
+    let user_error = |field: &str, origin: &str, msg: String| match (origin, &source) {
+        ("config", Some(src)) => src.error_at(field, msg),
+        _ => ConfigError::new(origin, msg).field(field),
+    };
+
+    // Theme: --theme, config.toml, monochrome for NO_COLOR, default. A named theme beats
+    // NO_COLOR (https://no-color.org).
+    let themes_dir = opts.paths.themes_dir();
+    let (theme_name, theme_origin) = match (&opts.theme, &config.theme) {
+        (Some(t), _) => (t.clone(), "--theme"),
+        (None, Some(t)) => (t.clone(), "config"),
+        (None, None) if opts.no_color => ("monochrome".to_string(), ""),
+        (None, None) => ("default".to_string(), ""),
+    };
+    let support = if opts.no_color && theme_origin.is_empty() {
+        ColorSupport::NoColor
+    } else {
+        opts.color_support
+    };
+    let preset = if opts.no_color {
+        "monochrome"
+    } else {
+        "default"
+    };
+    let (theme, theme_problems) = load_theme(&theme_name, Some(&themes_dir), support);
+    problems.extend(theme_problems);
+    let theme = match theme {
+        Some(t) => t,
+        None => {
+            let known = theme_names(Some(&themes_dir));
+            if !known.contains(&theme_name) {
+                problems.push(user_error(
+                    "theme",
+                    theme_origin,
+                    format!(
+                        "unknown theme `{theme_name}`{}; using `{preset}`",
+                        hint(&theme_name, known.iter().map(String::as_str))
+                    ),
+                ));
+            }
+            load_theme(preset, None, support)
+                .0
+                .unwrap_or_else(Theme::fallback)
+        }
+    };
+
+    let keymaps_dir = opts.paths.keymaps_dir();
+    let (keymap_name, keymap_origin) = match &opts.keymap {
+        Some(k) => (k.clone(), "--keymap"),
+        None => (config.keymap.clone(), "config"),
+    };
+    let (keymap, keymap_problems) = load_keymap(&keymap_name, Some(&keymaps_dir));
+    problems.extend(keymap_problems);
+    let keymap = match keymap {
+        Some(k) => k,
+        None => {
+            let known = keymap_names(Some(&keymaps_dir));
+            if !known.contains(&keymap_name) {
+                problems.push(user_error(
+                    "keymap",
+                    keymap_origin,
+                    format!(
+                        "unknown keymap `{keymap_name}`{}; using `default`",
+                        hint(&keymap_name, known.iter().map(String::as_str))
+                    ),
+                ));
+            }
+            Keymap::builtin_default()
+        }
+    };
+
+    Loaded {
+        config,
+        theme,
+        keymap,
+        problems,
+    }
+}
+
+/// Reads and validates config.toml. Bad values are reported and replaced by their defaults;
+/// a file that cannot be parsed at all gives the default config.
+fn read_config(opts: &LoadOptions) -> (Config, Option<ConfigSource>, Vec<ConfigError>) {
+    let explicit = opts.config_path.is_some();
+    let path = opts
+        .config_path
+        .clone()
+        .unwrap_or_else(|| opts.paths.config_file());
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !explicit => {
+            return (Config::default(), None, Vec::new())
+        }
+        Err(e) => {
+            let why = if e.kind() == std::io::ErrorKind::NotFound {
+                "no such file (given with --config); using the defaults".to_string()
+            } else {
+                format!("cannot read: {e}; using the defaults")
+            };
+            return (Config::default(), None, vec![ConfigError::new(&path, why)]);
+        }
+    };
+    let (config, problems) = parse_config(&path, &text);
+    (config, Some(ConfigSource { path, text }), problems)
+}
+
+/// Parses config.toml text: syntax errors (all of them), then type and unknown-key errors
+/// (the first, as serde stops there), then every semantic problem.
+pub fn parse_config(path: &Path, text: &str) -> (Config, Vec<ConfigError>) {
+    let (doc, syntax) = toml::de::DeTable::parse_recoverable(text);
+    if !syntax.is_empty() {
+        let problems = syntax
+            .iter()
+            .map(|e| ConfigError::from_toml(path, text, e))
+            .collect();
+        return (Config::default(), problems);
+    }
+    let mut config: Config = match toml::from_str(text) {
+        Ok(c) => c,
+        Err(e) => {
+            let mut err = ConfigError::from_toml(path, text, &e);
+            if let Some(span) = e.span() {
+                err.field = locate::path_at(doc.get_ref(), span.start);
+            }
+            err.message = explain_serde_message(&err.message);
+            return (Config::default(), vec![err]);
+        }
+    };
+    let source = ConfigSource {
+        path: path.to_path_buf(),
+        text: text.to_string(),
+    };
+    let mut problems = Vec::new();
+    let found = config.validate();
+    for p in &found {
+        problems.push(source.error_at(&p.field, format!("{}; using the default", p.message)));
+    }
+    for p in found.iter().rev() {
+        reset_field(&mut config, &p.field);
+    }
+    (config, problems)
+}
+
+/// Puts the default back for a field that failed validation (mount overrides are dropped).
+fn reset_field(config: &mut Config, field: &str) {
+    let d = HostConfig::default();
+    let h = &mut config.host;
+    let rest = field.strip_prefix("host.").unwrap_or(field);
+    if let Some(i) = rest
+        .strip_prefix("mount[")
+        .and_then(|r| r.split(']').next())
+        .and_then(|n| n.parse::<usize>().ok())
+    {
+        if i < h.mounts.len() {
+            h.mounts.remove(i);
+        }
+        return;
+    }
+    match rest.split('.').next().unwrap_or("") {
+        "interval" => h.interval = d.interval,
+        "history" => h.history = d.history.max(h.interval),
+        "hysteresis" => h.hysteresis = d.hysteresis,
+        "raise_after" => h.raise_after = d.raise_after,
+        "clear_after" => h.clear_after = d.clear_after,
+        "cpu" => h.cpu = d.cpu,
+        "memory" => h.memory = d.memory,
+        "disk" => h.disk = d.disk,
+        _ => {}
+    }
+}
+
+/// serde's "unknown field `intervl`, expected one of `interval`, …" becomes
+/// "unknown key `intervl` (did you mean `interval`?); valid keys: …".
+fn explain_serde_message(msg: &str) -> String {
+    let Some(rest) = msg.strip_prefix("unknown field `") else {
+        return msg.to_string();
+    };
+    let Some((name, tail)) = rest.split_once('`') else {
+        return msg.to_string();
+    };
+    let expected: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
+    if expected.is_empty() {
+        return format!("unknown key `{name}`");
+    }
+    format!(
+        "unknown key `{name}`{}; valid keys: {}",
+        hint(name, expected.iter().copied()),
+        expected.join(", ")
+    )
+}
+
+/// Stems of the `*.toml` files in a folder (none when it does not exist).
+pub(crate) fn toml_stems(dir: Option<&Path>) -> Vec<String> {
+    let Some(entries) = dir.and_then(|d| std::fs::read_dir(d).ok()) else {
+        return Vec::new();
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
+        .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(String::from))
+        .collect();
+    names.sort();
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_unknown_field_message_gets_a_suggestion() {
+        let m = explain_serde_message(
+            "unknown field `intervl`, expected one of `interval`, `history`, `raise_after`",
+        );
+        assert_eq!(
+            m,
+            "unknown key `intervl` (did you mean `interval`?); valid keys: interval, history, raise_after"
+        );
+    }
+
+    #[test]
+    fn a_bad_value_is_replaced_by_its_default_and_the_rest_is_kept() {
+        let text = "keymap = \"vim\"\n[host]\ninterval = \"5s\"\nraise_after = 0\n[host.cpu]\nwarn = 99\ncrit = 90\n";
+        let (c, p) = parse_config(Path::new("c.toml"), text);
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert_eq!(c.keymap, "vim");
+        assert_eq!(c.host.interval, std::time::Duration::from_secs(5));
+        assert_eq!(c.host.raise_after, 3);
+        assert_eq!(c.host.cpu, HostConfig::default().cpu);
+    }
+}

@@ -1,0 +1,126 @@
+//! Finding things in a TOML document by byte span: which dotted field an error offset falls in,
+//! and where a field's key is written.
+
+use std::ops::Range;
+
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+/// Parses a document keeping every key's and value's span.
+pub fn parse(src: &str) -> Result<Spanned<DeTable<'_>>, toml::de::Error> {
+    DeTable::parse(src)
+}
+
+/// The dotted path (`host.mount[0].warn`) of the deepest key or value containing `offset`.
+pub fn path_at(root: &DeTable<'_>, offset: usize) -> Option<String> {
+    find(root, offset, "")
+}
+
+fn find(table: &DeTable<'_>, offset: usize, prefix: &str) -> Option<String> {
+    for (k, v) in table.iter() {
+        let here = format!("{prefix}{}", k.get_ref());
+        if k.span().contains(&offset) {
+            return Some(here);
+        }
+        match v.get_ref() {
+            DeValue::Table(t) => {
+                if let Some(p) = find(t, offset, &format!("{here}.")) {
+                    return Some(p);
+                }
+            }
+            DeValue::Array(items) => {
+                for (i, item) in items.iter().enumerate() {
+                    let at = format!("{here}[{i}]");
+                    if let DeValue::Table(t) = item.get_ref() {
+                        if let Some(p) = find(t, offset, &format!("{at}.")) {
+                            return Some(p);
+                        }
+                    }
+                    if item.span().contains(&offset) {
+                        return Some(at);
+                    }
+                }
+            }
+            _ => {}
+        }
+        if v.span().contains(&offset) {
+            return Some(here);
+        }
+    }
+    None
+}
+
+/// The span of the key at `path` (`host.cpu.warn`, `host.mount[1].crit`); when that key is not
+/// written in the file, the span of its nearest parent that is.
+pub fn key_span(root: &DeTable<'_>, path: &str) -> Option<Range<usize>> {
+    let mut table = root;
+    let mut found = None;
+    for seg in path.split('.') {
+        let (name, index) = match seg.split_once('[') {
+            Some((n, rest)) => (n, rest.trim_end_matches(']').parse::<usize>().ok()),
+            None => (seg, None),
+        };
+        let (k, v) = table.iter().find(|(k, _)| k.get_ref() == name)?;
+        found = Some(k.span());
+        let mut value = v;
+        if let (Some(i), DeValue::Array(items)) = (index, v.get_ref()) {
+            match items.get(i) {
+                Some(item) => {
+                    found = Some(item.span());
+                    value = item;
+                }
+                None => return found,
+            }
+        }
+        match value.get_ref() {
+            DeValue::Table(t) => table = t,
+            _ => return found,
+        }
+    }
+    found
+}
+
+/// Like [`key_span`], but never gives up: falls back to shorter and shorter prefixes.
+pub fn nearest_key_span(root: &DeTable<'_>, path: &str) -> Option<Range<usize>> {
+    let mut p = path;
+    loop {
+        if let Some(s) = key_span(root, p) {
+            return Some(s);
+        }
+        p = &p[..p.rfind('.')?];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOC: &str = "theme = \"x\"\n[host]\ninterval = \"2s\"\n[host.cpu]\nwarn = 90\n[[host.mount]]\npath = \"/\"\ncrit = 99\n";
+
+    #[test]
+    fn path_at_names_nested_and_array_fields() {
+        let doc = parse(DOC).unwrap();
+        let off = DOC.find("90").unwrap();
+        assert_eq!(
+            path_at(doc.get_ref(), off).as_deref(),
+            Some("host.cpu.warn")
+        );
+        let off = DOC.find("99").unwrap();
+        assert_eq!(
+            path_at(doc.get_ref(), off).as_deref(),
+            Some("host.mount[0].crit")
+        );
+    }
+
+    #[test]
+    fn key_span_finds_the_key_line() {
+        let doc = parse(DOC).unwrap();
+        let span = key_span(doc.get_ref(), "host.cpu.warn").unwrap();
+        assert_eq!(&DOC[span], "warn");
+        let span = key_span(doc.get_ref(), "host.mount[0].crit").unwrap();
+        assert_eq!(&DOC[span], "crit");
+        let span = nearest_key_span(doc.get_ref(), "host.cpu.crit").unwrap();
+        // Not written: falls back to the `[host.cpu]` header on line 4.
+        assert_eq!(crate::config::error::line_col(DOC, span.start).0, 4);
+    }
+}
