@@ -681,7 +681,11 @@ fn parse_entry(
             action: action?,
             desc,
         },
-        origin: at,
+        // Duplicates and conflicts are about the key: name the `on` field.
+        origin: Origin {
+            field: format!("{field}.on"),
+            ..at
+        },
     })
 }
 
