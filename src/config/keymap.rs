@@ -681,7 +681,11 @@ fn parse_entry(
             action: action?,
             desc,
         },
-        origin: at,
+        // Duplicates and conflicts are about the key: name the `on` field.
+        origin: Origin {
+            field: format!("{field}.on"),
+            ..at
+        },
     })
 }
 
@@ -798,5 +802,48 @@ mod tests {
             .any(|(keys, desc)| keys == "g g" && desc == "First item"));
         let global = &help[0].1;
         assert!(global.iter().any(|(keys, _)| keys == "<C-c>"));
+    }
+
+    #[test]
+    fn a_new_user_keymap_can_inherit_vim_and_bad_sections_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("mine.toml"),
+            "inherits = \"vim\"\n[lsit]\nkeymap = []\n[list]\nkeymap = [{ on = \"<C-y>\", run = \"top\" }]\n",
+        )
+        .unwrap();
+        let (km, p) = load_keymap("mine", Some(dir.path()));
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!((p[0].line, p[0].field.as_deref()), (Some(2), Some("lsit")));
+        assert!(p[0].message.contains("did you mean `list`?"), "{}", p[0]);
+        let km = km.unwrap();
+        let list = [KeyContext::List];
+        assert_eq!(
+            km.resolve(&list, &[], k("<C-y>")),
+            KeyResult::Action(Action::Top)
+        );
+        assert_eq!(
+            km.resolve(&list, &[], k("j")),
+            KeyResult::Action(Action::Down)
+        );
+        assert_eq!(
+            km.resolve(&list, &[], k("q")),
+            KeyResult::Action(Action::Quit)
+        );
+    }
+
+    #[test]
+    fn keymap_inherits_cycle_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.toml"), "inherits = \"b\"\n").unwrap();
+        std::fs::write(dir.path().join("b.toml"), "inherits = \"a\"\n").unwrap();
+        let (km, p) = load_keymap("a", Some(dir.path()));
+        assert!(km.is_some());
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].message.contains("inherits cycle: a → b → a"),
+            "{}",
+            p[0]
+        );
     }
 }

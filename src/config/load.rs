@@ -312,3 +312,48 @@ mod tests {
         assert_eq!(c.host.cpu, HostConfig::default().cpu);
     }
 }
+
+#[cfg(test)]
+mod type_error_tests {
+    use super::*;
+
+    fn first(text: &str) -> ConfigError {
+        let (c, p) = parse_config(Path::new("c.toml"), text);
+        assert_eq!(c, Config::default());
+        p.into_iter().next().expect("a problem")
+    }
+
+    #[test]
+    fn wrong_type_names_field_and_line() {
+        let e = first("[host]\ninterval = 5\n");
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (Some(2), Some("host.interval")),
+            "{e}"
+        );
+        let e = first("[host.cpu]\nwarn = \"high\"\n");
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (Some(2), Some("host.cpu.warn")),
+            "{e}"
+        );
+        let e = first("[host]\ninterval = \"soon\"\n");
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (Some(2), Some("host.interval")),
+            "{e}"
+        );
+        assert!(e.message.contains("not a duration"), "{e}");
+    }
+
+    #[test]
+    fn unknown_top_level_and_array_keys_get_suggestions() {
+        let e = first("thme = \"nord\"\n");
+        assert_eq!((e.line, e.field.as_deref()), (Some(1), Some("thme")), "{e}");
+        assert!(e.message.contains("did you mean `theme`?"), "{e}");
+        let e = first("[[host.mount]]\npath = \"/\"\ncrti = 90\n");
+        assert_eq!(e.line, Some(3), "{e}");
+        assert_eq!(e.field.as_deref(), Some("host.mount[0].crti"), "{e}");
+        assert!(e.message.contains("did you mean `crit`?"), "{e}");
+    }
+}

@@ -605,4 +605,54 @@ mod tests {
         assert!(p.is_empty(), "{p:?}");
         assert_eq!(t.unwrap().style("title").fg, Some(Color::Rgb(0, 255, 0)));
     }
+
+    #[test]
+    fn unknown_element_is_reported_with_a_suggestion() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("mine.toml"),
+            "inherits = \"default\"\n\"tab.activ\" = { fg = \"red\" }\n",
+        )
+        .unwrap();
+        let (t, p) = load_theme("mine", Some(dir.path()), ColorSupport::Ansi16);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert_eq!(
+            (p[0].line, p[0].field.as_deref()),
+            (Some(2), Some("tab.activ"))
+        );
+        assert!(
+            p[0].message.contains("did you mean `tab.active`?"),
+            "{}",
+            p[0]
+        );
+        assert_eq!(t.unwrap().style("tab.active").bg, Some(Color::Cyan));
+    }
+
+    #[test]
+    fn a_user_file_named_like_a_shipped_theme_can_build_on_it() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("default.toml"),
+            "inherits = \"default\"\n\"title\" = { fg = \"magenta\" }\n",
+        )
+        .unwrap();
+        let (t, p) = load_theme("default", Some(dir.path()), ColorSupport::Ansi16);
+        assert!(p.is_empty(), "{p:?}");
+        let t = t.unwrap();
+        assert_eq!(t.style("title").fg, Some(Color::Magenta));
+        assert_eq!(t.style("tab.active").bg, Some(Color::Cyan));
+    }
+
+    #[test]
+    fn styles_placed_after_the_palette_header_get_a_hint() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("mine.toml"),
+            "[palette]\nx = \"red\"\n\"title\" = { fg = \"x\" }\n",
+        )
+        .unwrap();
+        let (_, p) = load_theme("mine", Some(dir.path()), ColorSupport::Ansi16);
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(p[0].message.contains("put [palette] last"), "{}", p[0]);
+    }
 }
