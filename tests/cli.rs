@@ -88,3 +88,14 @@ fn a_broken_config_does_not_stop_status() {
     );
     assert!((0..=3).contains(&code));
 }
+
+#[test]
+fn config_check_reports_bad_backup_policy_with_its_line() {
+    let (code, _, err) = toban(
+        "[backups]\nroots = [\"/nonexistent\"]\nsuccess_rate = 140\n",
+        &["config", "check"],
+    );
+    assert_ne!(code, 0);
+    assert!(err.contains("config.toml:3"), "{err}");
+    assert!(err.contains("success_rate"), "{err}");
+}

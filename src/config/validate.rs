@@ -16,6 +16,9 @@ impl Config {
     pub fn validate(&self) -> Vec<FieldProblem> {
         let mut out = Vec::new();
         let mut bad = |field: String, message: String| out.push(FieldProblem { field, message });
+        for (field, message) in self.backups.validate() {
+            bad(field, message);
+        }
         let h = &self.host;
         if h.interval < Duration::from_millis(100) {
             bad(
