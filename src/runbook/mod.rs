@@ -2,5 +2,7 @@
 
 pub mod config;
 pub mod engine;
+pub mod runner;
 pub mod spec;
+pub mod steps;
 pub mod template;

@@ -7,6 +7,7 @@
 
 mod alarms;
 mod db_url;
+pub mod runs;
 mod samples;
 
 use std::fs::{DirBuilder, OpenOptions, Permissions};
