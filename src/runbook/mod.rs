@@ -1,5 +1,6 @@
 //! Runbooks: TOML files of steps that the wizard runs one confirmed step at a time.
 
+pub mod cli;
 pub mod config;
 pub mod engine;
 pub mod runner;

@@ -912,7 +912,11 @@ pub fn parse(file: &Path, source: &str) -> Result<Runbook, Vec<ConfigError>> {
             if let Some(s) = did_you_mean(&kind, STEP_KINDS) {
                 msg.push_str(&format!(" (did you mean `{s}`?)"));
             }
-            errors.push(err("kind", msg));
+            errors.push(
+                ConfigError::new(file, msg)
+                    .at(line_of(source, &format!("\"{kind}\""), line), 1)
+                    .field(format!("step[{i}].kind")),
+            );
             continue;
         }
         if kind == "schedule_followup" {
