@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::spec::{DrillMode, OnFailure, ParamKind, Runbook, Step, StepAction, WaitTarget};
-use super::template::{Scope, MASK};
+use super::template::{secret_param_key, Scope, MASK};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -307,6 +307,13 @@ impl Engine {
         ssh_client: Option<String>,
         now_ms: i64,
     ) -> Engine {
+        let mut params = params;
+        let mut secrets = BTreeMap::new();
+        for p in spec.params.iter().filter(|p| p.kind == ParamKind::Secret) {
+            if let Some(v) = params.remove(&p.name).filter(|v| !v.is_empty()) {
+                secrets.insert(secret_param_key(&p.name), v);
+            }
+        }
         let steps = spec
             .steps
             .iter()
@@ -329,7 +336,7 @@ impl Engine {
                 opts,
                 params,
                 outputs: BTreeMap::new(),
-                secrets: BTreeMap::new(),
+                secrets,
                 steps,
                 current: None,
                 rollback_of: None,
@@ -358,6 +365,16 @@ impl Engine {
         Engine { spec, state }
     }
 
+    /// A parameter's value (secret ones from memory).
+    pub fn param_value(&self, name: &str) -> String {
+        self.state
+            .params
+            .get(name)
+            .or_else(|| self.state.secrets.get(&secret_param_key(name)))
+            .cloned()
+            .unwrap_or_default()
+    }
+
     /// Parameter problems that would stop a run (for headless runs before starting).
     pub fn param_errors(&self) -> Vec<String> {
         let asked: Vec<&str> = self
@@ -373,15 +390,7 @@ impl Engine {
             .params
             .iter()
             .filter(|p| !(self.state.opts.step_by_step && asked.contains(&p.name.as_str())))
-            .filter_map(|p| {
-                let v = self
-                    .state
-                    .params
-                    .get(&p.name)
-                    .map(String::as_str)
-                    .unwrap_or("");
-                p.validate(v).err()
-            })
+            .filter_map(|p| p.validate(&self.param_value(&p.name)).err())
             .collect()
     }
 
@@ -409,7 +418,7 @@ impl Engine {
             StepAction::Confirm { .. } => Waiting::Confirm,
             StepAction::Input { param, .. } => Waiting::Input {
                 param: param.clone(),
-                current: self.state.params.get(param).cloned().unwrap_or_default(),
+                current: self.param_value(param),
             },
             _ => Waiting::Continue,
         }
@@ -589,7 +598,7 @@ impl Engine {
             .params
             .iter()
             .map(|p| {
-                let v = self.state.params.get(&p.name).cloned().unwrap_or_default();
+                let v = self.param_value(&p.name);
                 let v = if p.kind == ParamKind::Secret && !v.is_empty() {
                     MASK.to_string()
                 } else {
@@ -828,7 +837,11 @@ impl Engine {
             value.clone()
         };
         let param = param.clone();
-        self.state.params.insert(param.clone(), value);
+        if p.kind == ParamKind::Secret {
+            self.state.secrets.insert(secret_param_key(&param), value);
+        } else {
+            self.state.params.insert(param.clone(), value);
+        }
         self.complete_interactive(i, format!("{param} = {shown:?}"), now_ms, fx);
     }
 

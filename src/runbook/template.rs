@@ -129,14 +129,25 @@ pub struct Scope<'a> {
 
 pub const MASK: &str = "••••••";
 
+/// Where a secret parameter's value is kept among the run's in-memory secrets.
+pub fn secret_param_key(name: &str) -> String {
+    format!("param:{name}")
+}
+
 impl Scope<'_> {
     fn lookup(&self, var: &Var) -> Result<String, String> {
         match var {
-            Var::Param(n) => self
-                .params
-                .and_then(|p| p.get(n))
-                .cloned()
-                .ok_or_else(|| format!("parameter `{n}` has no value")),
+            Var::Param(n) => {
+                if let Some(v) = self.params.and_then(|p| p.get(n)) {
+                    return Ok(v.clone());
+                }
+                // Secret parameters live with the secrets: in memory only, masked on show.
+                match self.secrets.and_then(|s| s.get(&secret_param_key(n))) {
+                    Some(_) if self.mask => Ok(MASK.to_string()),
+                    Some(v) => Ok(v.clone()),
+                    None => Err(format!("parameter `{n}` has no value")),
+                }
+            }
             Var::StepOutput(id) => self
                 .outputs
                 .and_then(|o| o.get(id))
