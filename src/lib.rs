@@ -9,3 +9,4 @@ pub mod providers;
 pub mod runbook;
 pub mod state;
 pub mod store;
+pub mod ui;

@@ -60,7 +60,10 @@ async fn child_runs_slow_runbook() {
 fn wait_for(mut f: impl FnMut() -> bool, what: &str) {
     let start = Instant::now();
     while !f() {
-        assert!(start.elapsed() < Duration::from_secs(60), "timed out waiting for {what}");
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "timed out waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -71,7 +74,12 @@ async fn kill_9_mid_step_then_resume() {
     let data = dir.path().join("data");
     let marker = dir.path().join("marker");
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--ignored", "--exact", "child_runs_slow_runbook", "--nocapture"])
+        .args([
+            "--ignored",
+            "--exact",
+            "child_runs_slow_runbook",
+            "--nocapture",
+        ])
         .env(DATA, &data)
         .env(MARKER, &marker)
         .stdout(Stdio::null())
@@ -127,11 +135,21 @@ async fn kill_9_mid_step_then_resume() {
             s("interrupted", Some("slow")),
         ]
     );
-    assert!(audit[3].detail.contains("sleep"), "the argv was recorded: {}", audit[3].detail);
+    assert!(
+        audit[3].detail.contains("sleep"),
+        "the argv was recorded: {}",
+        audit[3].detail
+    );
     assert!(audit.iter().all(|a| !a.user.is_empty()));
 
     // Accepting while it still runs is refused; the operator stops it, asks again.
-    let d = common::drive(&env, &mut engine, vec![Event::Resolve(ResumeChoice::Accept)], false).await;
+    let d = common::drive(
+        &env,
+        &mut engine,
+        vec![Event::Resolve(ResumeChoice::Accept)],
+        false,
+    )
+    .await;
     assert_eq!(d.notices.len(), 1, "{:?}", d.notices);
     assert!(d.executed.is_empty());
     let pid: i32 = std::fs::read_to_string(env.runs_dir.join(&run_id).join("slow.pid"))
@@ -140,7 +158,10 @@ async fn kill_9_mid_step_then_resume() {
         .parse()
         .unwrap();
     unsafe { libc::kill(-pid, libc::SIGKILL) };
-    wait_for(|| unsafe { libc::kill(-pid, 0) } != 0, "the command to stop");
+    wait_for(
+        || unsafe { libc::kill(-pid, 0) } != 0,
+        "the command to stop",
+    );
     let events = runner::reattach_events(&env, &engine).await;
     assert!(events.is_empty(), "already reattached once");
     let info = env

@@ -658,12 +658,18 @@ impl Engine {
             }
             self.state.current = Some(i);
             if self.state.opts.dry_run {
-                let text = match &step.dry_run {
-                    Some(t) => self
+                let text = match (&step.dry_run, &step.action) {
+                    (Some(t), _) => self
                         .scope(true, true)
                         .render(t)
                         .unwrap_or_else(|_| t.clone()),
-                    None => self.preview(i).join("\n"),
+                    (None, StepAction::Input { param, .. }) => {
+                        format!("ask for `{param}` (now {:?})", self.param_value(param))
+                    }
+                    (None, a) if a.is_interactive() => {
+                        format!("ask: {}", self.preview(i).join(" / "))
+                    }
+                    (None, _) => self.preview(i).join("\n"),
                 };
                 let rec = &mut self.state.steps[i];
                 rec.state = StepState::Skipped;

@@ -920,8 +920,16 @@ pub fn parse(file: &Path, source: &str) -> Result<Runbook, Vec<ConfigError>> {
             continue;
         }
         if kind == "schedule_followup" {
-            if let Some(t) = table.get("title").cloned() {
-                table.insert("followup_title".into(), t);
+            // `followup` names the calendar entry; without it the step's title does.
+            match table.remove("followup") {
+                Some(t) => {
+                    table.insert("followup_title".into(), t);
+                }
+                None => {
+                    if let Some(t) = table.get("title").cloned() {
+                        table.insert("followup_title".into(), t);
+                    }
+                }
             }
         }
         let mut common_t = toml::Table::new();

@@ -1,3 +1,4 @@
 //! The console's state: plain data, changed only by `update`.
 
 pub mod tabs;
+pub mod wizard;
