@@ -112,7 +112,10 @@ pub async fn drive(env: &RunEnv, engine: &mut Engine, script: Vec<Event>, start:
 
 /// Builds `<dir>/<component>.tar.gz` from (path, bytes) pairs, and a manifest.json with
 /// their sha256.
-pub fn make_backup(dir: &std::path::Path, components: &[(&str, &[(&str, &[u8])])]) {
+/// (path inside the archive, content)
+pub type Entry<'a> = (&'a str, &'a [u8]);
+
+pub fn make_backup(dir: &std::path::Path, components: &[(&str, &[Entry])]) {
     use sha2::{Digest, Sha256};
     std::fs::create_dir_all(dir).unwrap();
     let mut manifest = Vec::new();

@@ -253,7 +253,7 @@ async fn rotate_db_password_new_works_old_fails_and_the_password_is_nowhere_in_t
     .await;
     let login = |pw: &str| {
         let u = format!("postgres://{user}:{pw}@{}:{}/{}", pg.host, pg.port, pg.db);
-        async move { PgConnection::connect(&u).await.map(|c| drop(c)) }
+        async move { PgConnection::connect(&u).await.map(drop) }
     };
     login(old)
         .await

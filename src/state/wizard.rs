@@ -14,6 +14,8 @@ use crate::runbook::spec::{ParamKind, StepAction};
 /// Output lines kept for the pane (the full output is in the run's folder).
 pub const OUTPUT_LINES: usize = 2000;
 
+// A handful per key press, never stored: boxing would only add noise at every use.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum WizardEffect {
     /// For the runner: `RunnerHandle::submit_effects(&wizard.engine, …)`.

@@ -42,6 +42,17 @@ pub struct Followup {
     pub done: Option<DateTime<Utc>>,
 }
 
+type DrillRow = (String, String, Option<String>, i64, i64, i64, String);
+type FollowupRow = (
+    i64,
+    String,
+    Option<String>,
+    i64,
+    i64,
+    Option<String>,
+    Option<i64>,
+);
+
 type SummaryRow = (
     String,
     String,
@@ -229,7 +240,7 @@ impl Store {
 
     /// Newest first: the Backups tab's record of restore drills.
     pub async fn drills(&self, limit: i64) -> anyhow::Result<Vec<Drill>> {
-        let rows: Vec<(String, String, Option<String>, i64, i64, i64, String)> = sqlx::query_as(
+        let rows: Vec<DrillRow> = sqlx::query_as(
             "SELECT run_id, runbook, backup, started_ms, duration_ms, ok, detail FROM restore_drills \
              ORDER BY started_ms DESC, id DESC LIMIT $1",
         )
@@ -274,15 +285,7 @@ impl Store {
 
     /// Open follow-ups, soonest due first (the Calendar shows them).
     pub async fn open_followups(&self) -> anyhow::Result<Vec<Followup>> {
-        let rows: Vec<(
-            i64,
-            String,
-            Option<String>,
-            i64,
-            i64,
-            Option<String>,
-            Option<i64>,
-        )> = sqlx::query_as(
+        let rows: Vec<FollowupRow> = sqlx::query_as(
             "SELECT id, title, note, due_ms, created_ms, created_by_run, done_ms FROM followups \
                  WHERE done_ms IS NULL ORDER BY due_ms, id",
         )
