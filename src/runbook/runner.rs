@@ -15,8 +15,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::engine::{
-    initial_params, Engine, EngineEffect, Event, Reattach, Rendered, RunOptions, RunState,
-    RunStatus, StepOutcome, StepState, Waiting,
+    initial_params, Engine, EngineEffect, Event, Rendered, RunOptions, RunState, RunStatus,
+    StepOutcome, StepState, Waiting,
 };
 use super::spec::{CheckOp, Runbook, StepAction};
 use super::steps::{digest_of, generate_secret, ExecContext, ExecRequest, StepExecutor};
@@ -523,7 +523,23 @@ pub async fn interrupted_runs(
     Ok((found, missing))
 }
 
-/// The outcome of a reattach for a step the operator decided to wait for.
-pub fn still_running(info: &Reattach) -> bool {
-    matches!(info, Reattach::StillRunning)
+/// Parameters for opening `spec` on a backup picked in the Backups tab: the runbook's
+/// first `backup` parameter gets the path.
+pub fn params_for_backup(spec: &Runbook, path: &str) -> BTreeMap<String, String> {
+    spec.params
+        .iter()
+        .find(|p| p.kind == super::spec::ParamKind::Backup)
+        .map(|p| BTreeMap::from([(p.name.clone(), path.to_string())]))
+        .unwrap_or_default()
+}
+
+/// The shipped runbook that restores a backup at `path`: `restore-postgres` for a
+/// `*.sql.gz` dump, `restore-files` for anything else (a dated folder or a tarball).
+pub fn restore_runbook_for<'a>(books: &'a [Runbook], path: &str) -> Option<&'a Runbook> {
+    let name = if path.ends_with(".sql.gz") {
+        "restore-postgres"
+    } else {
+        "restore-files"
+    };
+    books.iter().find(|b| b.name == name)
 }
