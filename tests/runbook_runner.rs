@@ -303,3 +303,59 @@ async fn history_lists_runs_and_shows_one_in_full() {
         runner::EXIT_USAGE
     );
 }
+
+#[tokio::test]
+async fn a_resumed_run_still_has_the_secret_it_generated_and_forgets_it_at_the_end() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = sqlite_env().await;
+    let (books, _) = spec::load_all(&[fixtures()]);
+    let spec = books.iter().find(|b| b.name == "secret-file").unwrap();
+    let target = t.path("app_password");
+    let mut first = runner::new_engine(
+        spec,
+        &params(&[("path", target.to_str().unwrap())]),
+        RunOptions {
+            step_by_step: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    // Generate, then toban "dies" before the write step.
+    let d = drive(
+        &t.env,
+        &mut first,
+        vec![toban::runbook::engine::Event::Continue],
+        true,
+    )
+    .await;
+    assert_eq!(d.executed, ["gen"]);
+    let secret = first.state.secrets["gen"].clone();
+    let run_id = first.state.run_id.clone();
+    let kept = t.env.runs_dir.join(&run_id).join("secrets");
+    for f in std::fs::read_dir(&kept).unwrap().flatten() {
+        assert_eq!(f.metadata().unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    drop(first);
+
+    let (mut found, _) = runner::interrupted_runs(&t.env, &books).await.unwrap();
+    let (mut again, events) = found.remove(0);
+    assert!(events.is_empty());
+    let d = drive(
+        &t.env,
+        &mut again,
+        vec![toban::runbook::engine::Event::Continue],
+        false,
+    )
+    .await;
+    assert_eq!(d.status, Some(RunStatus::Succeeded), "{:#?}", again.state);
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), secret);
+    assert!(!kept.exists(), "secrets are removed when the run ends");
+    let saved: (String,) = sqlx::query_as("SELECT state_json FROM runbook_runs WHERE run_id = $1")
+        .bind(&run_id)
+        .fetch_one(t.env.store.pool())
+        .await
+        .unwrap();
+    assert!(!saved.0.contains(&secret));
+    let audit = serde_json::to_string(&t.env.store.run_audit(&run_id).await.unwrap()).unwrap();
+    assert!(!audit.contains(&secret));
+}

@@ -149,9 +149,77 @@ async fn run_internal(env: &RunEnv, state: &RunState, r: &Rendered) -> Option<St
     Some(o)
 }
 
+fn secrets_dir(env: &RunEnv, run_id: &str) -> PathBuf {
+    env.runs_dir.join(run_id).join("secrets")
+}
+
+/// Keeps the run's secrets (a generated password, a secret parameter) in 0600 files in
+/// toban's private run folder — never in the database, the audit or a log — so a run
+/// resumed after toban died can still write the password it already set. Removed when the
+/// run finishes.
+fn keep_secrets(env: &RunEnv, state: &RunState) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+    let dir = secrets_dir(env, &state.run_id);
+    if state.status.is_finished() {
+        return match std::fs::remove_dir_all(&dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        };
+    }
+    if state.secrets.is_empty() {
+        return Ok(());
+    }
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(&dir)?;
+    for (k, v) in &state.secrets {
+        let name: String = k.bytes().map(|b| format!("{b:02x}")).collect();
+        let path = dir.join(name);
+        if path.exists() {
+            continue;
+        }
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)?;
+        f.write_all(v.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// The secrets kept by [`keep_secrets`], for a resumed run.
+pub fn load_secrets(env: &RunEnv, run_id: &str) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    let Ok(entries) = std::fs::read_dir(secrets_dir(env, run_id)) else {
+        return out;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let key: Option<Vec<u8>> = (0..name.len())
+            .step_by(2)
+            .map(|i| {
+                name.get(i..i + 2)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+            })
+            .collect();
+        if let (Some(Ok(k)), Ok(v)) = (
+            key.map(String::from_utf8),
+            std::fs::read_to_string(e.path()),
+        ) {
+            out.insert(k, v);
+        }
+    }
+    out
+}
+
 /// Does one effect that needs no waiting: persist, audit, drill record. Returns an error
 /// text when the store fails (the run goes on; the operator is told).
 pub async fn record(env: &RunEnv, state: &RunState, effect: &EngineEffect) -> Result<(), String> {
+    if matches!(effect, EngineEffect::Persist) {
+        keep_secrets(env, state).map_err(|e| format!("keeping the run's secrets: {e}"))?;
+    }
     let r = match effect {
         EngineEffect::Persist => env.store.save_run(state, Utc::now()).await,
         EngineEffect::Audit(a) => env.store.append_audit(a).await,
@@ -516,7 +584,8 @@ pub async fn interrupted_runs(
             ));
             continue;
         };
-        let engine = Engine::resume(spec.clone(), state);
+        let mut engine = Engine::resume(spec.clone(), state);
+        engine.state.secrets = load_secrets(env, &engine.state.run_id);
         let events = reattach_events(env, &engine).await;
         found.push((engine, events));
     }
