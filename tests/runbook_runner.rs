@@ -359,3 +359,91 @@ async fn a_resumed_run_still_has_the_secret_it_generated_and_forgets_it_at_the_e
     let audit = serde_json::to_string(&t.env.store.run_audit(&run_id).await.unwrap()).unwrap();
     assert!(!audit.contains(&secret));
 }
+
+fn make_cert(cert: &std::path::Path, key: &std::path::Path, days: &str) {
+    let ok = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=example.com",
+            "-days",
+            days,
+            "-keyout",
+        ])
+        .arg(key)
+        .arg("-out")
+        .arg(cert)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(ok, "openssl could make a certificate");
+}
+
+#[tokio::test]
+async fn renew_certificate_checks_the_installed_expiry_moved() {
+    if std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_err()
+    {
+        let required = ["CI", "TOBAN_REQUIRE_SERVICES"]
+            .iter()
+            .any(|k| std::env::var(k).is_ok_and(|v| !v.is_empty() && v != "0" && v != "false"));
+        assert!(!required, "openssl is required under CI");
+        eprintln!("skipping: openssl not installed");
+        return;
+    }
+    let t = sqlite_env().await;
+    let cert = t.path("cert.pem");
+    let key = t.path("key.pem");
+    make_cert(&cert, &key, "10");
+    let spec = shipped("renew-certificate");
+    // The "renew command": openssl writing a 90-day certificate over the old one (the
+    // certificate name parameter becomes its serial number, the last argv element).
+    let renew = format!(
+        "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=example.com -days 90 -keyout {} -out {} -set_serial",
+        key.display(),
+        cert.display()
+    );
+    let mut out = Vec::new();
+    let code = runner::run_headless(
+        &t.env,
+        &spec,
+        &params(&[
+            ("cert_name", "7"),
+            ("cert_file", cert.to_str().unwrap()),
+            ("renew", &renew),
+            ("reload", ""),
+        ]),
+        &HeadlessOpts::default(),
+        &mut out,
+    )
+    .await;
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("ok: `notAfter="), "{text}");
+
+    // A renew command that changes nothing fails the check.
+    let mut out = Vec::new();
+    let code = runner::run_headless(
+        &t.env,
+        &spec,
+        &params(&[
+            ("cert_name", "x"),
+            ("cert_file", cert.to_str().unwrap()),
+            ("renew", "true"),
+            ("reload", ""),
+        ]),
+        &HeadlessOpts::default(),
+        &mut out,
+    )
+    .await;
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(code, runner::EXIT_FAILED, "{text}");
+    assert!(text.contains("check failed"), "{text}");
+}
