@@ -409,10 +409,18 @@ fn render_hints(frame: &mut Frame, area: Rect, w: &WizardState, theme: &Theme) {
             Waiting::Nothing => "Enter start",
         }
     };
-    frame.render_widget(
-        Paragraph::new(Line::styled(hint, theme.style("text.dim"))),
-        area,
-    );
+    let mut spans = vec![Span::styled(hint, theme.style("text.dim"))];
+    if !w.engine.state.secrets.is_empty() && w.ask.is_none() {
+        spans.push(Span::styled(
+            if w.reveal {
+                " · v hide secret"
+            } else {
+                " · v reveal secret"
+            },
+            theme.style("text.dim"),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 fn render_ask(frame: &mut Frame, area: Rect, ask: Ask, theme: &Theme) {
@@ -517,6 +525,35 @@ mod tests {
             s.push('\n');
         }
         s
+    }
+
+    fn draw_at(w: &WizardState, width: u16, height: u16) -> String {
+        let mut t = Terminal::new(TestBackend::new(width, height)).unwrap();
+        t.draw(|f| render(f, f.area(), w, &Theme::fallback()))
+            .unwrap();
+        let buf = t.backend().buffer().clone();
+        let mut s = String::new();
+        for y in 0..buf.area.height {
+            for x in 0..buf.area.width {
+                s.push_str(buf[(x, y)].symbol());
+            }
+            s.push('\n');
+        }
+        s
+    }
+
+    #[test]
+    fn wizard_command_running_160x48() {
+        let mut w = at_step("restore-postgres", "restore", PG);
+        w.on_action(Action::Select);
+        for i in 0..60 {
+            w.on_runner(RunnerMsg::Output {
+                step: 0,
+                line: format!("ALTER TABLE {i}"),
+            });
+        }
+        w.on_action(Action::PageUp);
+        insta::assert_snapshot!(draw_at(&w, 160, 48));
     }
 
     const PG: &[(&str, &str)] = &[
