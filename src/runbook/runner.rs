@@ -1,7 +1,7 @@
 //! Carries out what the engine asks for: saves the run, appends the audit, runs steps
 //! through a [`StepExecutor`] and feeds the outcomes back as events.
 //!
-//! Two drivers share [`perform`]: [`run_headless`] (cron, `toban runbook run`), which
+//! Two drivers share [`record`] and [`perform_step`]: [`run_headless`] (cron, `toban runbook run`), which
 //! answers the engine's questions from the command line or fails, and [`RunnerHandle`] (the
 //! wizard), a task per run that takes jobs from the UI and answers with [`RunnerMsg`]s.
 
@@ -189,7 +189,7 @@ fn keep_secrets(env: &RunEnv, state: &RunState) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The secrets kept by [`keep_secrets`], for a resumed run.
+/// The secrets a run kept in its private folder, for a resumed run.
 pub fn load_secrets(env: &RunEnv, run_id: &str) -> BTreeMap<String, String> {
     let mut out = BTreeMap::new();
     let Ok(entries) = std::fs::read_dir(secrets_dir(env, run_id)) else {

@@ -3,7 +3,7 @@
 //! A template always renders to ONE string: a command's argv element stays one element
 //! whatever the value holds (spaces, `;`, `$(…)`), because nothing here ever goes near a
 //! shell. The only expansion into several elements is a list parameter used as a whole
-//! list element (see [`render_list`]), which splits on the list's own separators, never on
+//! list element (see [`Scope::render_list`]), which splits on the list's own separators, never on
 //! anything a value happens to contain beyond that.
 //!
 //! Filters for SQL: `{{params.db | ident}}` quotes an identifier, `| literal` a string
