@@ -16,6 +16,7 @@
 pub mod cli;
 pub mod config;
 pub mod engine;
+pub mod exec;
 pub mod runner;
 pub mod spec;
 pub mod steps;
