@@ -1177,3 +1177,104 @@ mod tests {
         assert!(a.chars().all(|c| c.is_ascii_alphanumeric()));
     }
 }
+
+// ---------------------------------------------------------------------------------------
+// Commands under runexec's supervisor
+
+/// Like [`LocalExecutor`], but command steps run under `runbook::exec`'s supervisor: a
+/// process of its own that outlives toban, enforces the time limit even when toban is gone
+/// and writes the exit status, so a resumed run learns how the command really ended.
+/// Needs toban's `__supervise` subcommand wired (see `exec::supervise_main`).
+#[derive(Debug, Clone, Default)]
+pub struct SupervisedExecutor;
+
+fn step_dir(ctx: &ExecContext, step_id: &str) -> PathBuf {
+    ctx.run_dir.join("steps").join(safe_name(step_id))
+}
+
+impl StepExecutor for SupervisedExecutor {
+    fn execute(&self, req: ExecRequest) -> BoxFuture<'static, StepOutcome> {
+        if !matches!(req.step.action, StepAction::Command { .. }) {
+            return LocalExecutor.execute(req);
+        }
+        Box::pin(supervised_command(req))
+    }
+
+    fn reattach(&self, ctx: &ExecContext, step_id: &str) -> BoxFuture<'static, Reattach> {
+        let dir = step_dir(ctx, step_id);
+        Box::pin(async move {
+            match super::exec::reattach(&dir) {
+                super::exec::Reattached::Finished(o) => Reattach::Finished {
+                    exit_code: o.exit_code.unwrap_or(128 + o.signal.unwrap_or(0)),
+                    tail: o.output_tail.join("\n"),
+                },
+                super::exec::Reattached::StillRunning(_) => Reattach::StillRunning,
+                super::exec::Reattached::Lost { .. } => Reattach::Lost,
+            }
+        })
+    }
+}
+
+async fn supervised_command(req: ExecRequest) -> StepOutcome {
+    use super::exec::{spawn_command, CommandRequest, StdinSource};
+    let started = Instant::now();
+    let i = req.step.step;
+    let StepAction::Command {
+        argv,
+        cwd,
+        env,
+        timeout,
+        stdin,
+        ok_codes,
+    } = req.step.action.clone()
+    else {
+        return outcome(i, false, "not a command step", started);
+    };
+    let mut cr = CommandRequest::new(argv, step_dir(&req.ctx, &req.step.id));
+    cr.cwd = cwd.map(PathBuf::from);
+    cr.env = env.into_iter().collect();
+    cr.timeout = Some(timeout);
+    cr.stdin = match stdin {
+        Some(s) if s.gunzip => StdinSource::GunzipFile(PathBuf::from(s.file)),
+        Some(s) => StdinSource::File(PathBuf::from(s.file)),
+        None => StdinSource::None,
+    };
+    let running = match spawn_command(cr).await {
+        Ok(r) => r,
+        Err(e) => return outcome(i, false, e.to_string(), started),
+    };
+    let mut lines = running.output_lines();
+    let fwd = req.lines.clone();
+    let forward = tokio::spawn(async move {
+        while let Some(l) = lines.recv().await {
+            if let Some(tx) = &fwd {
+                let _ = tx.send(l);
+            }
+        }
+    });
+    let result = running.wait_or_cancel(req.cancel.clone()).await;
+    let _ = forward.await;
+    match result {
+        Err(e) => outcome(i, false, e.to_string(), started),
+        Ok(o) => {
+            let ok = o.error.is_none()
+                && !o.timed_out
+                && !o.cancelled
+                && o.exit_code.is_some_and(|c| ok_codes.contains(&c));
+            let tail = o.output_tail.join("\n");
+            StepOutcome {
+                step: i,
+                ok,
+                exit_code: o.exit_code,
+                // The supervisor keeps stdout and stderr together: the tail is the output.
+                output: tail.trim().to_string(),
+                tail: tail_of(&tail),
+                digest: Some(format!("sha256:{}", o.output_sha256)),
+                message: o.summary(),
+                secret: None,
+                cancelled: o.cancelled,
+                duration_ms: o.duration.as_millis() as i64,
+            }
+        }
+    }
+}
