@@ -7,6 +7,7 @@
 
 #[path = "runbook_common.rs"]
 mod common;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -16,20 +17,31 @@ use std::time::{Duration, Instant};
 use toban::runbook::engine::{Event, Reattach, ResumeChoice, RunStatus, StepState};
 use toban::runbook::runner::{self, HeadlessOpts, RunEnv};
 use toban::runbook::spec;
-use toban::runbook::steps::LocalExecutor;
+use toban::runbook::steps::{LocalExecutor, StepExecutor, SupervisedExecutor};
 use toban::store::Store;
 
 const DATA: &str = "TOBAN_RB_CHILD_DATA";
 const MARKER: &str = "TOBAN_RB_CHILD_MARKER";
+const SUPERVISED: &str = "TOBAN_RB_CHILD_SUPERVISED";
+const SECONDS: &str = "TOBAN_RB_CHILD_SECONDS";
+
+// The supervisor that runexec's executor starts is this test binary, re-run.
+crate::supervisor_hook!();
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runbooks/good")
 }
 
-async fn env_at(data: &Path) -> RunEnv {
+async fn env_at(data: &Path, supervised: bool) -> RunEnv {
+    let executor: Arc<dyn StepExecutor> = if supervised {
+        support::engine::use_test_supervisor();
+        Arc::new(SupervisedExecutor)
+    } else {
+        Arc::new(LocalExecutor)
+    };
     RunEnv {
         store: Store::open(None, data).await.expect("store"),
-        executor: Arc::new(LocalExecutor),
+        executor,
         runs_dir: data.join("runs"),
         connections: Default::default(),
     }
@@ -42,7 +54,8 @@ async fn child_runs_slow_runbook() {
     let (Ok(data), Ok(marker)) = (std::env::var(DATA), std::env::var(MARKER)) else {
         return;
     };
-    let env = env_at(Path::new(&data)).await;
+    let env = env_at(Path::new(&data), std::env::var_os(SUPERVISED).is_some()).await;
+    let seconds = std::env::var(SECONDS).unwrap_or_else(|_| "60".into());
     let (books, errors) = spec::load_all(&[fixtures()]);
     assert!(errors.is_empty(), "{errors:?}");
     let spec = books.iter().find(|b| b.name == "slow-step").unwrap();
@@ -50,7 +63,7 @@ async fn child_runs_slow_runbook() {
     runner::run_headless(
         &env,
         spec,
-        &common::params(&[("marker", &marker), ("seconds", "60")]),
+        &common::params(&[("marker", &marker), ("seconds", &seconds)]),
         &HeadlessOpts::default(),
         &mut out,
     )
@@ -94,7 +107,7 @@ async fn kill_9_mid_step_then_resume() {
     child.wait().unwrap();
 
     // Start again.
-    let env = env_at(&data).await;
+    let env = env_at(&data, false).await;
     let (books, _) = spec::load_all(&[fixtures()]);
     let (mut found, missing) = runner::interrupted_runs(&env, &books).await.unwrap();
     assert!(missing.is_empty());
@@ -193,4 +206,77 @@ async fn kill_9_mid_step_then_resume() {
         .iter()
         .any(|a| a.event == "step_end" && a.detail.contains("outcome unknown")));
     assert!(env.store.interrupted_runs().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn kill_9_under_the_supervisor_then_accept_the_outcome_it_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let marker = dir.path().join("marker");
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "child_runs_slow_runbook",
+            "--nocapture",
+        ])
+        .env(DATA, &data)
+        .env(MARKER, &marker)
+        .env(SUPERVISED, "1")
+        .env(SECONDS, "2")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for(
+        || std::fs::read_to_string(&marker).is_ok_and(|m| m.contains("slow")),
+        "the slow step to start",
+    );
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let env = env_at(&data, true).await;
+    let (books, _) = spec::load_all(&[fixtures()]);
+    let (mut found, _) = runner::interrupted_runs(&env, &books).await.unwrap();
+    assert_eq!(found.len(), 1);
+    let (mut engine, events) = found.remove(0);
+    let slow = 1;
+    assert_eq!(engine.state.steps[slow].state, StepState::Interrupted);
+    // The supervisor outlived toban: either still running or finished by now; wait for
+    // its status rather than guessing.
+    let mut info = match &events[..] {
+        [Event::Reattached { info, .. }] => info.clone(),
+        other => panic!("{other:?}"),
+    };
+    let start = Instant::now();
+    while info == Reattach::StillRunning {
+        assert!(start.elapsed() < Duration::from_secs(30));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        info = env
+            .executor
+            .reattach(&env.exec_context(&engine.state.run_id), "slow")
+            .await;
+    }
+    assert!(
+        matches!(info, Reattach::Finished { exit_code: 0, .. }),
+        "{info:?}"
+    );
+    let d = common::drive(
+        &env,
+        &mut engine,
+        vec![
+            Event::Reattached { step: slow, info },
+            Event::Resolve(ResumeChoice::Accept),
+        ],
+        false,
+    )
+    .await;
+    assert_eq!(d.status, Some(RunStatus::Succeeded), "{:#?}", engine.state);
+    assert_eq!(d.executed, ["after"]);
+    assert!(engine.state.steps[slow].message.contains("exit code 0"));
+    assert_eq!(
+        std::fs::read_to_string(&marker).unwrap(),
+        "first\nslow\nafter\n",
+        "each step ran exactly once"
+    );
 }
