@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use common::*;
 use toban::action::Action;
-use toban::runbook::engine::{EngineEffect, RunOptions, RunStatus, StepState, Waiting};
+use toban::runbook::engine::{RunOptions, RunStatus, StepState, Waiting};
 use toban::runbook::runner::{self, HeadlessOpts, RunnerHandle, RunnerMsg};
 use toban::runbook::spec;
 use toban::state::wizard::{WizardEffect, WizardState};
@@ -21,14 +21,10 @@ fn fixtures() -> PathBuf {
 }
 
 fn submit(h: &RunnerHandle, w: &WizardState, fx: Vec<WizardEffect>) {
-    let engine_fx: Vec<EngineEffect> = fx
-        .into_iter()
-        .filter_map(|f| match f {
-            WizardEffect::Engine(e) => Some(e),
-            WizardEffect::Close => None,
-        })
-        .collect();
-    h.submit_effects(&w.engine, engine_fx);
+    assert!(
+        !h.submit_wizard_effects(w, fx),
+        "the wizard did not ask to close"
+    );
 }
 
 /// Feeds runner messages to the wizard until `done` holds.

@@ -254,7 +254,11 @@ pub async fn perform_step(
 pub async fn reattach_events(env: &RunEnv, engine: &Engine) -> Vec<Event> {
     let mut out = Vec::new();
     for (i, rec) in engine.state.steps.iter().enumerate() {
-        if rec.state == StepState::Interrupted && rec.reattach.is_none() {
+        let unknown = matches!(
+            rec.reattach,
+            None | Some(super::engine::Reattach::StillRunning)
+        );
+        if rec.state == StepState::Interrupted && unknown {
             let info = env
                 .executor
                 .reattach(&env.exec_context(&engine.state.run_id), &rec.id)
@@ -538,6 +542,26 @@ impl RunnerHandle {
             }
         });
         RunnerHandle { tx }
+    }
+
+    /// Everything the wizard asked for, in order. Returns true when it asked to close.
+    pub fn submit_wizard_effects(
+        &self,
+        w: &crate::state::wizard::WizardState,
+        fx: Vec<crate::state::wizard::WizardEffect>,
+    ) -> bool {
+        use crate::state::wizard::WizardEffect;
+        let mut close = false;
+        let mut engine_fx = Vec::new();
+        for f in fx {
+            match f {
+                WizardEffect::Engine(e) => engine_fx.push(e),
+                WizardEffect::CheckAgain => self.submit(Job::Reattach(Box::new(w.engine.clone()))),
+                WizardEffect::Close => close = true,
+            }
+        }
+        self.submit_effects(&w.engine, engine_fx);
+        close
     }
 
     pub fn submit(&self, job: Job) {

@@ -20,6 +20,9 @@ pub const OUTPUT_LINES: usize = 2000;
 pub enum WizardEffect {
     /// For the runner: `RunnerHandle::submit_effects(&wizard.engine, …)`.
     Engine(EngineEffect),
+    /// Ask the executor again what became of an interrupted step that was still running
+    /// (`Job::Reattach`).
+    CheckAgain,
     /// The operator closed the wizard (the run is finished, or left to resume later).
     Close,
 }
@@ -303,6 +306,9 @@ impl WizardState {
                 Waiting::Confirm => self.feed(Event::Confirm(false)),
                 _ => Vec::new(),
             },
+            Action::Refresh if self.engine.waiting() == Waiting::Resolve => {
+                vec![WizardEffect::CheckAgain]
+            }
             Action::Select | Action::Confirm => self.select(),
             _ => Vec::new(),
         }

@@ -404,7 +404,7 @@ fn render_hints(frame: &mut Frame, area: Rect, w: &WizardState, theme: &Theme) {
             Waiting::Confirm => "←→/↑↓ choose · Enter answer · n no · c abort",
             Waiting::Typed(_) => "type the name · Enter confirm · c abort",
             Waiting::Input { .. } => "Enter accept · ↑↓ choose · c abort",
-            Waiting::Resolve => "↑↓ choose · Enter decide",
+            Waiting::Resolve => "↑↓ choose · Enter decide · r check again",
             Waiting::Outcome => "↑↓/PgUp scroll · c interrupt the step",
             Waiting::Nothing => "Enter start",
         }
