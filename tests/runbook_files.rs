@@ -272,7 +272,10 @@ async fn a_drill_restores_into_a_scratch_folder_and_records_the_drill() {
         },
     );
     let scratch = PathBuf::from(&e.state.params["target"]);
-    assert_ne!(scratch, s.target);
+    assert_eq!(
+        scratch,
+        PathBuf::from(format!("{}.drill-{}", s.target.display(), e.state.run_id))
+    );
     let d = drive(
         &s.t.env,
         &mut e,

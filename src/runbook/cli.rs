@@ -64,7 +64,7 @@ pub fn show(out: &mut dyn Write, books: &[Runbook], name: &str) -> i32 {
             if p.required { "" } else { " [optional]" }
         );
     }
-    let params = initial_params(b, &BTreeMap::new(), false).unwrap_or_default();
+    let params = initial_params(b, &BTreeMap::new(), false, "RUN-ID").unwrap_or_default();
     let engine = Engine::new(
         b.clone(),
         "RUN-ID".into(),

@@ -268,6 +268,7 @@ pub fn initial_params(
     spec: &Runbook,
     given: &BTreeMap<String, String>,
     drill: bool,
+    run_id: &str,
 ) -> Result<BTreeMap<String, String>, String> {
     let mut params = BTreeMap::new();
     for p in &spec.params {
@@ -288,6 +289,7 @@ pub fn initial_params(
         let base = params.clone();
         let scope = Scope {
             params: Some(&base),
+            run_id,
             ..Default::default()
         };
         for (k, t) in &d.set {

@@ -80,11 +80,8 @@ pub fn new_engine(
     opts: RunOptions,
 ) -> Result<Engine, String> {
     let run_id = new_run_id();
-    let mut params = initial_params(spec, given, opts.drill)?;
     // Drill overrides may name the run (a scratch folder per drill).
-    for v in params.values_mut() {
-        *v = v.replace("{{run.id}}", &run_id);
-    }
+    let params = initial_params(spec, given, opts.drill, &run_id)?;
     Ok(Engine::new(
         spec.clone(),
         run_id,
