@@ -3,6 +3,7 @@
 //! hangs or panics is reported as down; it never blocks the others or the screen.
 
 pub mod backups;
+pub mod docker;
 pub mod health;
 pub mod host;
 pub mod host_types;

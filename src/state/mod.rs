@@ -7,6 +7,7 @@ pub mod local_alarms;
 pub mod msg;
 pub mod picker;
 pub mod tabs;
+pub mod wizard;
 mod update;
 
 use std::collections::BTreeMap;

@@ -8,6 +8,7 @@
 mod alarms;
 pub mod backups;
 mod db_url;
+pub mod runs;
 mod samples;
 
 use std::fs::{DirBuilder, OpenOptions, Permissions};

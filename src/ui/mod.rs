@@ -10,6 +10,7 @@ pub mod overview;
 pub mod picker;
 pub mod tabs_bar;
 pub mod widgets;
+pub mod wizard;
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::Frame;

@@ -4,6 +4,7 @@
 //! fail when `CI` or `TOBAN_REQUIRE_SERVICES` is set, so CI never passes by skipping.
 #![allow(dead_code)]
 
+pub mod engine;
 pub mod moto;
 pub mod postgres;
 pub mod stores;

@@ -1,0 +1,240 @@
+//! `toban runbook list | show NAME | run NAME | history [--run ID]`: each writes to `out`
+//! and returns the process exit code. (clap wiring lives in `src/cli/`.)
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use super::engine::{initial_params, Engine, RunOptions};
+use super::runner::{self, HeadlessOpts, RunEnv, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
+use super::spec::{ParamKind, Runbook};
+use crate::store::Store;
+
+pub fn list(out: &mut dyn Write, books: &[Runbook]) -> i32 {
+    let width = books.iter().map(|b| b.name.len()).max().unwrap_or(0);
+    for b in books {
+        let _ = writeln!(
+            out,
+            "{:width$}  {:<11}  {}{}",
+            b.name,
+            format!("{:?}", b.kind).to_lowercase(),
+            b.title,
+            if b.drillable { "  [drill]" } else { "" }
+        );
+    }
+    EXIT_OK
+}
+
+fn find<'a>(out: &mut dyn Write, books: &'a [Runbook], name: &str) -> Option<&'a Runbook> {
+    let b = books.iter().find(|b| b.name == name);
+    if b.is_none() {
+        let names: Vec<&str> = books.iter().map(|b| b.name.as_str()).collect();
+        let _ = writeln!(
+            out,
+            "error: no runbook `{name}` (have: {})",
+            names.join(", ")
+        );
+    }
+    b
+}
+
+/// The runbook's parameters and every step with what it would do (defaults filled in).
+pub fn show(out: &mut dyn Write, books: &[Runbook], name: &str) -> i32 {
+    let Some(b) = find(out, books, name) else {
+        return EXIT_USAGE;
+    };
+    let _ = writeln!(out, "{} — {}", b.name, b.title);
+    let _ = writeln!(out, "source: {}", b.source.display());
+    if !b.description.is_empty() {
+        let _ = writeln!(out, "\n{}", b.description.trim());
+    }
+    let _ = writeln!(out, "\nparameters:");
+    for p in &b.params {
+        let default = match (&p.default, p.kind) {
+            (Some(_), ParamKind::Secret) => " (default set, hidden)".to_string(),
+            (Some(d), _) => format!(" (default {d:?})"),
+            (None, _) => String::new(),
+        };
+        let _ = writeln!(
+            out,
+            "  {:<14} {:<10} {}{}{}",
+            p.name,
+            format!("{:?}", p.kind).to_lowercase(),
+            p.label.clone().unwrap_or_default(),
+            default,
+            if p.required { "" } else { " [optional]" }
+        );
+    }
+    let params = initial_params(b, &BTreeMap::new(), false, "RUN-ID").unwrap_or_default();
+    let engine = Engine::new(
+        b.clone(),
+        "RUN-ID".into(),
+        params,
+        RunOptions::default(),
+        String::new(),
+        None,
+        0,
+    );
+    let _ = writeln!(out, "\nsteps:");
+    for (i, s) in b.steps.iter().enumerate() {
+        let mut flags = Vec::new();
+        if s.destructive {
+            flags.push("destructive".to_string());
+        }
+        if s.rollback_only {
+            flags.push("rollback only".into());
+        }
+        match s.drill {
+            super::spec::DrillMode::Skip => flags.push("not in drills".into()),
+            super::spec::DrillMode::Only => flags.push("drill only".into()),
+            _ => {}
+        }
+        if let Some(w) = &s.when {
+            flags.push(format!("when {w}"));
+        }
+        let _ = writeln!(
+            out,
+            "{:>3}. [{}] {} ({}){}",
+            i + 1,
+            s.action.kind_name(),
+            s.title,
+            s.id,
+            if flags.is_empty() {
+                String::new()
+            } else {
+                format!("  — {}", flags.join(", "))
+            }
+        );
+        for l in engine.preview(i) {
+            let _ = writeln!(out, "       {l}");
+        }
+    }
+    EXIT_OK
+}
+
+/// Parses `--set key=value` arguments.
+pub fn parse_sets(sets: &[String]) -> Result<BTreeMap<String, String>, String> {
+    let mut m = BTreeMap::new();
+    for s in sets {
+        let (k, v) = s
+            .split_once('=')
+            .ok_or_else(|| format!("--set `{s}`: expected key=value"))?;
+        m.insert(k.trim().to_string(), v.to_string());
+    }
+    Ok(m)
+}
+
+pub async fn run(
+    out: &mut (dyn Write + Send),
+    env: &RunEnv,
+    books: &[Runbook],
+    name: &str,
+    sets: &[String],
+    opts: &HeadlessOpts,
+) -> i32 {
+    let b = match books.iter().find(|b| b.name == name) {
+        Some(b) => b,
+        None => {
+            let _ = writeln!(out, "error: no runbook `{name}`");
+            return EXIT_USAGE;
+        }
+    };
+    let params = match parse_sets(sets) {
+        Ok(p) => p,
+        Err(e) => {
+            let _ = writeln!(out, "error: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    runner::run_headless(env, b, &params, opts, out).await
+}
+
+/// Runs, newest first; or one run in full (every audit record) with `run`.
+pub async fn history(out: &mut dyn Write, store: &Store, run: Option<&str>, limit: i64) -> i32 {
+    match run {
+        None => match store.run_history(limit).await {
+            Ok(runs) => {
+                for r in runs {
+                    let mode = match (r.dry_run, r.drill) {
+                        (true, _) => " (dry run)",
+                        (false, true) => " (drill)",
+                        _ => "",
+                    };
+                    let dur = r
+                        .finished
+                        .map(|f| format!("{}s", (f - r.started).num_seconds()))
+                        .unwrap_or_else(|| "-".into());
+                    let _ = writeln!(
+                        out,
+                        "{}  {}  {:<20} {:<10} {:>6}  {}{}{}",
+                        r.run_id,
+                        r.started.format("%Y-%m-%d %H:%M:%S"),
+                        r.runbook,
+                        r.status,
+                        dur,
+                        r.user,
+                        r.ssh_client
+                            .map(|s| format!(" from {s}"))
+                            .unwrap_or_default(),
+                        mode
+                    );
+                }
+                EXIT_OK
+            }
+            Err(e) => {
+                let _ = writeln!(out, "error: {e:#}");
+                EXIT_FAILED
+            }
+        },
+        Some(id) => {
+            let audit = match store.run_audit(id).await {
+                Ok(a) => a,
+                Err(e) => {
+                    let _ = writeln!(out, "error: {e:#}");
+                    return EXIT_FAILED;
+                }
+            };
+            if audit.is_empty() {
+                let _ = writeln!(out, "error: no run `{id}`");
+                return EXIT_USAGE;
+            }
+            for a in audit {
+                let at = crate::store::from_ms(a.at_ms).format("%Y-%m-%d %H:%M:%S%.3f");
+                let _ = writeln!(
+                    out,
+                    "{at}  {:<10} {:<16} {}{}",
+                    a.event,
+                    a.step_id.unwrap_or_default(),
+                    a.user,
+                    a.ssh_client
+                        .map(|s| format!(" from {s}"))
+                        .unwrap_or_default()
+                );
+                for l in a.detail.lines() {
+                    let _ = writeln!(out, "    {l}");
+                }
+                let mut facts = Vec::new();
+                if let Some(c) = a.exit_code {
+                    facts.push(format!("exit {c}"));
+                }
+                if let Some(d) = a.duration_ms {
+                    facts.push(format!("{:.1}s", d as f64 / 1000.0));
+                }
+                if let Some(d) = a.digest {
+                    facts.push(d);
+                }
+                if a.dry_run {
+                    facts.push("dry run".into());
+                }
+                if !facts.is_empty() {
+                    let _ = writeln!(out, "    [{}]", facts.join(", "));
+                }
+                if let Some(t) = a.tail.filter(|t| !t.is_empty()) {
+                    for l in t.lines() {
+                        let _ = writeln!(out, "    | {l}");
+                    }
+                }
+            }
+            EXIT_OK
+        }
+    }
+}

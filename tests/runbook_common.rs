@@ -1,0 +1,147 @@
+//! Shared by the runbook integration tests: `#[path = "runbook_common.rs"] mod common;`.
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::Utc;
+use tempfile::TempDir;
+use toban::runbook::engine::{Engine, EngineEffect, Event, RunOptions, RunStatus};
+use toban::runbook::runner::{self, RunEnv};
+use toban::runbook::spec::{self, Runbook};
+use toban::runbook::steps::LocalExecutor;
+use toban::store::Store;
+use tokio_util::sync::CancellationToken;
+
+pub struct TestEnv {
+    pub env: RunEnv,
+    pub dir: TempDir,
+}
+
+impl TestEnv {
+    pub fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+}
+
+/// A run environment over SQLite in a temp dir and the real executors.
+pub async fn sqlite_env() -> TestEnv {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = Store::open(None, &dir.path().join("data"))
+        .await
+        .expect("opening SQLite");
+    TestEnv {
+        env: RunEnv {
+            store,
+            executor: Arc::new(LocalExecutor),
+            runs_dir: dir.path().join("data/runs"),
+            connections: BTreeMap::new(),
+        },
+        dir,
+    }
+}
+
+pub fn shipped(name: &str) -> Runbook {
+    let (books, errors) = spec::load_all(&[]);
+    assert!(errors.is_empty(), "{errors:?}");
+    books
+        .into_iter()
+        .find(|b| b.name == name)
+        .expect("shipped runbook")
+}
+
+pub fn params(kv: &[(&str, &str)]) -> BTreeMap<String, String> {
+    kv.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+pub fn engine(spec: &Runbook, kv: &[(&str, &str)], opts: RunOptions) -> Engine {
+    runner::new_engine(spec, &params(kv), opts).expect("engine")
+}
+
+/// What a scripted run did.
+pub struct Driven {
+    pub status: Option<RunStatus>,
+    pub notices: Vec<String>,
+    pub executed: Vec<String>,
+}
+
+/// Starts the run (unless `start` is false) and feeds `script` whenever the engine waits
+/// for an answer, doing every effect for real. Stops when the run finishes or the script
+/// runs out while the engine waits.
+pub async fn drive(env: &RunEnv, engine: &mut Engine, script: Vec<Event>, start: bool) -> Driven {
+    let mut script: VecDeque<Event> = script.into();
+    let mut queue: VecDeque<Event> = VecDeque::new();
+    if start {
+        queue.push_back(Event::Start);
+    }
+    let mut d = Driven {
+        status: None,
+        notices: Vec::new(),
+        executed: Vec::new(),
+    };
+    loop {
+        let ev = match queue.pop_front().or_else(|| script.pop_front()) {
+            Some(e) => e,
+            None => return d,
+        };
+        for fx in engine.handle(ev, Utc::now().timestamp_millis()) {
+            match fx {
+                EngineEffect::Execute(r) => {
+                    d.executed.push(r.id.clone());
+                    let o =
+                        runner::perform_step(env, &engine.state, r, None, CancellationToken::new())
+                            .await;
+                    queue.push_back(Event::StepFinished(o));
+                }
+                EngineEffect::Notice(n) => d.notices.push(n),
+                EngineEffect::Finished(s) => d.status = Some(s),
+                EngineEffect::Interrupt { .. } => {}
+                other => runner::record(env, &engine.state, &other)
+                    .await
+                    .expect("store"),
+            }
+        }
+        if d.status.is_some() {
+            return d;
+        }
+    }
+}
+
+/// Builds `<dir>/<component>.tar.gz` from (path, bytes) pairs, and a manifest.json with
+/// their sha256.
+/// (path inside the archive, content)
+pub type Entry<'a> = (&'a str, &'a [u8]);
+
+pub fn make_backup(dir: &std::path::Path, components: &[(&str, &[Entry])]) {
+    use sha2::{Digest, Sha256};
+    std::fs::create_dir_all(dir).unwrap();
+    let mut manifest = Vec::new();
+    for (component, files) in components {
+        let name = format!("{component}.tar.gz");
+        let f = std::fs::File::create(dir.join(&name)).unwrap();
+        let gz = flate2::write::GzEncoder::new(f, flate2::Compression::default());
+        let mut tar = tar::Builder::new(gz);
+        for (path, bytes) in *files {
+            let mut h = tar::Header::new_gnu();
+            h.set_size(bytes.len() as u64);
+            h.set_mode(0o644);
+            h.set_mtime(1_700_000_000);
+            h.set_cksum();
+            tar.append_data(&mut h, path, *bytes).unwrap();
+        }
+        tar.into_inner().unwrap().finish().unwrap();
+        let sum = format!(
+            "{:x}",
+            Sha256::digest(std::fs::read(dir.join(&name)).unwrap())
+        );
+        manifest.push(serde_json::json!({"name": name, "sha256": sum}));
+    }
+    std::fs::write(
+        dir.join("manifest.json"),
+        serde_json::to_string_pretty(&serde_json::json!({ "files": manifest })).unwrap(),
+    )
+    .unwrap();
+}

@@ -1,0 +1,318 @@
+//! restore-postgres and rotate-db-password against a real PostgreSQL on loopback (skipped on
+//! a laptop without one; failing under CI / TOBAN_REQUIRE_SERVICES).
+
+#[path = "runbook_common.rs"]
+mod common;
+mod support;
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::{Command, Stdio};
+
+use common::*;
+use sqlx::{Connection, PgConnection};
+use toban::runbook::engine::{Event, RunOptions, RunStatus, StepState};
+
+struct Pg {
+    url: String,
+    admin: String,
+    db: String,
+    host: String,
+    port: String,
+    user: String,
+    password: String,
+}
+
+/// A fresh database and the parts of its URL the runbook's parameters want.
+async fn fresh() -> Option<Pg> {
+    let url = support::postgres::fresh_pg_url().await?;
+    let admin = support::postgres::admin_url().ok()?;
+    let rest = url.split_once("://").unwrap().1;
+    let (auth, hostpart) = rest.rsplit_once('@').unwrap();
+    let (user, password) = auth.split_once(':').unwrap();
+    let (hostport, db) = hostpart.split_once('/').unwrap();
+    let (host, port) = hostport.rsplit_once(':').unwrap();
+    Some(Pg {
+        url: url.clone(),
+        admin,
+        db: db.split('?').next().unwrap().to_string(),
+        host: host.to_string(),
+        port: port.to_string(),
+        user: user.to_string(),
+        password: password.to_string(),
+    })
+}
+
+fn pgpass(t: &TestEnv, pg: &Pg) -> String {
+    let p = t.path("pgpass");
+    std::fs::write(
+        &p,
+        format!("{}:{}:*:{}:{}\n", pg.host, pg.port, pg.user, pg.password),
+    )
+    .unwrap();
+    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+    p.to_str().unwrap().to_string()
+}
+
+async fn exec(url: &str, sql: &str) {
+    let mut c = PgConnection::connect(url).await.unwrap();
+    sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+    c.close().await.unwrap();
+}
+
+async fn fingerprint(url: &str) -> (i64, String) {
+    let mut c = PgConnection::connect(url).await.unwrap();
+    let r: (i64, String) = sqlx::query_as(
+        "SELECT count(*), md5(string_agg(id::text || ':' || name || ':' || encode(payload, 'hex'), ',' ORDER BY id)) FROM items",
+    )
+    .fetch_one(&mut c)
+    .await
+    .unwrap();
+    c.close().await.unwrap();
+    r
+}
+
+fn tool(name: &str) -> std::path::PathBuf {
+    support::postgres::find_bindir()
+        .map(|b| b.join(name))
+        .filter(|p| p.exists())
+        .unwrap_or_else(|| name.into())
+}
+
+/// `pg_dump --clean --if-exists | gzip > dump`, as two processes joined by a pipe.
+fn dump(pg: &Pg, passfile: &str, to: &std::path::Path) {
+    let mut pg_dump = Command::new(tool("pg_dump"))
+        .args([
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "-h",
+            &pg.host,
+            "-p",
+            &pg.port,
+            "-U",
+            &pg.user,
+            "-d",
+            &pg.db,
+        ])
+        .env("PGPASSFILE", passfile)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("pg_dump");
+    let out = std::fs::File::create(to).unwrap();
+    let gzip = Command::new("gzip")
+        .arg("-c")
+        .stdin(Stdio::from(pg_dump.stdout.take().unwrap()))
+        .stdout(out)
+        .status()
+        .expect("gzip");
+    assert!(pg_dump.wait().unwrap().success());
+    assert!(gzip.success());
+}
+
+async fn seed(pg: &Pg) {
+    exec(
+        &pg.url,
+        "CREATE TABLE items (id int PRIMARY KEY, name text NOT NULL, payload bytea NOT NULL);
+         INSERT INTO items SELECT g, 'item ' || g, sha256(g::text::bytea) FROM generate_series(1, 2000) g;
+         CREATE TABLE notes (id serial PRIMARY KEY, body text);
+         INSERT INTO notes (body) VALUES ('a'), ('b');",
+    )
+    .await;
+}
+
+fn restore_params<'a>(pg: &'a Pg, dump: &'a str, passfile: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("dump", dump),
+        ("database", pg.db.as_str()),
+        ("host", pg.host.as_str()),
+        ("port", pg.port.as_str()),
+        ("user", pg.user.as_str()),
+        ("passfile", passfile),
+        ("connection", "pg"),
+        ("services", ""),
+        ("health_url", ""),
+        ("verify_table", "items"),
+    ]
+}
+
+#[tokio::test]
+async fn restore_postgres_brings_back_the_damaged_table() {
+    let Some(pg) = fresh().await else { return };
+    let mut t = sqlite_env().await;
+    t.env.connections.insert("pg".into(), pg.admin.clone());
+    let passfile = pgpass(&t, &pg);
+    seed(&pg).await;
+    let original = fingerprint(&pg.url).await;
+    assert_eq!(original.0, 2000);
+    let dump_path = t.path("20260225_030000.sql.gz");
+    dump(&pg, &passfile, &dump_path);
+
+    exec(&pg.url, "DELETE FROM items WHERE id % 7 = 0; UPDATE items SET name = 'oops' WHERE id < 50; DROP TABLE notes;").await;
+    assert_ne!(fingerprint(&pg.url).await, original);
+
+    let spec = shipped("restore-postgres");
+    let dump_s = dump_path.to_str().unwrap().to_string();
+    let mut e = engine(
+        &spec,
+        &restore_params(&pg, "", &passfile),
+        RunOptions::default(),
+    );
+    let d = drive(
+        &t.env,
+        &mut e,
+        vec![Event::Input(dump_s.clone()), Event::Typed(pg.db.clone())],
+        true,
+    )
+    .await;
+    assert_eq!(d.status, Some(RunStatus::Succeeded), "{:#?}", e.state);
+    assert_eq!(d.executed, ["verify", "restore", "count", "tables"]);
+    assert_eq!(fingerprint(&pg.url).await, original);
+    assert!(e.state.outputs["count"].starts_with("2000"));
+    let stop = e.spec.steps.iter().position(|s| s.id == "stop").unwrap();
+    assert_eq!(e.state.steps[stop].state, StepState::Skipped);
+
+    let audit = t.env.store.run_audit(&e.state.run_id).await.unwrap();
+    let restore_start = audit
+        .iter()
+        .find(|a| a.event == "step_start" && a.step_id.as_deref() == Some("restore"))
+        .unwrap();
+    // The exact argv was recorded, and no password anywhere.
+    assert!(
+        restore_start.detail.contains(&format!("] {}", pg.db)),
+        "{}",
+        restore_start.detail
+    );
+    assert!(audit.iter().all(|a| !a.detail.contains(&pg.password)));
+}
+
+#[tokio::test]
+async fn restore_postgres_drill_restores_into_a_scratch_database_and_records_the_rto() {
+    let Some(pg) = fresh().await else { return };
+    let mut t = sqlite_env().await;
+    t.env.connections.insert("pg".into(), pg.admin.clone());
+    let passfile = pgpass(&t, &pg);
+    seed(&pg).await;
+    let dump_path = t.path("nightly.sql.gz");
+    dump(&pg, &passfile, &dump_path);
+    exec(&pg.url, "DELETE FROM items WHERE id > 1000").await;
+    let damaged = fingerprint(&pg.url).await;
+
+    let spec = shipped("restore-postgres");
+    let dump_s = dump_path.to_str().unwrap().to_string();
+    let mut e = engine(
+        &spec,
+        &restore_params(&pg, &dump_s, &passfile),
+        RunOptions {
+            drill: true,
+            ..Default::default()
+        },
+    );
+    let scratch = format!("{}_drill", pg.db);
+    assert_eq!(e.state.params["database"], scratch);
+    // A drill needs no typed confirmation: it never touches the real database.
+    let d = drive(&t.env, &mut e, vec![Event::Input(dump_s.clone())], true).await;
+    assert_eq!(d.status, Some(RunStatus::Succeeded), "{:#?}", e.state);
+    assert_eq!(
+        d.executed,
+        [
+            "verify",
+            "scratch",
+            "restore",
+            "count",
+            "tables",
+            "drop-scratch"
+        ]
+    );
+    // The scratch copy held every row of the dump; the real database was left alone.
+    assert!(
+        e.state.outputs["count"].starts_with("2000"),
+        "{}",
+        e.state.outputs["count"]
+    );
+    assert_eq!(fingerprint(&pg.url).await, damaged);
+
+    let drills = t.env.store.drills(5).await.unwrap();
+    assert_eq!(drills.len(), 1);
+    assert!(drills[0].ok);
+    assert_eq!(drills[0].backup.as_deref(), Some(dump_s.as_str()));
+    assert!(drills[0].duration_ms > 0);
+    assert_eq!(drills[0].runbook, "restore-postgres");
+}
+
+#[tokio::test]
+async fn rotate_db_password_new_works_old_fails_and_the_password_is_nowhere_in_the_records() {
+    let Some(pg) = fresh().await else { return };
+    let mut t = sqlite_env().await;
+    t.env.connections.insert("pg".into(), pg.admin.clone());
+    let user = format!("app_{}", &pg.db[2..10]);
+    let old = "old-password-0123456789";
+    exec(
+        &pg.admin,
+        &format!("CREATE ROLE {user} LOGIN PASSWORD '{old}'"),
+    )
+    .await;
+    let login = |pw: &str| {
+        let u = format!("postgres://{user}:{pw}@{}:{}/{}", pg.host, pg.port, pg.db);
+        async move { PgConnection::connect(&u).await.map(drop) }
+    };
+    login(old)
+        .await
+        .expect("old password works before the rotation");
+
+    let secret_file = t.path("app/db_password");
+    std::fs::create_dir_all(secret_file.parent().unwrap()).unwrap();
+    std::fs::write(&secret_file, old).unwrap();
+    let spec = shipped("rotate-db-password");
+    let mut e = engine(
+        &spec,
+        &[
+            ("connection", "pg"),
+            ("user", &user),
+            ("secret_file", secret_file.to_str().unwrap()),
+            ("old_password", old),
+        ],
+        RunOptions::default(),
+    );
+    let d = drive(
+        &t.env,
+        &mut e,
+        vec![Event::Typed(user.clone()), Event::Continue],
+        true,
+    )
+    .await;
+    assert_eq!(d.status, Some(RunStatus::Succeeded), "{:#?}", e.state);
+    assert_eq!(
+        d.executed,
+        ["generate", "alter", "write", "new-works", "old-fails"]
+    );
+
+    let new = std::fs::read_to_string(&secret_file).unwrap();
+    assert_eq!(new.len(), 32);
+    assert_eq!(
+        std::fs::metadata(&secret_file)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+    login(&new).await.expect("the new password works");
+    assert!(login(old).await.is_err(), "the old password still works");
+
+    // Neither password in the audit, the saved run state, or anything shown.
+    let audit = t.env.store.run_audit(&e.state.run_id).await.unwrap();
+    let all = serde_json::to_string(&audit).unwrap();
+    assert!(!all.contains(&new) && !all.contains(old));
+    let saved: (String,) = sqlx::query_as("SELECT state_json FROM runbook_runs WHERE run_id = $1")
+        .bind(&e.state.run_id)
+        .fetch_one(t.env.store.pool())
+        .await
+        .unwrap();
+    assert!(!saved.0.contains(&new) && !saved.0.contains(old));
+    for i in 0..e.spec.steps.len() {
+        assert!(e
+            .preview(i)
+            .iter()
+            .all(|l| !l.contains(&new) && !l.contains(old)));
+    }
+}

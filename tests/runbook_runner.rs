@@ -1,0 +1,445 @@
+//! The wizard driving a real run through `RunnerHandle`: output streams in, a running step
+//! can be interrupted (after a confirmation), follow-ups land in the store, and headless
+//! runs refuse what needs a person.
+
+#[path = "runbook_common.rs"]
+mod common;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use common::*;
+use toban::action::Action;
+use toban::runbook::engine::{RunOptions, RunStatus, StepState, Waiting};
+use toban::runbook::runner::{self, HeadlessOpts, RunnerHandle, RunnerMsg};
+use toban::runbook::spec;
+use toban::state::wizard::{WizardEffect, WizardState};
+use tokio::sync::mpsc;
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runbooks/good")
+}
+
+fn submit(h: &RunnerHandle, w: &WizardState, fx: Vec<WizardEffect>) {
+    assert!(
+        !h.submit_wizard_effects(w, fx),
+        "the wizard did not ask to close"
+    );
+}
+
+/// Feeds runner messages to the wizard until `done` holds.
+async fn pump(
+    w: &mut WizardState,
+    h: &RunnerHandle,
+    rx: &mut mpsc::UnboundedReceiver<RunnerMsg>,
+    done: impl Fn(&WizardState) -> bool,
+) {
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while !done(w) {
+            let msg = rx.recv().await.expect("runner alive");
+            let fx = w.on_runner(msg);
+            submit(h, w, fx);
+        }
+    })
+    .await
+    .expect("timed out");
+}
+
+#[tokio::test]
+async fn interrupting_a_running_step_asks_first_then_stops_it_and_records_it() {
+    let t = sqlite_env().await;
+    let (books, _) = spec::load_all(&[fixtures()]);
+    let spec = books.iter().find(|b| b.name == "slow-step").unwrap();
+    let marker = t.path("marker");
+    let engine = runner::new_engine(
+        spec,
+        &params(&[("marker", marker.to_str().unwrap()), ("seconds", "60")]),
+        RunOptions {
+            step_by_step: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let h = RunnerHandle::spawn(t.env.clone(), tx);
+    let mut w = WizardState::new(engine, vec![]);
+    let fx = w.start();
+    submit(&h, &w, fx);
+    // Each executable step waits for Enter, showing what it will do.
+    assert_eq!(w.waiting(), Waiting::Continue);
+    let fx = w.on_action(Action::Select);
+    submit(&h, &w, fx);
+    pump(&mut w, &h, &mut rx, |w| w.engine.state.current == Some(1)).await;
+    let fx = w.on_action(Action::Select);
+    submit(&h, &w, fx);
+    pump(&mut w, &h, &mut rx, |w| {
+        w.output.iter().any(|l| l == "started")
+    })
+    .await;
+
+    // Cancel asks; "no" keeps it running.
+    assert!(w.on_action(Action::Cancel).is_empty());
+    assert!(w.ask.is_some());
+    assert!(w.on_action(Action::Deny).is_empty());
+    assert_eq!(w.waiting(), Waiting::Outcome);
+    w.on_action(Action::Cancel);
+    let fx = w.on_action(Action::Confirm);
+    submit(&h, &w, fx);
+    pump(&mut w, &h, &mut rx, |w| w.engine.state.status.is_finished()).await;
+
+    assert_eq!(w.engine.state.status, RunStatus::Aborted);
+    assert_eq!(w.engine.state.steps[1].state, StepState::Cancelled);
+    assert_eq!(w.engine.state.steps[2].state, StepState::Pending);
+    let run_id = w.engine.state.run_id.clone();
+    let out = std::fs::read_to_string(t.env.runs_dir.join(&run_id).join("slow.out")).unwrap();
+    assert!(
+        out.contains("started") && !out.contains("finished"),
+        "{out}"
+    );
+    let pid: i32 = std::fs::read_to_string(t.env.runs_dir.join(&run_id).join("slow.pid"))
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_ne!(
+        unsafe { libc::kill(-pid, 0) },
+        0,
+        "the whole process group is gone"
+    );
+
+    // Give the task a moment to write the last records, then read them back.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let audit = t.env.store.run_audit(&run_id).await.unwrap();
+    assert!(audit.iter().any(|a| a.event == "cancel"));
+    assert!(audit
+        .iter()
+        .any(|a| a.event == "step_end" && a.detail.starts_with("cancelled")));
+    let last = audit.last().unwrap();
+    assert_eq!(last.event, "run_end");
+    assert!(last.detail.starts_with("aborted"));
+    let saved = t.env.store.load_run(&run_id).await.unwrap().unwrap();
+    assert_eq!(saved.status, RunStatus::Aborted);
+    assert!(w.on_action(Action::Back).contains(&WizardEffect::Close));
+}
+
+#[tokio::test]
+async fn rotate_access_key_schedules_the_old_keys_deletion_seven_days_out() {
+    let t = sqlite_env().await;
+    let mut spec = shipped("rotate-access-key");
+    // The aws CLI steps are left out: this checks the checklist flow and the follow-up.
+    spec.steps
+        .retain(|s| !matches!(s.action, spec::StepAction::Command { .. }));
+    let mut e = engine(
+        &spec,
+        &[("old_key_id", "AKIAOLDKEY")],
+        RunOptions::default(),
+    );
+    let d = drive(
+        &t.env,
+        &mut e,
+        vec![
+            toban::runbook::engine::Event::Continue,
+            toban::runbook::engine::Event::Continue,
+            toban::runbook::engine::Event::Continue,
+            toban::runbook::engine::Event::Typed("AKIAOLDKEY".into()),
+        ],
+        true,
+    )
+    .await;
+    assert_eq!(d.status, Some(RunStatus::Succeeded), "{:#?}", e.state);
+    let f = t.env.store.open_followups().await.unwrap();
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].title, "Delete old access key AKIAOLDKEY of ci-cd-user");
+    assert_eq!(
+        f[0].created_by_run.as_deref(),
+        Some(e.state.run_id.as_str())
+    );
+    let days = (f[0].due - f[0].created).num_hours();
+    assert_eq!(days, 7 * 24);
+    assert!(f[0].note.as_deref().unwrap().contains("delete-access-key"));
+}
+
+#[tokio::test]
+async fn headless_refuses_a_checklist_and_a_missing_yes_without_doing_anything() {
+    let t = sqlite_env().await;
+    let spec = shipped("rotate-access-key");
+    let mut out = Vec::new();
+    let code = runner::run_headless(
+        &t.env,
+        &spec,
+        &params(&[("old_key_id", "AKIAOLDKEY")]),
+        &HeadlessOpts::default(),
+        &mut out,
+    )
+    .await;
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(code, runner::EXIT_NEEDS_CONFIRMATION, "{text}");
+    assert!(text.contains("checklist for a person"), "{text}");
+    assert!(t.env.store.open_followups().await.unwrap().is_empty());
+
+    // A parameter that fails validation stops the run before it starts.
+    let mut out = Vec::new();
+    let code = runner::run_headless(
+        &t.env,
+        &spec,
+        &params(&[("old_key_id", "x; rm -rf /")]),
+        &HeadlessOpts::default(),
+        &mut out,
+    )
+    .await;
+    assert_eq!(code, runner::EXIT_USAGE);
+    assert!(String::from_utf8(out).unwrap().contains("does not match"));
+}
+
+#[tokio::test]
+async fn rotate_logs_compresses_truncates_and_sees_the_file_written_again() {
+    let t = sqlite_env().await;
+    let log = t.path("app.log");
+    let original: String = (0..500).map(|i| format!("line {i}\n")).collect();
+    std::fs::write(&log, &original).unwrap();
+    let spec = shipped("rotate-logs");
+    let log_s = log.to_str().unwrap().to_string();
+    // The application writes again a moment after the rotation.
+    let writer = {
+        let log = log.clone();
+        std::thread::spawn(move || {
+            for _ in 0..100 {
+                std::thread::sleep(Duration::from_millis(100));
+                if std::fs::metadata(&log)
+                    .map(|m| m.len() == 0)
+                    .unwrap_or(false)
+                {
+                    std::fs::write(&log, "new line after rotation\n").unwrap();
+                    return;
+                }
+            }
+        })
+    };
+    let mut out = Vec::new();
+    let code = runner::run_headless(
+        &t.env,
+        &spec,
+        &params(&[("files", &log_s), ("check_file", &log_s)]),
+        &HeadlessOpts::default(),
+        &mut out,
+    )
+    .await;
+    writer.join().unwrap();
+    assert_eq!(code, 0, "{}", String::from_utf8_lossy(&out));
+    let rotated: Vec<PathBuf> = std::fs::read_dir(t.dir.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.to_string_lossy().ends_with(".gz"))
+        .collect();
+    assert_eq!(rotated.len(), 1);
+    let mut gz = flate2::read::GzDecoder::new(std::fs::File::open(&rotated[0]).unwrap());
+    let mut back = String::new();
+    std::io::Read::read_to_string(&mut gz, &mut back).unwrap();
+    assert_eq!(back, original);
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "new line after rotation\n"
+    );
+}
+
+#[tokio::test]
+async fn history_lists_runs_and_shows_one_in_full() {
+    let t = sqlite_env().await;
+    let (books, _) = spec::load_all(&[fixtures()]);
+    let mut out = Vec::new();
+    let code = toban::runbook::cli::run(
+        &mut out,
+        &t.env,
+        &books,
+        "echo-param",
+        &["x=hello world".to_string()],
+        &HeadlessOpts::default(),
+    )
+    .await;
+    assert_eq!(code, 0, "{}", String::from_utf8_lossy(&out));
+    let mut list = Vec::new();
+    assert_eq!(
+        toban::runbook::cli::history(&mut list, &t.env.store, None, 20).await,
+        0
+    );
+    let list = String::from_utf8(list).unwrap();
+    assert!(
+        list.contains("echo-param") && list.contains("succeeded"),
+        "{list}"
+    );
+    let run_id = list.split_whitespace().next().unwrap().to_string();
+    let mut full = Vec::new();
+    assert_eq!(
+        toban::runbook::cli::history(&mut full, &t.env.store, Some(&run_id), 20).await,
+        0
+    );
+    let full = String::from_utf8(full).unwrap();
+    for needle in [
+        "run_start",
+        "step_start",
+        "\"hello world\"",
+        "exit 0",
+        "sha256:",
+        "| hello world",
+        "run_end",
+    ] {
+        assert!(full.contains(needle), "{needle} missing in:\n{full}");
+    }
+    let mut shown = Vec::new();
+    assert_eq!(
+        toban::runbook::cli::show(&mut shown, &books, "restore-postgres"),
+        0
+    );
+    let shown = String::from_utf8(shown).unwrap();
+    assert!(shown.contains("[command] Restore (restore)"), "{shown}");
+    let mut none = Vec::new();
+    assert_eq!(
+        toban::runbook::cli::show(&mut none, &books, "nope"),
+        runner::EXIT_USAGE
+    );
+}
+
+#[tokio::test]
+async fn a_resumed_run_still_has_the_secret_it_generated_and_forgets_it_at_the_end() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = sqlite_env().await;
+    let (books, _) = spec::load_all(&[fixtures()]);
+    let spec = books.iter().find(|b| b.name == "secret-file").unwrap();
+    let target = t.path("app_password");
+    let mut first = runner::new_engine(
+        spec,
+        &params(&[("path", target.to_str().unwrap())]),
+        RunOptions {
+            step_by_step: true,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    // Generate, then toban "dies" before the write step.
+    let d = drive(
+        &t.env,
+        &mut first,
+        vec![toban::runbook::engine::Event::Continue],
+        true,
+    )
+    .await;
+    assert_eq!(d.executed, ["gen"]);
+    let secret = first.state.secrets["gen"].clone();
+    let run_id = first.state.run_id.clone();
+    let kept = t.env.runs_dir.join(&run_id).join("secrets");
+    for f in std::fs::read_dir(&kept).unwrap().flatten() {
+        assert_eq!(f.metadata().unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    drop(first);
+
+    let (mut found, _) = runner::interrupted_runs(&t.env, &books).await.unwrap();
+    let (mut again, events) = found.remove(0);
+    assert!(events.is_empty());
+    let d = drive(
+        &t.env,
+        &mut again,
+        vec![toban::runbook::engine::Event::Continue],
+        false,
+    )
+    .await;
+    assert_eq!(d.status, Some(RunStatus::Succeeded), "{:#?}", again.state);
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), secret);
+    assert!(!kept.exists(), "secrets are removed when the run ends");
+    let saved: (String,) = sqlx::query_as("SELECT state_json FROM runbook_runs WHERE run_id = $1")
+        .bind(&run_id)
+        .fetch_one(t.env.store.pool())
+        .await
+        .unwrap();
+    assert!(!saved.0.contains(&secret));
+    let audit = serde_json::to_string(&t.env.store.run_audit(&run_id).await.unwrap()).unwrap();
+    assert!(!audit.contains(&secret));
+}
+
+fn make_cert(cert: &std::path::Path, key: &std::path::Path, days: &str) {
+    let ok = std::process::Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-subj",
+            "/CN=example.com",
+            "-days",
+            days,
+            "-keyout",
+        ])
+        .arg(key)
+        .arg("-out")
+        .arg(cert)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(ok, "openssl could make a certificate");
+}
+
+#[tokio::test]
+async fn renew_certificate_checks_the_installed_expiry_moved() {
+    if std::process::Command::new("openssl")
+        .arg("version")
+        .output()
+        .is_err()
+    {
+        let required = ["CI", "TOBAN_REQUIRE_SERVICES"]
+            .iter()
+            .any(|k| std::env::var(k).is_ok_and(|v| !v.is_empty() && v != "0" && v != "false"));
+        assert!(!required, "openssl is required under CI");
+        eprintln!("skipping: openssl not installed");
+        return;
+    }
+    let t = sqlite_env().await;
+    let cert = t.path("cert.pem");
+    let key = t.path("key.pem");
+    make_cert(&cert, &key, "10");
+    let spec = shipped("renew-certificate");
+    // The "renew command": openssl writing a 90-day certificate over the old one (the
+    // certificate name parameter becomes its serial number, the last argv element).
+    let renew = format!(
+        "openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=example.com -days 90 -keyout {} -out {} -set_serial",
+        key.display(),
+        cert.display()
+    );
+    let mut out = Vec::new();
+    let code = runner::run_headless(
+        &t.env,
+        &spec,
+        &params(&[
+            ("cert_name", "7"),
+            ("cert_file", cert.to_str().unwrap()),
+            ("renew", &renew),
+            ("reload", ""),
+        ]),
+        &HeadlessOpts::default(),
+        &mut out,
+    )
+    .await;
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("ok: `notAfter="), "{text}");
+
+    // A renew command that changes nothing fails the check.
+    let mut out = Vec::new();
+    let code = runner::run_headless(
+        &t.env,
+        &spec,
+        &params(&[
+            ("cert_name", "x"),
+            ("cert_file", cert.to_str().unwrap()),
+            ("renew", "true"),
+            ("reload", ""),
+        ]),
+        &HeadlessOpts::default(),
+        &mut out,
+    )
+    .await;
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(code, runner::EXIT_FAILED, "{text}");
+    assert!(text.contains("check failed"), "{text}");
+}
