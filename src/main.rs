@@ -4,10 +4,17 @@ use std::process::ExitCode;
 use clap::Parser;
 
 use toban::app::{self, AppContext};
-use toban::cli::{BackupsCommand, Cli, Command, ConfigCommand};
+use toban::cli::{BackupsCommand, Cli, Command, ConfigCommand, RunbookCommand};
 use toban::config::{LoadOptions, Loaded};
 
 fn main() -> ExitCode {
+    // The supervisor of a runbook command step: a separate process that outlives toban.
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str)
+        == Some(toban::runbook::exec::supervise::SUPERVISE_SUBCOMMAND)
+    {
+        return ExitCode::from(toban::runbook::exec::supervise::supervise_main(&args[2..]) as u8);
+    }
     let cli = Cli::parse();
     let demo = if cli.demo {
         match toban::demo::Demo::create() {
@@ -42,8 +49,12 @@ fn main() -> ExitCode {
         config,
         theme,
         keymap,
-        problems,
+        mut problems,
     } = toban::config::load(&opts);
+    let (runbooks, runbook_problems) =
+        toban::runbook::spec::load_all(&runbook_dirs(&paths, &config));
+    problems.extend(runbook_problems);
+    let runbooks = std::sync::Arc::new(runbooks);
 
     match cli.command {
         Some(Command::Status { json }) => {
@@ -101,6 +112,12 @@ fn main() -> ExitCode {
             })
         }
         Some(Command::Config { .. }) => unreachable!("handled above"),
+        Some(Command::Runbook { command }) => {
+            for p in &problems {
+                eprintln!("toban: {p}");
+            }
+            runbook_command(command, &config, &runbooks, &data_dir)
+        }
         None => {
             let rt = match tokio::runtime::Runtime::new() {
                 Ok(rt) => rt,
@@ -117,6 +134,7 @@ fn main() -> ExitCode {
                 data_dir,
                 read_only: cli.read_only,
                 demo: demo.is_some(),
+                runbooks,
             };
             match rt.block_on(app::run(ctx)) {
                 Ok(()) => ExitCode::SUCCESS,
@@ -129,9 +147,80 @@ fn main() -> ExitCode {
     }
 }
 
+/// The user's runbook folder and the extra folders config.toml names.
+fn runbook_dirs(
+    paths: &toban::config::Paths,
+    config: &toban::config::Config,
+) -> Vec<std::path::PathBuf> {
+    let mut dirs = vec![paths.config_dir.join("runbooks")];
+    dirs.extend(config.runbooks.dirs.iter().cloned());
+    dirs
+}
+
+fn runbook_command(
+    command: RunbookCommand,
+    config: &toban::config::Config,
+    books: &[toban::runbook::spec::Runbook],
+    data_dir: &std::path::Path,
+) -> ExitCode {
+    use toban::runbook::cli as rb;
+    let mut out = std::io::stdout();
+    let code = match command {
+        RunbookCommand::List => rb::list(&mut out, books),
+        RunbookCommand::Show { name } => rb::show(&mut out, books, &name),
+        RunbookCommand::Run { .. } | RunbookCommand::History { .. } => {
+            let rt = match tokio::runtime::Runtime::new() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("toban: cannot start the runtime: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            rt.block_on(async {
+                let store = match toban::store::Store::open(config.database_url.as_deref(), data_dir).await {
+                    Ok(s) => s,
+                    Err(e) => {
+                        eprintln!("toban: runbooks are recorded in the state store, which is unavailable: {e:#}");
+                        return 2;
+                    }
+                };
+                match command {
+                    RunbookCommand::Run { name, dry_run, drill, sets, yes } => {
+                        let env = toban::runbook::runner::RunEnv {
+                            store,
+                            executor: std::sync::Arc::new(toban::runbook::steps::SupervisedExecutor),
+                            runs_dir: data_dir.join("runs"),
+                            connections: config.runbooks.connections.clone(),
+                        };
+                        let opts = toban::runbook::runner::HeadlessOpts { dry_run, drill, yes };
+                        rb::run(&mut out, &env, books, &name, &sets, &opts).await
+                    }
+                    RunbookCommand::History { run, limit } => {
+                        rb::history(&mut out, &store, run.as_deref(), limit).await
+                    }
+                    _ => unreachable!("listed above"),
+                }
+            })
+        }
+    };
+    ExitCode::from(code.clamp(0, 255) as u8)
+}
+
 /// Every problem in config.toml, themes, keymaps and runbooks; exit 1 when there is one.
 fn config_check(opts: &LoadOptions) -> ExitCode {
-    let problems = toban::config::check(opts);
+    let mut problems = toban::config::check(opts);
+    let (config, _) = match std::fs::read_to_string(
+        opts.config_path
+            .clone()
+            .unwrap_or_else(|| opts.paths.config_file()),
+    ) {
+        Ok(text) => toban::config::load::parse_config(&opts.paths.config_file(), &text),
+        Err(_) => (toban::config::Config::default(), Vec::new()),
+    };
+    problems.extend(toban::runbook::spec::check(&runbook_dirs(
+        &opts.paths,
+        &config,
+    )));
     if problems.is_empty() {
         println!("configuration OK");
         ExitCode::SUCCESS

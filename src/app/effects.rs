@@ -8,10 +8,16 @@ use chrono::Utc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
 use crate::backups::config::BackupsConfig;
 use crate::providers::backups::BackupsHandle;
 use crate::providers::poller::Refresh;
 use crate::providers::ProviderId;
+use crate::runbook::runner::{RunEnv, RunnerHandle};
+use crate::runbook::spec::Runbook;
+use crate::state::backups::{DrillRecord, DrillResult};
 use crate::state::{Effect, Msg};
 use crate::store::Store;
 
@@ -22,6 +28,8 @@ pub struct Runner {
     pub host_refresh: Refresh,
     pub read_only: bool,
     pub backups: BackupsConfig,
+    pub runbooks: Arc<Vec<Runbook>>,
+    pub connections: BTreeMap<String, String>,
 }
 
 /// Samples are kept this long for trends.
@@ -49,6 +57,10 @@ pub fn spawn(
         if let Some(store) = &store {
             restore(store, &runner, &tx).await;
         }
+        let runbooks = match &store {
+            Some(s) => Some(start_runbooks(&runner, s.clone(), &tx).await),
+            None => None,
+        };
         let backups = (!runner.backups.roots.is_empty()).then(|| {
             spawn_backups(
                 runner.backups.clone(),
@@ -63,7 +75,16 @@ pub fn spawn(
                 e = erx.recv() => match e { Some(e) => e, None => break },
                 _ = cancel.cancelled() => break,
             };
-            if let Err(e) = run_one(&runner, store.as_ref(), backups.as_ref(), effect).await {
+            if let Err(e) = run_one(
+                &runner,
+                store.as_ref(),
+                backups.as_ref(),
+                runbooks.as_ref(),
+                &tx,
+                effect,
+            )
+            .await
+            {
                 tracing::warn!("effect failed: {e:#}");
                 let _ = tx.send(Msg::EffectFailed(format!("{e:#}"))).await;
             }
@@ -110,10 +131,82 @@ fn spawn_backups(
     handle
 }
 
+/// The runbook runner: records go to the store, so without a store nothing runs. Runs left
+/// unfinished by a previous toban are offered for resuming.
+async fn start_runbooks(runner: &Runner, store: Store, tx: &mpsc::Sender<Msg>) -> RunnerHandle {
+    let env = RunEnv {
+        store: store.clone(),
+        executor: Arc::new(crate::runbook::steps::SupervisedExecutor),
+        runs_dir: runner.data_dir.join("runs"),
+        connections: runner.connections.clone(),
+    };
+    let (mtx, mut mrx) = mpsc::unbounded_channel();
+    let handle = RunnerHandle::spawn(env.clone(), mtx);
+    let fwd = tx.clone();
+    tokio::spawn(async move {
+        while let Some(m) = mrx.recv().await {
+            if fwd.send(Msg::Runner(m)).await.is_err() {
+                break;
+            }
+        }
+    });
+    match crate::runbook::runner::interrupted_runs(&env, &runner.runbooks).await {
+        Ok((runs, missing)) if !runs.is_empty() || !missing.is_empty() => {
+            let _ = tx.send(Msg::Resume { runs, missing }).await;
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!("looking for interrupted runs: {e:#}"),
+    }
+    send_drills(runner, &store, tx).await;
+    handle
+}
+
+/// Drill records for the Backups tab; the service is the first folder under a root.
+async fn send_drills(runner: &Runner, store: &Store, tx: &mpsc::Sender<Msg>) {
+    let Ok(rows) = store.drills(50).await else {
+        return;
+    };
+    let records = rows
+        .into_iter()
+        .map(|d| {
+            let backup = d.backup.clone().unwrap_or_default();
+            let service = runner
+                .backups
+                .roots
+                .iter()
+                .find_map(|r| {
+                    std::path::Path::new(&backup)
+                        .strip_prefix(r)
+                        .ok()
+                        .and_then(|rest| rest.components().next())
+                        .map(|c| c.as_os_str().to_string_lossy().to_string())
+                })
+                .unwrap_or_else(|| d.runbook.clone());
+            DrillRecord {
+                at: d.started,
+                service,
+                backup: std::path::Path::new(&backup)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().to_string())
+                    .unwrap_or(backup),
+                duration: Duration::from_millis(d.duration_ms.max(0) as u64),
+                result: if d.ok {
+                    DrillResult::Passed
+                } else {
+                    DrillResult::Failed { why: d.detail }
+                },
+            }
+        })
+        .collect();
+    let _ = tx.send(Msg::Drills(records)).await;
+}
+
 async fn run_one(
     runner: &Runner,
     store: Option<&Store>,
     backups: Option<&BackupsHandle>,
+    runbooks: Option<&RunnerHandle>,
+    tx: &mpsc::Sender<Msg>,
     effect: Effect,
 ) -> anyhow::Result<()> {
     match effect {
@@ -138,6 +231,19 @@ async fn run_one(
             Some(b) => b.verify(target),
             None => anyhow::bail!("no backup catalog configured"),
         },
+        Effect::RunnerJobs(jobs) => match runbooks {
+            Some(h) => {
+                for j in jobs {
+                    h.submit(j);
+                }
+            }
+            None => anyhow::bail!("the state store is unavailable: runbooks cannot run unrecorded"),
+        },
+        Effect::ReloadDrills => {
+            if let Some(s) = store {
+                send_drills(runner, s, tx).await;
+            }
+        }
         Effect::CancelVerify => {
             if let Some(b) = backups {
                 b.cancel_verify();

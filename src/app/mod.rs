@@ -31,6 +31,7 @@ pub struct AppContext {
     pub data_dir: PathBuf,
     pub read_only: bool,
     pub demo: bool,
+    pub runbooks: std::sync::Arc<Vec<crate::runbook::spec::Runbook>>,
 }
 
 pub async fn run(ctx: AppContext) -> anyhow::Result<()> {
@@ -42,6 +43,8 @@ pub async fn run(ctx: AppContext) -> anyhow::Result<()> {
     state.demo = ctx.demo;
     state.problems = ctx.problems;
     let theme = ctx.theme;
+    state.runbooks = ctx.runbooks.clone();
+    state.drill_dir = ctx.data_dir.join("drills");
     if !ctx.config.backups.roots.is_empty() {
         state.backups.configured = true;
         state.providers.insert(
@@ -81,6 +84,8 @@ pub async fn run(ctx: AppContext) -> anyhow::Result<()> {
             host_refresh,
             read_only: state.read_only,
             backups: ctx.config.backups.clone(),
+            runbooks: ctx.runbooks.clone(),
+            connections: ctx.config.runbooks.connections.clone(),
         },
         tx.clone(),
         cancel.clone(),

@@ -45,6 +45,11 @@ pub enum Command {
         #[command(subcommand)]
         command: BackupsCommand,
     },
+    /// Runbooks: list, show, run (headless, for cron and drills), history.
+    Runbook {
+        #[command(subcommand)]
+        command: RunbookCommand,
+    },
     /// Configuration files.
     Config {
         #[command(subcommand)]
@@ -62,6 +67,38 @@ pub enum BackupsCommand {
         service: Option<String>,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunbookCommand {
+    /// Every runbook, shipped and your own.
+    List,
+    /// A runbook's parameters and steps, with what each would do.
+    Show { name: String },
+    /// Run without the wizard. A confirmation fails the run unless --yes names the target;
+    /// exit 0 succeeded, 1 failed, 2 usage, 3 a confirmation was needed.
+    Run {
+        name: String,
+        /// Show what every step would do; execute nothing (recorded as a dry run).
+        #[arg(long)]
+        dry_run: bool,
+        /// Restore into a scratch target, verify, time it and record the drill.
+        #[arg(long)]
+        drill: bool,
+        /// A parameter, `key=value` (repeatable).
+        #[arg(long = "set", value_name = "KEY=VALUE")]
+        sets: Vec<String>,
+        /// Confirms steps: a typed confirmation passes only if this is the target's name.
+        #[arg(long, value_name = "TARGET")]
+        yes: Option<String>,
+    },
+    /// Past runs, newest first; `--run ID` shows one run's full audit record.
+    History {
+        #[arg(long, value_name = "ID")]
+        run: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
     },
 }
 

@@ -20,7 +20,15 @@ pub struct DiskFilter {
 
 impl DiskFilter {
     fn keeps(&self, mount: &std::path::Path, fs: &str, total: u64) -> bool {
+        // Container layers and volumes mounted by the engine are not the host's filesystems.
+        const ENGINE_INTERNALS: [&str; 3] = [
+            "/var/lib/docker/",
+            "/var/lib/containers/",
+            "/run/containers/",
+        ];
+        let m = mount.to_string_lossy();
         total > 0
+            && !ENGINE_INTERNALS.iter().any(|p| m.starts_with(p))
             && !self.ignore_fs_types.iter().any(|t| t == fs)
             && !self.ignore_mounts.iter().any(|m| m == mount)
     }

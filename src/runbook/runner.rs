@@ -547,17 +547,10 @@ impl RunnerHandle {
         w: &crate::state::wizard::WizardState,
         fx: Vec<crate::state::wizard::WizardEffect>,
     ) -> bool {
-        use crate::state::wizard::WizardEffect;
-        let mut close = false;
-        let mut engine_fx = Vec::new();
-        for f in fx {
-            match f {
-                WizardEffect::Engine(e) => engine_fx.push(e),
-                WizardEffect::CheckAgain => self.submit(Job::Reattach(Box::new(w.engine.clone()))),
-                WizardEffect::Close => close = true,
-            }
+        let (jobs, close) = wizard_jobs(w, fx);
+        for j in jobs {
+            self.submit(j);
         }
-        self.submit_effects(&w.engine, engine_fx);
         close
     }
 
@@ -568,18 +561,9 @@ impl RunnerHandle {
     /// Turns the engine's effects into jobs, in order. Returns the effects meant for the
     /// screen (notices, finished).
     pub fn submit_effects(&self, engine: &Engine, effects: Vec<EngineEffect>) -> Vec<EngineEffect> {
-        let mut rest = Vec::new();
-        for fx in effects {
-            match fx {
-                EngineEffect::Execute(r) => {
-                    self.submit(Job::Execute(Box::new(engine.state.clone()), r))
-                }
-                EngineEffect::Interrupt { step } => self.submit(Job::Interrupt { step }),
-                EngineEffect::Persist | EngineEffect::Audit(_) | EngineEffect::RecordDrill(_) => {
-                    self.submit(Job::Record(Box::new(engine.state.clone()), fx))
-                }
-                other => rest.push(other),
-            }
+        let (jobs, rest) = engine_jobs(engine, effects);
+        for j in jobs {
+            self.submit(j);
         }
         rest
     }
@@ -632,4 +616,42 @@ pub fn restore_runbook_for<'a>(books: &'a [Runbook], path: &str) -> Option<&'a R
         "restore-files"
     };
     books.iter().find(|b| b.name == name)
+}
+
+/// The jobs a wizard's effects ask for, and whether it asked to close. Pure, so the app's
+/// `update` can compute them and hand them to the runner as an effect.
+pub fn wizard_jobs(
+    w: &crate::state::wizard::WizardState,
+    fx: Vec<crate::state::wizard::WizardEffect>,
+) -> (Vec<Job>, bool) {
+    use crate::state::wizard::WizardEffect;
+    let mut close = false;
+    let mut jobs = Vec::new();
+    let mut engine_fx = Vec::new();
+    for f in fx {
+        match f {
+            WizardEffect::Engine(e) => engine_fx.push(e),
+            WizardEffect::CheckAgain => jobs.push(Job::Reattach(Box::new(w.engine.clone()))),
+            WizardEffect::Close => close = true,
+        }
+    }
+    jobs.extend(engine_jobs(&w.engine, engine_fx).0);
+    (jobs, close)
+}
+
+/// The jobs for an engine's effects, in order, and the effects meant for the screen.
+pub fn engine_jobs(engine: &Engine, effects: Vec<EngineEffect>) -> (Vec<Job>, Vec<EngineEffect>) {
+    let mut jobs = Vec::new();
+    let mut rest = Vec::new();
+    for fx in effects {
+        match fx {
+            EngineEffect::Execute(r) => jobs.push(Job::Execute(Box::new(engine.state.clone()), r)),
+            EngineEffect::Interrupt { step } => jobs.push(Job::Interrupt { step }),
+            EngineEffect::Persist | EngineEffect::Audit(_) | EngineEffect::RecordDrill(_) => {
+                jobs.push(Job::Record(Box::new(engine.state.clone()), fx))
+            }
+            other => rest.push(other),
+        }
+    }
+    (jobs, rest)
 }

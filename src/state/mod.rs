@@ -7,8 +7,8 @@ pub mod local_alarms;
 pub mod msg;
 pub mod picker;
 pub mod tabs;
-pub mod wizard;
 mod update;
+pub mod wizard;
 
 use std::collections::BTreeMap;
 
@@ -49,6 +49,13 @@ pub struct State {
     pub alarms: LocalAlarms,
     pub alarm_selected: usize,
     pub backups: backups::BackupsState,
+    /// Every runbook (shipped and the user's), for the picker and for opening from context.
+    pub runbooks: std::sync::Arc<Vec<crate::runbook::spec::Runbook>>,
+    pub picker: Option<picker::PickerState>,
+    /// The runbook wizard, a modal over every tab.
+    pub wizard: Option<Box<wizard::WizardState>>,
+    /// Where drills restore to when the runbook has no scratch target of its own.
+    pub drill_dir: std::path::PathBuf,
     pub providers: BTreeMap<ProviderId, Health>,
     pub help: Option<HelpState>,
     pub keymap: Keymap,
@@ -77,6 +84,10 @@ impl State {
             alarms: LocalAlarms::default(),
             alarm_selected: 0,
             backups: backups::BackupsState::new(false),
+            runbooks: Default::default(),
+            picker: None,
+            wizard: None,
+            drill_dir: std::env::temp_dir().join("toban-drills"),
             providers,
             help: None,
             keymap,
@@ -101,6 +112,12 @@ impl State {
     pub fn key_contexts(&self) -> Vec<KeyContext> {
         if self.help.is_some() {
             return vec![KeyContext::Help];
+        }
+        if self.wizard.is_some() {
+            return vec![KeyContext::Wizard];
+        }
+        if self.picker.is_some() {
+            return vec![KeyContext::List];
         }
         match self.tab {
             Tab::Backups => vec![KeyContext::Backups, KeyContext::List],

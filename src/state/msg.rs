@@ -24,15 +24,32 @@ pub enum Msg {
     },
     /// A background effect failed; shown as a notice.
     EffectFailed(String),
+    /// A running runbook's task reports.
+    Runner(crate::runbook::runner::RunnerMsg),
+    /// Runs found unfinished at start (toban died or the SSH session dropped), and runs whose
+    /// runbook no longer exists.
+    Resume {
+        runs: Vec<(
+            crate::runbook::engine::Engine,
+            Vec<crate::runbook::engine::Event>,
+        )>,
+        missing: Vec<String>,
+    },
+    /// The restore drills on record, newest first.
+    Drills(Vec<crate::state::backups::DrillRecord>),
     /// SIGTERM, SIGHUP or SIGINT.
     Signal(&'static str),
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Effect {
     RecordTransition(AlarmTransition),
     StoreSample(HostSample),
     Refresh(ProviderId),
     Verify(VerifyTarget),
     CancelVerify,
+    /// Work for the runbook runner (records, step executions, interrupts), in order.
+    RunnerJobs(Vec<crate::runbook::runner::Job>),
+    /// Read the drill records again (a run finished).
+    ReloadDrills,
 }

@@ -19,7 +19,7 @@ pub fn update(state: &mut State, msg: Msg) -> (bool, Vec<Effect>) {
             if k.kind == KeyEventKind::Release {
                 return (false, fx);
             }
-            on_key(state, Key::from(k), &mut fx)
+            on_key(state, k, &mut fx)
         }
         Msg::Paste(_) => false,
         Msg::Resize(..) => true,
@@ -81,6 +81,56 @@ pub fn update(state: &mut State, msg: Msg) -> (bool, Vec<Effect>) {
             }
             true
         }
+        Msg::Runner(m) => {
+            if let Some(w) = state.wizard.as_mut() {
+                let wfx = w.on_runner(m);
+                let (jobs, close) = crate::runbook::runner::wizard_jobs(w, wfx);
+                if !jobs.is_empty() {
+                    fx.push(Effect::RunnerJobs(jobs));
+                }
+                if close {
+                    state.wizard = None;
+                }
+                fx.push(Effect::ReloadDrills);
+            }
+            true
+        }
+        Msg::Resume { runs, missing } => {
+            let n = runs.len();
+            if let Some((engine, events)) = runs.into_iter().next() {
+                let backups = state
+                    .backups
+                    .rows()
+                    .map(|b| b.path.display().to_string())
+                    .collect();
+                let mut w = crate::state::wizard::WizardState::new(engine, backups);
+                let mut jobs = Vec::new();
+                for ev in events {
+                    let wfx = w.feed(ev);
+                    jobs.extend(crate::runbook::runner::wizard_jobs(&w, wfx).0);
+                }
+                if !jobs.is_empty() {
+                    fx.push(Effect::RunnerJobs(jobs));
+                }
+                state.notice = Some(Notice {
+                    text: if n > 1 {
+                        format!("a run was interrupted and is open to resume ({} more: toban runbook history)", n - 1)
+                    } else {
+                        "a run was interrupted and is open to resume".into()
+                    },
+                    severity: Severity::Warning,
+                });
+                state.wizard = Some(Box::new(w));
+            }
+            for m in missing {
+                state.problems.push(m);
+            }
+            true
+        }
+        Msg::Drills(d) => {
+            state.backups.drills = d;
+            true
+        }
         Msg::EffectFailed(text) => {
             state.notice = Some(Notice {
                 text,
@@ -117,7 +167,8 @@ fn backup_findings(state: &mut State, fx: &mut Vec<Effect>) {
     }
 }
 
-fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) -> bool {
+fn on_key(state: &mut State, event: crossterm::event::KeyEvent, fx: &mut Vec<Effect>) -> bool {
+    let key = Key::from(event);
     // Ctrl-C always quits, whatever the keymap says, so nobody is ever stuck.
     if key.mods.contains(KeyModifiers::CONTROL) && key.code == crossterm::event::KeyCode::Char('c')
     {
@@ -125,6 +176,14 @@ fn on_key(state: &mut State, key: Key, fx: &mut Vec<Effect>) -> bool {
         return false;
     }
     let had_notice = state.notice.take().is_some();
+    // Text typed into a wizard's input field goes there first.
+    if state.help.is_none() && state.pending.is_empty() {
+        if let Some(w) = state.wizard.as_mut() {
+            if w.on_key(event) {
+                return true;
+            }
+        }
+    }
     let contexts = state.key_contexts();
     match state.keymap.resolve(&contexts, &state.pending, key) {
         KeyResult::Pending => {
@@ -151,6 +210,14 @@ pub fn apply_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             text: format!("read-only mode: `{action}` changes something and is not available"),
             severity: Severity::Warning,
         });
+        return;
+    }
+    if state.help.is_none() && state.wizard.is_some() {
+        wizard_action(state, action, fx);
+        return;
+    }
+    if state.help.is_none() && state.picker.is_some() {
+        picker_action(state, action, fx);
         return;
     }
     if let Some(help) = state.help.as_mut() {
@@ -199,9 +266,18 @@ pub fn apply_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         | Action::PageDown
         | Action::Top
         | Action::Bottom => move_selection(state, action),
-        Action::Restore | Action::Drill | Action::Runbooks | Action::DryRun => {
+        Action::Runbooks => {
+            state.picker = Some(crate::state::picker::PickerState {
+                items: summaries(state),
+                ..Default::default()
+            })
+        }
+        Action::Restore | Action::Drill if state.tab == crate::state::tabs::Tab::Backups => {
+            restore_selected(state, action == Action::Drill, fx)
+        }
+        Action::Restore | Action::Drill | Action::DryRun => {
             state.notice = Some(Notice {
-                text: "runbooks are not available in this build yet".into(),
+                text: "select a backup on the Backups tab (3) to restore or drill it; R lists every runbook".into(),
                 severity: Severity::Unknown,
             });
         }
@@ -245,4 +321,161 @@ fn move_selection(state: &mut State, action: Action) {
         Action::Top => 0,
         _ => len - 1,
     };
+}
+
+fn summaries(state: &State) -> Vec<crate::state::picker::RunbookSummary> {
+    state
+        .runbooks
+        .iter()
+        .map(|r| crate::state::picker::RunbookSummary {
+            name: r.name.clone(),
+            title: r.title.clone(),
+            description: r
+                .description
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" "),
+            drillable: r.drill.is_some(),
+        })
+        .collect()
+}
+
+/// Restore or drill the backup selected on the Backups tab: the restore runbook for its
+/// kind opens with the backup chosen.
+fn restore_selected(state: &mut State, drill: bool, fx: &mut Vec<Effect>) {
+    let Some(path) = state
+        .backups
+        .selected()
+        .map(|b| b.path.display().to_string())
+    else {
+        state.notice = Some(Notice {
+            text: "no backup selected".into(),
+            severity: Severity::Unknown,
+        });
+        return;
+    };
+    let books = state.runbooks.clone();
+    let Some(spec) = crate::runbook::runner::restore_runbook_for(&books, &path) else {
+        state.notice = Some(Notice {
+            text: "no restore runbook (restore-files / restore-postgres) is loaded".into(),
+            severity: Severity::Warning,
+        });
+        return;
+    };
+    let mut params = crate::runbook::runner::params_for_backup(spec, &path);
+    // A drill restores beside a scratch base in toban's data folder, never relative to
+    // wherever toban was started.
+    if drill && spec.params.iter().any(|p| p.name == "target") {
+        let service = state
+            .backups
+            .selected()
+            .map(|b| b.service.clone())
+            .unwrap_or_default();
+        let base = state.drill_dir.join(service);
+        params.insert("target".into(), base.display().to_string());
+    }
+    open_wizard(state, spec, &params, drill, false, fx);
+}
+
+/// Starts a run of `spec` in the wizard. In read-only mode every run is a dry run.
+pub fn open_wizard(
+    state: &mut State,
+    spec: &crate::runbook::spec::Runbook,
+    params: &std::collections::BTreeMap<String, String>,
+    drill: bool,
+    dry_run: bool,
+    fx: &mut Vec<Effect>,
+) {
+    if drill && spec.drill.is_none() {
+        state.notice = Some(Notice {
+            text: format!("`{}` has no drill mode", spec.name),
+            severity: Severity::Warning,
+        });
+        return;
+    }
+    let opts = crate::runbook::engine::RunOptions {
+        dry_run: dry_run || state.read_only,
+        drill,
+        step_by_step: true,
+    };
+    let engine = match crate::runbook::runner::new_engine(spec, params, opts) {
+        Ok(e) => e,
+        Err(e) => {
+            state.notice = Some(Notice {
+                text: format!("cannot start `{}`: {e}", spec.name),
+                severity: Severity::Warning,
+            });
+            return;
+        }
+    };
+    let backups = state
+        .backups
+        .rows()
+        .map(|b| b.path.display().to_string())
+        .collect();
+    let mut w = crate::state::wizard::WizardState::new(engine, backups);
+    let wfx = w.start();
+    let (jobs, _) = crate::runbook::runner::wizard_jobs(&w, wfx);
+    fx.push(Effect::RunnerJobs(jobs));
+    state.picker = None;
+    state.wizard = Some(Box::new(w));
+}
+
+fn picker_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
+    let Some(p) = state.picker.as_mut() else {
+        return;
+    };
+    match action {
+        Action::Up => p.move_by(-1),
+        Action::Down => p.move_by(1),
+        Action::PageUp => p.move_by(-10),
+        Action::PageDown => p.move_by(10),
+        Action::Top => p.move_by(-(p.items.len() as isize)),
+        Action::Bottom => p.move_by(p.items.len() as isize),
+        Action::Back | Action::Runbooks => state.picker = None,
+        Action::Select | Action::DryRun | Action::Drill => {
+            let Some(name) = p.selected().map(|r| r.name.clone()) else {
+                return;
+            };
+            let (params, drill) = (p.params.clone(), p.drill || action == Action::Drill);
+            let books = state.runbooks.clone();
+            if let Some(spec) = books.iter().find(|b| b.name == name) {
+                open_wizard(state, spec, &params, drill, action == Action::DryRun, fx);
+            }
+        }
+        Action::Quit => state.quit = true,
+        Action::Help => state.help = Some(HelpState::default()),
+        _ => {}
+    }
+}
+
+/// Keys in the wizard: tab switching and quitting are held back so a stray key cannot
+/// leave a run; Esc closes the wizard (the run is kept and can be resumed).
+fn wizard_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
+    if matches!(
+        action,
+        Action::Quit | Action::Tab(_) | Action::TabNext | Action::TabPrev | Action::Runbooks
+    ) {
+        state.notice = Some(Notice {
+            text: "a runbook is open: finish it or press Esc to close it (the run is kept)".into(),
+            severity: Severity::Unknown,
+        });
+        return;
+    }
+    if action == Action::Help {
+        state.help = Some(HelpState::default());
+        return;
+    }
+    let Some(w) = state.wizard.as_mut() else {
+        return;
+    };
+    let wfx = w.on_action(action);
+    let (jobs, close) = crate::runbook::runner::wizard_jobs(w, wfx);
+    if !jobs.is_empty() {
+        fx.push(Effect::RunnerJobs(jobs));
+    }
+    if close {
+        state.wizard = None;
+        fx.push(Effect::ReloadDrills);
+    }
 }

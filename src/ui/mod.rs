@@ -32,7 +32,13 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     ])
     .areas(area);
     tabs_bar::render(frame, top, state, theme);
-    render_tab(frame, body, state, theme);
+    match &state.wizard {
+        Some(w) => wizard::render(frame, body, w, theme),
+        None => render_tab(frame, body, state, theme),
+    }
+    if let Some(p) = &state.picker {
+        picker::render(frame, body, p, theme);
+    }
     footer::render(frame, bottom, state, theme);
     if let Some(h) = &state.help {
         help::render(frame, body, &state.keymap, h, theme);
