@@ -316,7 +316,7 @@ impl Engine {
         let health = state
             .health
             .and_then(|h| h.status)
-            .map(|s| ContainerHealth::parse(&s.to_string()))
+            .map(|s| ContainerHealth::parse(s.as_ref()))
             .unwrap_or(ContainerHealth::None);
         let mut info = ContainerInfo {
             id: c.id.unwrap_or_default(),

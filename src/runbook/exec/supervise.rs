@@ -166,7 +166,7 @@ fn supervise(run_dir: &Path) -> Result<(), String> {
             } else {
                 e.to_string()
             };
-            return fail_to_start(run_dir, format!("{why}"));
+            return fail_to_start(run_dir, why);
         }
     };
     let pgid = child.id() as i32;
