@@ -20,8 +20,10 @@ use toban::runbook::exec::{
 
 supervisor_hook!();
 
-/// A toban that starts a command and then hangs until killed (see `survives_toban_kill`).
+/// A toban that starts a command and then hangs until killed (see
+/// `survives_toban_being_killed_and_reattach_finds_it`); ignored in a normal run.
 #[test]
+#[ignore = "entry point for a child process, not a test"]
 fn spawner_hook() {
     let Some(dir) = std::env::var_os(SPAWNER_DIR_ENV) else {
         return;
@@ -505,4 +507,23 @@ async fn a_command_whose_supervisor_died_is_lost_with_what_is_known() {
         other => panic!("expected Lost, got {other:?}"),
     }
     unsafe { libc::kill(-pgid, libc::SIGKILL) };
+}
+
+#[tokio::test]
+async fn a_folder_with_a_running_command_refuses_a_second_one() {
+    use_test_supervisor();
+    let dir = tempfile::tempdir().unwrap();
+    let running = spawn_command(CommandRequest::new(argv(&["sleep", "30"]), dir.path()))
+        .await
+        .unwrap();
+    let e = spawn_command(CommandRequest::new(argv(&["echo", "again"]), dir.path()))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ExecError::Busy(_)), "{e}");
+    running.cancel().await;
+    let o = running.wait().await.unwrap();
+    assert!(o.cancelled);
+    // Once it has ended, the folder takes the next command.
+    let o = run(CommandRequest::new(argv(&["echo", "again"]), dir.path())).await;
+    assert_eq!(o.output_tail, vec!["again"]);
 }

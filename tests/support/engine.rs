@@ -13,10 +13,17 @@ pub const SPAWNER_ARGV_ENV: &str = "TOBAN_TEST_SPAWNER_ARGV";
 
 /// libtest arguments that run exactly one test of this binary, with nothing captured.
 pub fn run_one_test(name: &str) -> Vec<String> {
-    [name, "--exact", "--nocapture", "--test-threads=1", "-q"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+    [
+        name,
+        "--exact",
+        "--include-ignored",
+        "--nocapture",
+        "--test-threads=1",
+        "-q",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
 }
 
 /// Makes `spawn_command` start this test binary's `supervisor_hook` test as the
@@ -35,12 +42,13 @@ pub fn maybe_supervise() {
     }
 }
 
-/// Defines the `supervisor_hook` test: a no-op in a normal run, the supervisor when
-/// started by `spawn_command`.
+/// Defines the `supervisor_hook` entry point: the supervisor when started by
+/// `spawn_command`; ignored (not a test) in a normal run.
 #[macro_export]
 macro_rules! supervisor_hook {
     () => {
         #[test]
+        #[ignore = "entry point for the supervisor process, not a test"]
         fn supervisor_hook() {
             $crate::support::engine::maybe_supervise();
         }

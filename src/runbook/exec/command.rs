@@ -565,7 +565,7 @@ impl CancelHandle {
         unsafe { libc::kill(-pgid, libc::SIGINT) };
         let deadline = tokio::time::Instant::now() + self.grace;
         while tokio::time::Instant::now() < deadline {
-            if !group_alive(pgid) || self.run_dir.join(STATUS_FILE).exists() && !group_alive(pgid) {
+            if !group_alive(pgid) {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -731,7 +731,8 @@ pub async fn spawn_command(req: CommandRequest) -> Result<RunningCommand, ExecEr
         std::fs::File::open(p).map_err(|e| io_err(p, e))?;
     }
 
-    let dir = &req.run_dir;
+    // Absolute, so the supervisor and a later reattach agree whatever their cwd.
+    let dir = &std::path::absolute(&req.run_dir).map_err(|e| io_err(&req.run_dir, e))?;
     create_private_dir(dir)?;
     if !dir.join(STATUS_FILE).exists() && supervisor_alive(dir) {
         return Err(ExecError::Busy(dir.clone()));
