@@ -14,8 +14,8 @@ use support::engine::{
     process_alive, run_one_test, unique_tmp, use_test_supervisor, SPAWNER_ARGV_ENV, SPAWNER_DIR_ENV,
 };
 use toban::runbook::exec::{
-    reattach, spawn_command, CommandOutcome, CommandRequest, ExecError, Reattached, SecretBytes,
-    StdinSource,
+    read_command_output, reattach, spawn_command, CommandOutcome, CommandRequest, ExecError,
+    Reattached, SecretBytes, StdinSource,
 };
 
 supervisor_hook!();
@@ -117,6 +117,7 @@ async fn a_second_command_in_the_same_folder_reports_only_its_own_output() {
     assert_eq!(first.output_tail, vec!["first"]);
     assert_eq!(second.output_tail, vec!["second"]);
     assert_eq!(second.output_sha256, sha_hex(b"second\n"));
+    assert_eq!(read_command_output(dir.path(), 1 << 16).unwrap(), "second");
     assert_eq!(
         std::fs::read_to_string(dir.path().join("output.log")).unwrap(),
         "first\nsecond\n"

@@ -102,7 +102,7 @@ impl fmt::Debug for CommandRequest {
 }
 
 /// How a command ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommandOutcome {
     /// None when it was killed by a signal (or never started).
     pub exit_code: Option<i32>,
@@ -850,6 +850,28 @@ pub async fn spawn_command(req: CommandRequest) -> Result<RunningCommand, ExecEr
             )))
         }
     }
+}
+
+/// The output of the command last started in `run_dir` (stdout and stderr together, as
+/// written), escape sequences stripped, at most its first `max_bytes` bytes: for a later
+/// step that uses what this one printed.
+pub fn read_command_output(run_dir: &Path, max_bytes: usize) -> Result<String, ExecError> {
+    let from = read_json::<Spec>(&run_dir.join(SPEC_FILE))
+        .map(|s| s.output_offset)
+        .unwrap_or(0);
+    let log = run_dir.join(OUTPUT_FILE);
+    let mut f = std::fs::File::open(&log).map_err(|e| io_err(&log, e))?;
+    f.seek(SeekFrom::Start(from)).map_err(|e| io_err(&log, e))?;
+    let mut buf = Vec::new();
+    f.take(max_bytes as u64)
+        .read_to_end(&mut buf)
+        .map_err(|e| io_err(&log, e))?;
+    let text = String::from_utf8_lossy(&buf);
+    Ok(text
+        .lines()
+        .map(strip_escapes)
+        .collect::<Vec<_>>()
+        .join("\n"))
 }
 
 /// After a restart: what became of the command last started in `run_dir`.

@@ -52,7 +52,7 @@ impl WaitCheck {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WaitOutcome {
     pub ready: bool,
     pub cancelled: bool,
