@@ -241,3 +241,66 @@ async fn unreachable_endpoints_are_named() {
         .unwrap_err();
     assert!(matches!(e, EngineError::Unreachable { .. }), "{e}");
 }
+
+#[tokio::test]
+async fn logs_tail_and_events_follow_the_container() {
+    use futures::StreamExt;
+    let Some(engine) = engine_or_skip().await else {
+        return;
+    };
+    let img = image();
+    let c = TestContainer::run(
+        &img,
+        &[],
+        &[
+            "/bin/sh",
+            "-c",
+            "echo one; echo two; printf '\\033[31mred\\033[0m\\n' >&2; exec sleep 3600",
+        ],
+    )
+    .unwrap();
+    // The container writes just after starting.
+    let mut lines = Vec::new();
+    for _ in 0..50 {
+        lines = engine.logs_tail(&c.name, 2).await.unwrap();
+        if lines.last().is_some_and(|l| l.as_str() == "red") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(lines, vec!["two".to_string(), "red".to_string()]);
+
+    let since = chrono::Utc::now() - chrono::Duration::seconds(1);
+    let mut events = Box::pin(engine.container_events(Some(since)));
+    engine.stop(&c.name, Duration::from_secs(1)).await.unwrap();
+    engine.start(&c.name).await.unwrap();
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    // `since` has whole seconds: the first start may be replayed too. Read on until the
+    // start that follows the stop.
+    let restarted = |seen: &[String]| {
+        seen.iter()
+            .position(|a| a == "stop")
+            .is_some_and(|i| seen[i..].iter().any(|a| a == "start"))
+    };
+    while !restarted(&seen) {
+        let ev = tokio::time::timeout_at(deadline, events.next())
+            .await
+            .expect("events within 20 s")
+            .expect("stream open")
+            .unwrap();
+        if ev.name == c.name {
+            seen.push(ev.action);
+        }
+    }
+    assert!(seen.contains(&"die".to_string()), "{seen:?}");
+    assert!(seen.contains(&"stop".to_string()), "{seen:?}");
+    assert_eq!(
+        engine.logs_tail(&missing_name(), 5).await.unwrap_err(),
+        EngineError::NoSuchContainer(missing_name())
+    );
+}
+
+fn missing_name() -> String {
+    "toban-no-such-container-7f3a".to_string()
+}

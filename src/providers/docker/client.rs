@@ -2,9 +2,10 @@ use std::time::{Duration, Instant};
 
 use bollard::errors::Error as BollardError;
 use bollard::query_parameters::{
-    InspectContainerOptions, ListContainersOptions, RestartContainerOptions, StartContainerOptions,
-    StopContainerOptions,
+    EventsOptions, InspectContainerOptions, ListContainersOptions, LogsOptions,
+    RestartContainerOptions, StartContainerOptions, StopContainerOptions,
 };
+use futures::{Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 
 use super::{candidate_endpoints, Endpoint, EngineError};
@@ -134,6 +135,17 @@ impl ContainerInfo {
         }
         s
     }
+}
+
+/// Something that happened to a container, from the engine's event stream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerEvent {
+    pub id: String,
+    /// Without the leading `/`; empty when the engine did not say.
+    pub name: String,
+    /// "start", "die", "stop", "health_status: healthy", "destroy" …
+    pub action: String,
+    pub time: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A connected engine.
@@ -409,6 +421,69 @@ impl Engine {
                 _ = cancel.cancelled() => return Err(EngineError::Cancelled),
             }
         }
+    }
+
+    /// The last `lines` lines the container wrote (stdout and stderr together), escape
+    /// sequences stripped.
+    pub async fn logs_tail(&self, name: &str, lines: usize) -> Result<Vec<String>, EngineError> {
+        let mut stream = self.docker.logs(
+            name,
+            Some(LogsOptions {
+                stdout: true,
+                stderr: true,
+                tail: lines.to_string(),
+                ..Default::default()
+            }),
+        );
+        let mut bytes = Vec::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|e| self.api_error("logs", name, &e))?;
+            bytes.extend_from_slice(&chunk.into_bytes());
+        }
+        let text = String::from_utf8_lossy(&bytes);
+        let all: Vec<String> = text.lines().map(strip_escapes).collect();
+        let start = all.len().saturating_sub(lines);
+        Ok(all[start..].to_vec())
+    }
+
+    /// Container events as they happen (push, not poll): for a provider that keeps a
+    /// container list fresh. Nothing is asked of the engine until the stream is first
+    /// polled; `since` replays events from then on (after a reconnect, or to not miss
+    /// what happens meanwhile). The stream ends when the connection does.
+    pub fn container_events(
+        &self,
+        since: Option<chrono::DateTime<chrono::Utc>>,
+    ) -> impl Stream<Item = Result<ContainerEvent, EngineError>> + use<> {
+        let endpoint = self.endpoint.to_string();
+        let mut filters = std::collections::HashMap::new();
+        filters.insert("type".to_string(), vec!["container".to_string()]);
+        self.docker
+            .events(Some(EventsOptions {
+                filters: Some(filters),
+                since: since.map(|t| t.timestamp().to_string()),
+                ..Default::default()
+            }))
+            .map(move |r| match r {
+                Ok(ev) => {
+                    let actor = ev.actor.unwrap_or_default();
+                    let name = actor
+                        .attributes
+                        .as_ref()
+                        .and_then(|a| a.get("name"))
+                        .cloned()
+                        .unwrap_or_default();
+                    Ok(ContainerEvent {
+                        id: actor.id.unwrap_or_default(),
+                        name: clean(name.trim_start_matches('/')),
+                        action: clean(ev.action.unwrap_or_default()),
+                        time: ev.time.and_then(|t| chrono::DateTime::from_timestamp(t, 0)),
+                    })
+                }
+                Err(e) => Err(EngineError::Unreachable {
+                    endpoint: endpoint.clone(),
+                    reason: reason(&e),
+                }),
+            })
     }
 
     fn api_error(&self, op: &'static str, name: &str, e: &BollardError) -> EngineError {
