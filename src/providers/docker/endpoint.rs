@@ -62,7 +62,8 @@ impl Endpoint {
 }
 
 /// In order: `docker_host` (the `DOCKER_HOST` value) alone when set; else
-/// `/var/run/docker.sock`, `/run/podman/podman.sock`, `$XDG_RUNTIME_DIR/podman/podman.sock`.
+/// `/var/run/docker.sock`, `/run/podman/podman.sock`, `$XDG_RUNTIME_DIR/podman/podman.sock`
+/// and, last, rootless Docker's `$XDG_RUNTIME_DIR/docker.sock`.
 pub fn candidate_endpoints(
     docker_host: Option<&str>,
     xdg_runtime_dir: Option<&str>,
@@ -78,6 +79,7 @@ pub fn candidate_endpoints(
     ];
     if let Some(x) = xdg_runtime_dir.filter(|x| !x.trim().is_empty()) {
         v.push(Endpoint::Unix(PathBuf::from(x).join("podman/podman.sock")));
+        v.push(Endpoint::Unix(PathBuf::from(x).join("docker.sock")));
     }
     Ok(v)
 }
@@ -126,6 +128,7 @@ mod tests {
                 Endpoint::Unix("/var/run/docker.sock".into()),
                 Endpoint::Unix("/run/podman/podman.sock".into()),
                 Endpoint::Unix("/run/user/7/podman/podman.sock".into()),
+                Endpoint::Unix("/run/user/7/docker.sock".into()),
             ]
         );
         assert_eq!(candidate_endpoints(Some(""), None).unwrap().len(), 2);
