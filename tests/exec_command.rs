@@ -14,14 +14,16 @@ use support::engine::{
     process_alive, run_one_test, unique_tmp, use_test_supervisor, SPAWNER_ARGV_ENV, SPAWNER_DIR_ENV,
 };
 use toban::runbook::exec::{
-    reattach, spawn_command, CommandOutcome, CommandRequest, ExecError, Reattached, SecretBytes,
-    StdinSource,
+    read_command_output, reattach, spawn_command, CommandOutcome, CommandRequest, ExecError,
+    Reattached, SecretBytes, StdinSource,
 };
 
 supervisor_hook!();
 
-/// A toban that starts a command and then hangs until killed (see `survives_toban_kill`).
+/// A toban that starts a command and then hangs until killed (see
+/// `survives_toban_being_killed_and_reattach_finds_it`); ignored in a normal run.
 #[test]
+#[ignore = "entry point for a child process, not a test"]
 fn spawner_hook() {
     let Some(dir) = std::env::var_os(SPAWNER_DIR_ENV) else {
         return;
@@ -115,6 +117,7 @@ async fn a_second_command_in_the_same_folder_reports_only_its_own_output() {
     assert_eq!(first.output_tail, vec!["first"]);
     assert_eq!(second.output_tail, vec!["second"]);
     assert_eq!(second.output_sha256, sha_hex(b"second\n"));
+    assert_eq!(read_command_output(dir.path(), 1 << 16).unwrap(), "second");
     assert_eq!(
         std::fs::read_to_string(dir.path().join("output.log")).unwrap(),
         "first\nsecond\n"
@@ -505,4 +508,23 @@ async fn a_command_whose_supervisor_died_is_lost_with_what_is_known() {
         other => panic!("expected Lost, got {other:?}"),
     }
     unsafe { libc::kill(-pgid, libc::SIGKILL) };
+}
+
+#[tokio::test]
+async fn a_folder_with_a_running_command_refuses_a_second_one() {
+    use_test_supervisor();
+    let dir = tempfile::tempdir().unwrap();
+    let running = spawn_command(CommandRequest::new(argv(&["sleep", "30"]), dir.path()))
+        .await
+        .unwrap();
+    let e = spawn_command(CommandRequest::new(argv(&["echo", "again"]), dir.path()))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, ExecError::Busy(_)), "{e}");
+    running.cancel().await;
+    let o = running.wait().await.unwrap();
+    assert!(o.cancelled);
+    // Once it has ended, the folder takes the next command.
+    let o = run(CommandRequest::new(argv(&["echo", "again"]), dir.path())).await;
+    assert_eq!(o.output_tail, vec!["again"]);
 }

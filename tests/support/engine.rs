@@ -13,10 +13,17 @@ pub const SPAWNER_ARGV_ENV: &str = "TOBAN_TEST_SPAWNER_ARGV";
 
 /// libtest arguments that run exactly one test of this binary, with nothing captured.
 pub fn run_one_test(name: &str) -> Vec<String> {
-    [name, "--exact", "--nocapture", "--test-threads=1", "-q"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect()
+    [
+        name,
+        "--exact",
+        "--include-ignored",
+        "--nocapture",
+        "--test-threads=1",
+        "-q",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect()
 }
 
 /// Makes `spawn_command` start this test binary's `supervisor_hook` test as the
@@ -35,12 +42,13 @@ pub fn maybe_supervise() {
     }
 }
 
-/// Defines the `supervisor_hook` test: a no-op in a normal run, the supervisor when
-/// started by `spawn_command`.
+/// Defines the `supervisor_hook` entry point: the supervisor when started by
+/// `spawn_command`; ignored (not a test) in a normal run.
 #[macro_export]
 macro_rules! supervisor_hook {
     () => {
         #[test]
+        #[ignore = "entry point for the supervisor process, not a test"]
         fn supervisor_hook() {
             $crate::support::engine::maybe_supervise();
         }
@@ -64,5 +72,131 @@ pub fn process_alive(pid: i32) -> bool {
             .map(|i| !s[i + 2..].starts_with('Z'))
             .unwrap_or(false),
         Err(_) => false,
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Container engine
+
+use std::process::Command;
+
+use toban::providers::docker::Engine;
+
+/// The engine on this machine, or None (after a note) when there is none; panics instead
+/// when services are required.
+pub async fn engine_or_skip() -> Option<Engine> {
+    match Engine::connect().await {
+        Ok(e) => {
+            if docker_cli(&["version"]).is_err() {
+                super::service_unavailable("Docker", "the docker CLI (docker.io) is not installed");
+                return None;
+            }
+            Some(e)
+        }
+        Err(e) => {
+            super::service_unavailable("Docker", &e.to_string());
+            None
+        }
+    }
+}
+
+/// Runs the docker CLI (test setup only); stdout on success.
+pub fn docker_cli(args: &[&str]) -> Result<String, String> {
+    let out = Command::new("docker")
+        .args(args)
+        .output()
+        .map_err(|e| format!("docker {}: {e}", args.join(" ")))?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    } else {
+        Err(format!(
+            "docker {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
+}
+
+/// A tiny image made here from the static busybox (no registry needed); removed on drop.
+pub struct TestImage {
+    pub tag: String,
+}
+
+/// Where a statically linked busybox is (Debian: busybox-static).
+fn static_busybox() -> Result<PathBuf, String> {
+    for p in ["/bin/busybox", "/usr/bin/busybox"] {
+        let p = PathBuf::from(p);
+        if p.exists() {
+            let ldd = Command::new("ldd").arg(&p).output();
+            let dynamic = ldd
+                .map(|o| String::from_utf8_lossy(&o.stdout).contains("=>"))
+                .unwrap_or(false);
+            if !dynamic {
+                return Ok(p);
+            }
+        }
+    }
+    Err("no static busybox (install busybox-static)".into())
+}
+
+impl TestImage {
+    pub fn build() -> Result<TestImage, String> {
+        let busybox = static_busybox()?;
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let tar_path = dir.path().join("rootfs.tar");
+        {
+            let f = std::fs::File::create(&tar_path).map_err(|e| e.to_string())?;
+            let mut b = tar::Builder::new(f);
+            b.append_path_with_name(&busybox, "bin/busybox")
+                .map_err(|e| e.to_string())?;
+            for tool in ["sh", "sleep", "touch", "test", "rm", "echo", "cat"] {
+                let mut h = tar::Header::new_gnu();
+                h.set_entry_type(tar::EntryType::Symlink);
+                h.set_size(0);
+                h.set_mode(0o777);
+                b.append_link(&mut h, format!("bin/{tool}"), "busybox")
+                    .map_err(|e| e.to_string())?;
+            }
+            let mut h = tar::Header::new_gnu();
+            h.set_entry_type(tar::EntryType::Directory);
+            h.set_size(0);
+            h.set_mode(0o1777);
+            b.append_data(&mut h, "tmp", std::io::empty())
+                .map_err(|e| e.to_string())?;
+            b.finish().map_err(|e| e.to_string())?;
+        }
+        let tag = format!("toban-exec-test:{:016x}", rand::random::<u64>());
+        docker_cli(&["import", &tar_path.to_string_lossy(), &tag])?;
+        Ok(TestImage { tag })
+    }
+}
+
+impl Drop for TestImage {
+    fn drop(&mut self) {
+        let _ = docker_cli(&["rmi", "-f", &self.tag]);
+    }
+}
+
+/// A container removed (forcibly) on drop.
+pub struct TestContainer {
+    pub name: String,
+}
+
+impl TestContainer {
+    /// `docker run -d` of `image` with `extra` options before the image and `cmd` after.
+    pub fn run(image: &TestImage, extra: &[&str], cmd: &[&str]) -> Result<TestContainer, String> {
+        let name = format!("toban-exec-test-{:016x}", rand::random::<u64>());
+        let mut args = vec!["run", "-d", "--name", &name];
+        args.extend_from_slice(extra);
+        args.push(&image.tag);
+        args.extend_from_slice(cmd);
+        docker_cli(&args)?;
+        Ok(TestContainer { name })
+    }
+}
+
+impl Drop for TestContainer {
+    fn drop(&mut self) {
+        let _ = docker_cli(&["rm", "-f", &self.name]);
     }
 }

@@ -6,7 +6,9 @@
 mod client;
 mod endpoint;
 
-pub use client::{ContainerHealth, ContainerInfo, ContainerState, Engine, EngineKind};
+pub use client::{
+    ContainerEvent, ContainerHealth, ContainerInfo, ContainerState, Engine, EngineKind,
+};
 pub use endpoint::{candidate_endpoints, Endpoint};
 
 use std::time::Duration;

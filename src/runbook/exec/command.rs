@@ -102,7 +102,7 @@ impl fmt::Debug for CommandRequest {
 }
 
 /// How a command ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommandOutcome {
     /// None when it was killed by a signal (or never started).
     pub exit_code: Option<i32>,
@@ -565,7 +565,7 @@ impl CancelHandle {
         unsafe { libc::kill(-pgid, libc::SIGINT) };
         let deadline = tokio::time::Instant::now() + self.grace;
         while tokio::time::Instant::now() < deadline {
-            if !group_alive(pgid) || self.run_dir.join(STATUS_FILE).exists() && !group_alive(pgid) {
+            if !group_alive(pgid) {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -731,7 +731,8 @@ pub async fn spawn_command(req: CommandRequest) -> Result<RunningCommand, ExecEr
         std::fs::File::open(p).map_err(|e| io_err(p, e))?;
     }
 
-    let dir = &req.run_dir;
+    // Absolute, so the supervisor and a later reattach agree whatever their cwd.
+    let dir = &std::path::absolute(&req.run_dir).map_err(|e| io_err(&req.run_dir, e))?;
     create_private_dir(dir)?;
     if !dir.join(STATUS_FILE).exists() && supervisor_alive(dir) {
         return Err(ExecError::Busy(dir.clone()));
@@ -849,6 +850,28 @@ pub async fn spawn_command(req: CommandRequest) -> Result<RunningCommand, ExecEr
             )))
         }
     }
+}
+
+/// The output of the command last started in `run_dir` (stdout and stderr together, as
+/// written), escape sequences stripped, at most its first `max_bytes` bytes: for a later
+/// step that uses what this one printed.
+pub fn read_command_output(run_dir: &Path, max_bytes: usize) -> Result<String, ExecError> {
+    let from = read_json::<Spec>(&run_dir.join(SPEC_FILE))
+        .map(|s| s.output_offset)
+        .unwrap_or(0);
+    let log = run_dir.join(OUTPUT_FILE);
+    let mut f = std::fs::File::open(&log).map_err(|e| io_err(&log, e))?;
+    f.seek(SeekFrom::Start(from)).map_err(|e| io_err(&log, e))?;
+    let mut buf = Vec::new();
+    f.take(max_bytes as u64)
+        .read_to_end(&mut buf)
+        .map_err(|e| io_err(&log, e))?;
+    let text = String::from_utf8_lossy(&buf);
+    Ok(text
+        .lines()
+        .map(strip_escapes)
+        .collect::<Vec<_>>()
+        .join("\n"))
 }
 
 /// After a restart: what became of the command last started in `run_dir`.

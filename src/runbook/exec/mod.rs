@@ -15,8 +15,9 @@ pub mod supervise;
 pub mod wait;
 
 pub use command::{
-    reattach, set_supervisor, spawn_command, CancelHandle, CommandOutcome, CommandRequest,
-    ExecError, Reattached, RunningCommand, SecretBytes, StdinSource, Supervisor, TAIL_LINES,
+    read_command_output, reattach, set_supervisor, spawn_command, CancelHandle, CommandOutcome,
+    CommandRequest, ExecError, Reattached, RunningCommand, SecretBytes, StdinSource, Supervisor,
+    TAIL_LINES,
 };
 pub use sanitize::strip_escapes;
 pub use sql::{

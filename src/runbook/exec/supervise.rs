@@ -7,6 +7,16 @@
 //! [`SUPERVISE_DIR_ENV`] variable; the command's argv, cwd, stdin source and timeout from
 //! `<run_dir>/spec.json`; its environment is the supervisor's own (secrets are never
 //! written to disk); `Bytes` stdin arrives on the supervisor's stdin.
+//!
+//! toban's `main` must dispatch to it first thing, before clap, logging, a tokio runtime
+//! or the terminal are set up:
+//!
+//! ```no_run
+//! let args: Vec<String> = std::env::args().collect();
+//! if args.get(1).map(String::as_str) == Some(toban::runbook::exec::SUPERVISE_SUBCOMMAND) {
+//!     std::process::exit(toban::runbook::exec::supervise_main(&args[2..]));
+//! }
+//! ```
 
 use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
@@ -166,7 +176,7 @@ fn supervise(run_dir: &Path) -> Result<(), String> {
             } else {
                 e.to_string()
             };
-            return fail_to_start(run_dir, format!("{why}"));
+            return fail_to_start(run_dir, why);
         }
     };
     let pgid = child.id() as i32;
