@@ -457,65 +457,37 @@ async fn feed_stdin(
 // ---------------------------------------------------------------------------------------
 // Containers
 
+/// Container steps go through the shared engine client, so `DOCKER_HOST`, the Docker socket
+/// and Podman's sockets are all honoured.
 async fn container(action: ContainerAction, names: &[String]) -> Result<String, String> {
-    let docker = bollard::Docker::connect_with_local_defaults()
-        .map_err(|e| format!("cannot reach the container engine: {e}"))?;
+    let engine = crate::providers::docker::Engine::connect()
+        .await
+        .map_err(|e| e.to_string())?;
+    let grace = std::time::Duration::from_secs(10);
     let mut done = Vec::new();
     for name in names {
         let r = match action {
-            ContainerAction::Start => {
-                docker
-                    .start_container(
-                        name,
-                        None::<bollard::query_parameters::StartContainerOptions>,
-                    )
-                    .await
-            }
-            ContainerAction::Stop => {
-                docker
-                    .stop_container(
-                        name,
-                        None::<bollard::query_parameters::StopContainerOptions>,
-                    )
-                    .await
-            }
-            ContainerAction::Restart => {
-                docker
-                    .restart_container(
-                        name,
-                        None::<bollard::query_parameters::RestartContainerOptions>,
-                    )
-                    .await
-            }
+            ContainerAction::Start => engine.start(name).await,
+            ContainerAction::Stop => engine.stop(name, grace).await,
+            ContainerAction::Restart => engine.restart(name, grace).await,
         };
-        r.map_err(|e| format!("{action:?} {name}: {e}").to_lowercase())?;
+        r.map_err(|e| format!("{}: {e}", format!("{action:?}").to_lowercase()))?;
         done.push(name.clone());
     }
     Ok(format!(
-        "{} {}",
+        "{} {} ({})",
         format!("{action:?}").to_lowercase(),
-        done.join(", ")
+        done.join(", "),
+        engine.describe()
     ))
 }
 
 async fn container_healthy(name: &str) -> Result<bool, String> {
-    let docker = bollard::Docker::connect_with_local_defaults()
-        .map_err(|e| format!("cannot reach the container engine: {e}"))?;
-    let info = docker
-        .inspect_container(
-            name,
-            None::<bollard::query_parameters::InspectContainerOptions>,
-        )
+    let engine = crate::providers::docker::Engine::connect()
         .await
-        .map_err(|e| format!("inspect {name}: {e}"))?;
-    let state = info.state.unwrap_or_default();
-    let running = state.running.unwrap_or(false);
-    let health = state
-        .health
-        .and_then(|h| h.status)
-        .map(|s| s.to_string())
-        .unwrap_or_default();
-    Ok(running && (health.is_empty() || health == "healthy" || health == "none"))
+        .map_err(|e| e.to_string())?;
+    let info = engine.inspect(name).await.map_err(|e| e.to_string())?;
+    Ok(info.is_ready(true))
 }
 
 // ---------------------------------------------------------------------------------------
