@@ -1,6 +1,8 @@
 //! Verification against real files: corruption is caught, nothing outside a backup is
 //! read, results are stored, the CLI's exit codes and JSON, the provider end to end.
 
+mod support;
+
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc as std_mpsc;
@@ -324,12 +326,9 @@ async fn verifications_are_stored_and_the_latest_wins_sqlite() {
 
 #[tokio::test]
 async fn verifications_are_stored_and_the_latest_wins_postgres() {
-    let Ok(url) = std::env::var("TOBAN_TEST_POSTGRES_URL") else {
-        if std::env::var_os("CI").is_some() || std::env::var_os("TOBAN_REQUIRE_SERVICES").is_some()
-        {
-            panic!("TOBAN_TEST_POSTGRES_URL must point at a PostgreSQL for this test");
-        }
-        eprintln!("skipped: set TOBAN_TEST_POSTGRES_URL=postgres://… to run against PostgreSQL");
+    // A fresh database on the shared throw-away cluster (or TOBAN_TEST_PG_URL); skips on
+    // a laptop without PostgreSQL, fails under CI.
+    let Some(url) = support::postgres::fresh_pg_url().await else {
         return;
     };
     let store = Store::open_url(&url).await.unwrap();
