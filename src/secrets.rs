@@ -108,7 +108,8 @@ impl SecretTarget {
         match self {
             SecretTarget::File { path, field } => {
                 let body = match field {
-                    None => format!("{}\n", value.0),
+                    // Exactly the value: applications often read the file without trimming.
+                    None => value.0.clone(),
                     Some(f) => {
                         let old = std::fs::read_to_string(path).unwrap_or_else(|_| "{}".into());
                         set_field(&old, f, value)?

@@ -316,3 +316,84 @@ async fn rotate_db_password_new_works_old_fails_and_the_password_is_nowhere_in_t
             .all(|l| !l.contains(&new) && !l.contains(old)));
     }
 }
+
+/// Seed 001 keeps the database credentials as one JSON secret in AWS Secrets Manager: the
+/// rotation replaces its `password` field (moto on loopback) and keeps the other fields.
+#[tokio::test]
+async fn rotate_db_password_updates_the_aws_secrets_manager_field() {
+    let Some(pg) = fresh().await else { return };
+    let Some(moto) = support::moto::moto_url() else {
+        return;
+    };
+    std::env::set_var("AWS_ENDPOINT_URL", &moto);
+    let conf = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .endpoint_url(&moto)
+        .region(aws_config::Region::new("us-east-1"))
+        .load()
+        .await;
+    let sm = aws_sdk_secretsmanager::Client::new(&conf);
+    let secret_id = format!("goal-mandala/production/database-{}", &pg.db[2..10]);
+    let mut t = sqlite_env().await;
+    t.env.connections.insert("pg".into(), pg.admin.clone());
+    let user = format!("aws_{}", &pg.db[2..10]);
+    let old = "old-password-aws-0123456789";
+    exec(
+        &pg.admin,
+        &format!("CREATE ROLE {user} LOGIN PASSWORD '{old}'"),
+    )
+    .await;
+    sm.create_secret()
+        .name(&secret_id)
+        .secret_string(format!(
+            r#"{{"username":"{user}","password":"{old}","port":5432}}"#
+        ))
+        .send()
+        .await
+        .unwrap();
+
+    let spec = shipped("rotate-db-password");
+    let mut e = engine(
+        &spec,
+        &[
+            ("connection", "pg"),
+            ("user", &user),
+            ("aws_secret_id", &secret_id),
+            ("aws_region", "us-east-1"),
+            ("secret_field", "password"),
+            ("old_password", old),
+        ],
+        RunOptions::default(),
+    );
+    let d = drive(
+        &t.env,
+        &mut e,
+        vec![Event::Typed(user.clone()), Event::Continue],
+        true,
+    )
+    .await;
+    assert_eq!(d.status, Some(RunStatus::Succeeded), "{:#?}", e.state);
+    assert_eq!(
+        d.executed,
+        ["generate", "alter", "write-aws", "new-works", "old-fails"]
+    );
+
+    let raw = sm
+        .get_secret_value()
+        .secret_id(&secret_id)
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_str(raw.secret_string().unwrap()).unwrap();
+    let new = v["password"].as_str().unwrap().to_string();
+    assert_eq!(new.len(), 32);
+    assert_eq!(v["username"], user.as_str(), "other fields kept");
+    let login = |pw: &str| {
+        let u = format!("postgres://{user}:{pw}@{}:{}/{}", pg.host, pg.port, pg.db);
+        async move { PgConnection::connect(&u).await.map(drop) }
+    };
+    login(&new).await.expect("the password in the secret works");
+    assert!(login(old).await.is_err());
+    let audit =
+        serde_json::to_string(&t.env.store.run_audit(&e.state.run_id).await.unwrap()).unwrap();
+    assert!(!audit.contains(&new) && !audit.contains(old));
+}

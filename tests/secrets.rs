@@ -18,7 +18,7 @@ async fn file_secret_is_replaced_atomically_with_mode_0600() {
         field: None,
     };
     target.write(&Secret::new("n3w'pa;ss")).await.unwrap();
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), "n3w'pa;ss\n");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "n3w'pa;ss");
     assert_eq!(
         std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
         0o600

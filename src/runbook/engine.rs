@@ -1176,6 +1176,21 @@ pub fn render_action(
             content: r(content)?,
             mode: *mode,
         },
+        StepAction::UpdateSecret {
+            store,
+            location,
+            field,
+            region,
+            endpoint_url,
+            value,
+        } => StepAction::UpdateSecret {
+            store: store.clone(),
+            location: r(location)?,
+            field: field.as_ref().map(|f| r(f)).transpose()?,
+            region: region.as_ref().map(|f| r(f)).transpose()?,
+            endpoint_url: endpoint_url.as_ref().map(|f| r(f)).transpose()?,
+            value: r(value)?,
+        },
         StepAction::RotateFiles { paths } => StepAction::RotateFiles {
             paths: s.render_list(paths, lists)?,
         },
@@ -1320,6 +1335,13 @@ pub fn describe(a: &StepAction) -> Vec<String> {
         StepAction::WriteFile { path, mode, .. } => {
             vec![format!("write {path} (mode {mode:04o}), content not shown")]
         }
+        StepAction::UpdateSecret { .. } => match crate::runbook::steps::secret_target(a) {
+            Some(t) => vec![format!(
+                "replace the secret in {}, value not shown",
+                t.describe()
+            )],
+            None => vec!["replace a secret (unknown store)".into()],
+        },
         StepAction::RotateFiles { paths } => paths
             .iter()
             .map(|p| format!("copy {p} to {p}.<time>.gz and truncate it"))

@@ -395,6 +395,18 @@ pub enum StepAction {
         content: String,
         mode: u32,
     },
+    /// Replace a secret where the application reads it: a file (0600, atomic) or an AWS
+    /// Secrets Manager secret; optionally one field of a JSON object.
+    UpdateSecret {
+        /// `file` or `aws_secrets_manager`.
+        store: String,
+        /// The file's path, or the secret's id.
+        location: String,
+        field: Option<String>,
+        region: Option<String>,
+        endpoint_url: Option<String>,
+        value: String,
+    },
     /// Copy-truncate then gzip each file (toban's own log rotation).
     RotateFiles {
         paths: Vec<String>,
@@ -496,6 +508,7 @@ impl StepAction {
             StepAction::VerifyBackup { .. } => "verify_backup",
             StepAction::Extract { .. } => "extract",
             StepAction::WriteFile { .. } => "write_file",
+            StepAction::UpdateSecret { .. } => "update_secret",
             StepAction::RotateFiles { .. } => "rotate_files",
             StepAction::Check { .. } => "check",
             StepAction::ScheduleFollowup { .. } => "schedule_followup",
@@ -621,6 +634,26 @@ impl StepAction {
                 v.push(("path".into(), path, FieldUse::Public));
                 v.push(("content".into(), content, t));
             }
+            StepAction::UpdateSecret {
+                location,
+                field,
+                region,
+                endpoint_url,
+                value,
+                ..
+            } => {
+                v.push(("location".into(), location, FieldUse::Public));
+                for (name, f) in [
+                    ("field", field),
+                    ("region", region),
+                    ("endpoint_url", endpoint_url),
+                ] {
+                    if let Some(f) = f {
+                        v.push((name.into(), f, FieldUse::Public));
+                    }
+                }
+                v.push(("value".into(), value, t));
+            }
             StepAction::RotateFiles { paths } => {
                 for (i, s) in paths.iter().enumerate() {
                     v.push((format!("paths[{i}]"), s, FieldUse::Public));
@@ -668,6 +701,7 @@ pub const STEP_KINDS: &[&str] = &[
     "verify_backup",
     "extract",
     "write_file",
+    "update_secret",
     "rotate_files",
     "check",
     "schedule_followup",
@@ -790,6 +824,22 @@ fn parse_action(kind: &str, mut t: toml::Table) -> Result<StepAction, String> {
     }
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
+    struct UpdateSecret {
+        store: String,
+        #[serde(default)]
+        path: Option<String>,
+        #[serde(default)]
+        secret_id: Option<String>,
+        #[serde(default)]
+        field: Option<String>,
+        #[serde(default)]
+        region: Option<String>,
+        #[serde(default)]
+        endpoint_url: Option<String>,
+        value: String,
+    }
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct Gen {
         #[serde(default)]
         length: Option<usize>,
@@ -843,6 +893,34 @@ fn parse_action(kind: &str, mut t: toml::Table) -> Result<StepAction, String> {
                 path: w.path,
                 content: w.content,
                 mode,
+            }
+        }
+        "update_secret" => {
+            let u: UpdateSecret = de(t)?;
+            let location = match (u.store.as_str(), u.path, u.secret_id) {
+                ("file", Some(p), None) => p,
+                ("aws_secrets_manager", None, Some(id)) => id,
+                ("file", _, _) => {
+                    return Err("a `file` secret needs `path` (and no `secret_id`)".into())
+                }
+                ("aws_secrets_manager", _, _) => {
+                    return Err(
+                        "an `aws_secrets_manager` secret needs `secret_id` (and no `path`)".into(),
+                    )
+                }
+                (other, _, _) => {
+                    return Err(format!(
+                        "`store`: `{other}` is not `file` or `aws_secrets_manager`"
+                    ))
+                }
+            };
+            StepAction::UpdateSecret {
+                store: u.store,
+                location,
+                field: u.field,
+                region: u.region,
+                endpoint_url: u.endpoint_url,
+                value: u.value,
             }
         }
         "generate_secret" => {

@@ -187,6 +187,14 @@ async fn execute(req: ExecRequest) -> StepOutcome {
             mode,
         } => blocking(move || write_file(Path::new(&path), content.as_bytes(), mode)).await,
         StepAction::RotateFiles { paths } => blocking(move || rotate_files(&paths)).await,
+        ref a @ StepAction::UpdateSecret { ref value, .. } => match secret_target(a) {
+            Some(target) => target
+                .write(&crate::secrets::Secret::new(value.clone()))
+                .await
+                .map(|()| format!("replaced the secret in {}", target.describe()))
+                .map_err(|e| format!("{e:#}")),
+            None => Err("unknown secret store".into()),
+        },
         other => Err(format!(
             "a {} step is not run by an executor",
             other.kind_name()
@@ -1248,5 +1256,35 @@ async fn supervised_command(req: ExecRequest) -> StepOutcome {
                 duration_ms: o.duration.as_millis() as i64,
             }
         }
+    }
+}
+
+/// Where an `update_secret` step writes, from its rendered fields.
+pub fn secret_target(a: &StepAction) -> Option<crate::secrets::SecretTarget> {
+    let StepAction::UpdateSecret {
+        store,
+        location,
+        field,
+        region,
+        endpoint_url,
+        ..
+    } = a
+    else {
+        return None;
+    };
+    // A template that rendered empty (an optional parameter left blank) means "not set".
+    let set = |o: &Option<String>| o.clone().filter(|s| !s.trim().is_empty());
+    match store.as_str() {
+        "file" => Some(crate::secrets::SecretTarget::File {
+            path: location.into(),
+            field: set(field),
+        }),
+        "aws_secrets_manager" => Some(crate::secrets::SecretTarget::AwsSecretsManager {
+            secret_id: location.clone(),
+            field: set(field),
+            region: set(region),
+            endpoint_url: set(endpoint_url),
+        }),
+        _ => None,
     }
 }
