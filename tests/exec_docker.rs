@@ -264,7 +264,7 @@ async fn logs_tail_and_events_follow_the_container() {
     // Generous: on a loaded 2-core machine the container can take seconds to get going.
     for _ in 0..300 {
         lines = engine.logs_tail(&c.name, 2).await.unwrap();
-        if lines.last().is_some_and(|l| l.as_str() == "red") {
+        if lines.iter().any(|l| l == "two") && lines.iter().any(|l| l == "red") {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;

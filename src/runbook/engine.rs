@@ -1186,9 +1186,9 @@ pub fn render_action(
         } => StepAction::UpdateSecret {
             store: store.clone(),
             location: r(location)?,
-            field: field.as_ref().map(|f| r(f)).transpose()?,
-            region: region.as_ref().map(|f| r(f)).transpose()?,
-            endpoint_url: endpoint_url.as_ref().map(|f| r(f)).transpose()?,
+            field: field.as_ref().map(&r).transpose()?,
+            region: region.as_ref().map(&r).transpose()?,
+            endpoint_url: endpoint_url.as_ref().map(&r).transpose()?,
             value: r(value)?,
         },
         StepAction::RotateFiles { paths } => StepAction::RotateFiles {
