@@ -171,3 +171,61 @@ fn sighup_restores_the_terminal() {
     assert_eq!(alt.trim(), "0");
     assert_eq!(cursor.trim(), "1");
 }
+
+/// The guided restore drill, as an operator does it: Backups tab, `d` on the newest
+/// backup, Enter through the steps; the drill is recorded and listed with its RTO.
+#[test]
+fn a_restore_drill_from_the_backups_tab_is_recorded() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        assert!(!required(), "tmux is required under CI");
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let socket = format!("toban-e2e-drill-{}", std::process::id());
+    let bin = env!("CARGO_BIN_EXE_toban");
+    let script = format!(
+        "HOME={h} XDG_CONFIG_HOME={h}/c XDG_DATA_HOME={h}/d XDG_STATE_HOME={h}/s {bin} --demo; echo TOBAN-EXITED-$?; sleep 60",
+        h = home.path().display()
+    );
+    tmux(
+        &socket,
+        &[
+            "new-session",
+            "-d",
+            "-s",
+            "e2e",
+            "-x",
+            "100",
+            "-y",
+            "32",
+            "sh",
+            "-c",
+            &script,
+        ],
+    );
+    wait_for(&socket, "1 Overview");
+    tmux(&socket, &["send-keys", "-t", "e2e", "3"]);
+    wait_for(&socket, "No restore drills recorded yet");
+    tmux(&socket, &["send-keys", "-t", "e2e", "d"]);
+    wait_for(&socket, "[DRILL]");
+    let mut screen = String::new();
+    for _ in 0..20 {
+        screen = tmux(&socket, &["capture-pane", "-p", "-t", "e2e"]);
+        if screen.contains("RTO") {
+            break;
+        }
+        if !screen.contains("[DRILL]") {
+            // The wizard closed when the run finished: back on the Backups tab.
+            tmux(&socket, &["send-keys", "-t", "e2e", "3"]);
+        } else {
+            tmux(&socket, &["send-keys", "-t", "e2e", "Enter"]);
+        }
+        std::thread::sleep(Duration::from_millis(800));
+    }
+    tmux(&socket, &["send-keys", "-t", "e2e", "Escape"]);
+    let screen_after = wait_for(&socket, "RTO");
+    tmux(&socket, &["send-keys", "-t", "e2e", "q"]);
+    wait_for(&socket, "TOBAN-EXITED-0");
+    tmux(&socket, &["kill-server"]);
+    assert!(screen_after.contains("passed"), "{screen}\n{screen_after}");
+}

@@ -72,6 +72,8 @@ async fn restore_files_restores_byte_for_byte_after_a_dry_run_listing() {
         &mut e,
         vec![
             Event::Input(s.backup.to_str().unwrap().into()),
+            // "Where to restore": the operator keeps the target given as a parameter.
+            Event::Input(target.clone()),
             Event::Typed(target.clone()),
         ],
         true,
@@ -164,6 +166,7 @@ async fn a_wrong_typed_name_does_not_proceed() {
         &mut e,
         vec![
             Event::Input(s.backup.to_str().unwrap().into()),
+            Event::Input(target.clone()),
             Event::Typed(format!("{target}/")),
             Event::Confirm(true),
             Event::Typed("restore-target".into()),
@@ -246,7 +249,10 @@ async fn a_corrupt_backup_stops_before_anything_is_touched() {
     let d = drive(
         &s.t.env,
         &mut e,
-        vec![Event::Input(s.backup.to_str().unwrap().into())],
+        vec![
+            Event::Input(s.backup.to_str().unwrap().into()),
+            Event::Input(target.clone()),
+        ],
         true,
     )
     .await;
