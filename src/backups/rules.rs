@@ -358,7 +358,9 @@ pub fn summaries(catalog: &Catalog, now: DateTime<Utc>) -> Vec<ServiceSummary> {
 pub fn human_age(d: Duration) -> String {
     let s = d.as_secs();
     match s {
-        0..=59 => format!("{s}s"),
+        // The screen is redrawn once a minute when nothing else changes: seconds would
+        // stand still on it and lie.
+        0..=59 => "<1m".to_string(),
         60..=3599 => format!("{}m", s / 60),
         3600..=86399 => {
             let (h, m) = (s / 3600, (s % 3600) / 60);
@@ -397,7 +399,9 @@ pub fn human_policy(d: Duration) -> String {
 pub fn human_span(d: Duration) -> String {
     let s = d.as_secs();
     match s {
-        0..=59 => format!("{s}s"),
+        // The screen is redrawn once a minute when nothing else changes: seconds would
+        // stand still on it and lie.
+        0..=59 => "<1m".to_string(),
         60..=3599 if s % 60 != 0 => format!("{}m {}s", s / 60, s % 60),
         _ => human_age(d),
     }
