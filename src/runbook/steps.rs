@@ -490,14 +490,6 @@ async fn container(action: ContainerAction, names: &[String]) -> Result<String, 
     ))
 }
 
-async fn container_healthy(name: &str) -> Result<bool, String> {
-    let engine = crate::providers::docker::Engine::connect()
-        .await
-        .map_err(|e| e.to_string())?;
-    let info = engine.inspect(name).await.map_err(|e| e.to_string())?;
-    Ok(info.is_ready(true))
-}
-
 // ---------------------------------------------------------------------------------------
 // SQL
 
@@ -741,61 +733,53 @@ pub fn generate_secret(length: usize) -> String {
 // ---------------------------------------------------------------------------------------
 // Waiting
 
+/// Wait steps use the shared wait-until checks; only "file being written" is particular to
+/// runbooks (log rotation).
 async fn wait(
     target: &WaitTarget,
     timeout: Duration,
     cancel: &CancellationToken,
 ) -> Result<String, String> {
+    use super::exec::wait::{wait_until, WaitCheck};
+    let check = match target {
+        WaitTarget::Http(url) => WaitCheck::Http {
+            url: url.clone(),
+            expect_status: None,
+        },
+        WaitTarget::Tcp(addr) => WaitCheck::Tcp { addr: addr.clone() },
+        WaitTarget::File(f) => WaitCheck::FileExists { path: f.into() },
+        WaitTarget::Container(c) => WaitCheck::ContainerHealthy { name: c.clone() },
+        WaitTarget::Written(f) => return wait_written(Path::new(f), timeout, cancel).await,
+    };
+    let o = wait_until(&check, timeout, Duration::from_secs(1), cancel).await;
+    if o.ready {
+        Ok(format!("ready after {:.1}s", o.elapsed.as_secs_f64()))
+    } else if o.cancelled {
+        Err("interrupted by the operator".into())
+    } else {
+        Err(format!(
+            "not ready after {} (last: {})",
+            humantime::format_duration(timeout),
+            o.last_error.unwrap_or_else(|| "no answer".into())
+        ))
+    }
+}
+
+/// Until `f` exists and is not empty (a rotated log written to again).
+async fn wait_written(
+    f: &Path,
+    timeout: Duration,
+    cancel: &CancellationToken,
+) -> Result<String, String> {
     let start = Instant::now();
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()
-        .map_err(|e| e.to_string())?;
-    let mut last = String::from("not checked yet");
     loop {
-        let r: Result<bool, String> = match target {
-            WaitTarget::Http(url) => match client.get(url).send().await {
-                Ok(resp) => {
-                    last = format!("HTTP {}", resp.status());
-                    Ok(resp.status().is_success())
-                }
-                Err(e) => {
-                    last = e.to_string();
-                    Ok(false)
-                }
-            },
-            WaitTarget::Tcp(addr) => {
-                match tokio::time::timeout(
-                    Duration::from_secs(3),
-                    tokio::net::TcpStream::connect(addr.as_str()),
-                )
-                .await
-                {
-                    Ok(Ok(_)) => Ok(true),
-                    Ok(Err(e)) => {
-                        last = e.to_string();
-                        Ok(false)
-                    }
-                    Err(_) => {
-                        last = "connect timed out".into();
-                        Ok(false)
-                    }
-                }
-            }
-            WaitTarget::File(f) => Ok(Path::new(f).exists()),
-            WaitTarget::Written(f) => {
-                Ok(std::fs::metadata(f).map(|m| m.len() > 0).unwrap_or(false))
-            }
-            WaitTarget::Container(c) => container_healthy(c).await,
-        };
-        match r {
-            Ok(true) => return Ok(format!("ready after {:.1}s", start.elapsed().as_secs_f64())),
-            Ok(false) => {}
-            Err(e) => last = e,
+        if std::fs::metadata(f).map(|m| m.len() > 0).unwrap_or(false) {
+            return Ok(format!("ready after {:.1}s", start.elapsed().as_secs_f64()));
         }
         if start.elapsed() >= timeout {
             return Err(format!(
-                "not ready after {} (last: {last})",
+                "{} not written to within {}",
+                f.display(),
                 humantime::format_duration(timeout)
             ));
         }
