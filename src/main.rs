@@ -116,6 +116,17 @@ fn main() -> ExitCode {
             for p in &problems {
                 eprintln!("toban: {p}");
             }
+            if cli.read_only || config.read_only {
+                if let RunbookCommand::Run {
+                    dry_run: false,
+                    name,
+                    ..
+                } = &command
+                {
+                    eprintln!("toban: read-only mode: `{name}` can only be run with --dry-run");
+                    return ExitCode::from(2);
+                }
+            }
             runbook_command(command, &config, &runbooks, &data_dir)
         }
         None => {

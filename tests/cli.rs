@@ -99,3 +99,23 @@ fn config_check_reports_bad_backup_policy_with_its_line() {
     assert!(err.contains("config.toml:3"), "{err}");
     assert!(err.contains("success_rate"), "{err}");
 }
+
+#[test]
+fn read_only_refuses_a_real_runbook_run_but_allows_a_dry_run() {
+    let (code, _, err) = toban(OK, &["--read-only", "runbook", "run", "rotate-logs"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("read-only"), "{err}");
+    let (code, out, err) = toban(
+        OK,
+        &[
+            "--read-only",
+            "runbook",
+            "run",
+            "rotate-logs",
+            "--dry-run",
+            "--set",
+            "files=/tmp/x.log",
+        ],
+    );
+    assert_ne!(code, 2, "{out}{err}");
+}
