@@ -61,3 +61,19 @@ fn read_only_and_notice() {
     let text = dump(&buf, false);
     assert!(text.contains("read-only mode"), "{text}");
 }
+
+#[test]
+fn calendar_lists_follow_ups_that_runbooks_scheduled() {
+    let mut s = busy_state();
+    s.tab = Tab::Calendar;
+    s.followups = vec![toban::store::runs::Followup {
+        id: 1,
+        title: "Delete the old access key AKIAOLD of ci-cd-user".into(),
+        note: Some("scheduled by rotate-access-key (seed 002: 7 days after rotation)".into()),
+        due: s.now + chrono::Duration::days(7),
+        created: s.now,
+        created_by_run: Some("20261123T030000Z-abc123".into()),
+        done: None,
+    }];
+    snap("calendar_followups", &s, "default", 80, 24);
+}

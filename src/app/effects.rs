@@ -158,6 +158,7 @@ async fn start_runbooks(runner: &Runner, store: Store, tx: &mpsc::Sender<Msg>) -
         Err(e) => tracing::warn!("looking for interrupted runs: {e:#}"),
     }
     send_drills(runner, &store, tx).await;
+    send_followups(&store, tx).await;
     handle
 }
 
@@ -201,6 +202,12 @@ async fn send_drills(runner: &Runner, store: &Store, tx: &mpsc::Sender<Msg>) {
     let _ = tx.send(Msg::Drills(records)).await;
 }
 
+async fn send_followups(store: &Store, tx: &mpsc::Sender<Msg>) {
+    if let Ok(f) = store.open_followups().await {
+        let _ = tx.send(Msg::Followups(f)).await;
+    }
+}
+
 async fn run_one(
     runner: &Runner,
     store: Option<&Store>,
@@ -242,6 +249,7 @@ async fn run_one(
         Effect::ReloadDrills => {
             if let Some(s) = store {
                 send_drills(runner, s, tx).await;
+                send_followups(s, tx).await;
             }
         }
         Effect::CancelVerify => {

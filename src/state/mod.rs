@@ -56,6 +56,8 @@ pub struct State {
     pub wizard: Option<Box<wizard::WizardState>>,
     /// Where drills restore to when the runbook has no scratch target of its own.
     pub drill_dir: std::path::PathBuf,
+    /// Open follow-ups scheduled by runbooks (the access key to delete 7 days later).
+    pub followups: Vec<crate::store::runs::Followup>,
     pub providers: BTreeMap<ProviderId, Health>,
     pub help: Option<HelpState>,
     pub keymap: Keymap,
@@ -88,6 +90,7 @@ impl State {
             picker: None,
             wizard: None,
             drill_dir: std::env::temp_dir().join("toban-drills"),
+            followups: Vec::new(),
             providers,
             help: None,
             keymap,

@@ -127,6 +127,10 @@ pub fn update(state: &mut State, msg: Msg) -> (bool, Vec<Effect>) {
             }
             true
         }
+        Msg::Followups(f) => {
+            state.followups = f;
+            true
+        }
         Msg::Drills(d) => {
             state.backups.drills = d;
             true

@@ -4,6 +4,7 @@
 pub mod alarms;
 pub mod backups;
 pub mod empty;
+pub mod followups;
 pub mod footer;
 pub mod help;
 pub mod overview;
@@ -51,6 +52,9 @@ fn render_tab(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         Tab::Alarms => alarms::render(frame, area, state, theme),
         Tab::Backups => backups::render(frame, area, &state.backups, theme, state.now),
         Tab::Logs => empty::render(frame, area, &empty::LOGS, theme),
+        Tab::Calendar if !state.followups.is_empty() => {
+            followups::render(frame, area, state, theme)
+        }
         Tab::Calendar => empty::render(frame, area, &empty::CALENDAR, theme),
     }
 }
