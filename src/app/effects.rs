@@ -26,7 +26,6 @@ pub struct Runner {
     pub data_dir: PathBuf,
     pub history: Duration,
     pub host_refresh: Refresh,
-    pub read_only: bool,
     pub backups: BackupsConfig,
     pub runbooks: Arc<Vec<Runbook>>,
     pub connections: BTreeMap<String, String>,
@@ -258,6 +257,5 @@ async fn run_one(
             }
         }
     }
-    let _ = runner.read_only;
     Ok(())
 }

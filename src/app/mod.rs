@@ -82,7 +82,6 @@ pub async fn run(ctx: AppContext) -> anyhow::Result<()> {
             data_dir: ctx.data_dir.clone(),
             history: ctx.config.host.history,
             host_refresh,
-            read_only: state.read_only,
             backups: ctx.config.backups.clone(),
             runbooks: ctx.runbooks.clone(),
             connections: ctx.config.runbooks.connections.clone(),

@@ -83,7 +83,10 @@ pub fn update(state: &mut State, msg: Msg) -> (bool, Vec<Effect>) {
         }
         Msg::Runner(m) => {
             if let Some(w) = state.wizard.as_mut() {
+                let was_active = w.engine.state.status == crate::runbook::engine::RunStatus::Active;
                 let wfx = w.on_runner(m);
+                let ended = was_active
+                    && w.engine.state.status != crate::runbook::engine::RunStatus::Active;
                 let (jobs, close) = crate::runbook::runner::wizard_jobs(w, wfx);
                 if !jobs.is_empty() {
                     fx.push(Effect::RunnerJobs(jobs));
@@ -91,7 +94,9 @@ pub fn update(state: &mut State, msg: Msg) -> (bool, Vec<Effect>) {
                 if close {
                     state.wizard = None;
                 }
-                fx.push(Effect::ReloadDrills);
+                if ended || close {
+                    fx.push(Effect::ReloadDrills);
+                }
             }
             true
         }

@@ -8,7 +8,6 @@ use ratatui::Frame;
 
 use crate::config::theme::Theme;
 use crate::config::Threshold;
-use crate::health::Severity;
 use crate::state::State;
 use crate::ui::alarms::severity_span;
 use crate::ui::widgets::bar::bar;
@@ -300,5 +299,4 @@ fn later_card(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         theme.style("text.dim"),
     )));
     frame.render_widget(Paragraph::new(lines), inner);
-    let _ = Severity::Ok;
 }
