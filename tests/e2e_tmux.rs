@@ -18,6 +18,34 @@ fn tmux(socket: &str, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Starts `toban --demo` in a detached tmux session `e2e` of `cols`x`rows`, with its own
+/// HOME and XDG folders; `then` is the shell text after the command (it prints a marker once
+/// toban exits, so the screen toban leaves behind can be read).
+fn launch(socket: &str, home: &tempfile::TempDir, cols: u16, rows: u16, then: &str) {
+    let script = format!(
+        "HOME={h} XDG_CONFIG_HOME={h}/c XDG_DATA_HOME={h}/d XDG_STATE_HOME={h}/s {bin} --demo{then}",
+        h = home.path().display(),
+        bin = env!("CARGO_BIN_EXE_toban"),
+    );
+    let (cols, rows) = (cols.to_string(), rows.to_string());
+    tmux(
+        socket,
+        &[
+            "new-session",
+            "-d",
+            "-s",
+            "e2e",
+            "-x",
+            &cols,
+            "-y",
+            &rows,
+            "sh",
+            "-c",
+            &script,
+        ],
+    );
+}
+
 fn wait_for(socket: &str, needle: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
@@ -41,28 +69,8 @@ fn start_visit_every_tab_help_and_quit_leaves_a_sane_terminal() {
     }
     let home = tempfile::tempdir().unwrap();
     let socket = format!("toban-e2e-{}", std::process::id());
-    let bin = env!("CARGO_BIN_EXE_toban");
     // The shell prints a marker after toban exits, so the screen toban leaves is visible.
-    let script = format!(
-        "HOME={h} XDG_CONFIG_HOME={h}/c XDG_DATA_HOME={h}/d XDG_STATE_HOME={h}/s {bin} --demo; echo TOBAN-EXITED-$?; sleep 60",
-        h = home.path().display()
-    );
-    tmux(
-        &socket,
-        &[
-            "new-session",
-            "-d",
-            "-s",
-            "e2e",
-            "-x",
-            "80",
-            "-y",
-            "24",
-            "sh",
-            "-c",
-            &script,
-        ],
-    );
+    launch(&socket, &home, 80, 24, "; echo TOBAN-EXITED-$?; sleep 60");
     let screen = wait_for(&socket, "1 Overview");
     assert!(screen.contains("Host"), "{screen}");
     assert_eq!(
@@ -135,26 +143,15 @@ fn sighup_restores_the_terminal() {
     }
     let home = tempfile::tempdir().unwrap();
     let socket = format!("toban-e2e-hup-{}", std::process::id());
-    let bin = env!("CARGO_BIN_EXE_toban");
-    let script = format!(
-        "HOME={h} XDG_CONFIG_HOME={h}/c XDG_DATA_HOME={h}/d XDG_STATE_HOME={h}/s {bin} --demo & echo $! > {h}/pid; wait; echo TOBAN-EXITED-$?; sleep 60",
-        h = home.path().display()
-    );
-    tmux(
+    launch(
         &socket,
-        &[
-            "new-session",
-            "-d",
-            "-s",
-            "e2e",
-            "-x",
-            "80",
-            "-y",
-            "24",
-            "sh",
-            "-c",
-            &script,
-        ],
+        &home,
+        80,
+        24,
+        &format!(
+            " & echo $! > {}/pid; wait; echo TOBAN-EXITED-$?; sleep 60",
+            home.path().display()
+        ),
     );
     wait_for(&socket, "1 Overview");
     let pid = std::fs::read_to_string(home.path().join("pid")).unwrap();
@@ -182,27 +179,7 @@ fn a_restore_drill_from_the_backups_tab_is_recorded() {
     }
     let home = tempfile::tempdir().unwrap();
     let socket = format!("toban-e2e-drill-{}", std::process::id());
-    let bin = env!("CARGO_BIN_EXE_toban");
-    let script = format!(
-        "HOME={h} XDG_CONFIG_HOME={h}/c XDG_DATA_HOME={h}/d XDG_STATE_HOME={h}/s {bin} --demo; echo TOBAN-EXITED-$?; sleep 60",
-        h = home.path().display()
-    );
-    tmux(
-        &socket,
-        &[
-            "new-session",
-            "-d",
-            "-s",
-            "e2e",
-            "-x",
-            "100",
-            "-y",
-            "32",
-            "sh",
-            "-c",
-            &script,
-        ],
-    );
+    launch(&socket, &home, 100, 32, "; echo TOBAN-EXITED-$?; sleep 60");
     wait_for(&socket, "1 Overview");
     tmux(&socket, &["send-keys", "-t", "e2e", "3"]);
     wait_for(&socket, "No restore drills recorded yet");
