@@ -23,6 +23,21 @@ struct Pg {
 }
 
 /// A fresh database and the parts of its URL the runbook's parameters want.
+impl Pg {
+    /// Logs in to the test database as `user` with `password`.
+    fn login(
+        &self,
+        user: &str,
+        password: &str,
+    ) -> impl std::future::Future<Output = Result<(), sqlx::Error>> {
+        let u = format!(
+            "postgres://{user}:{password}@{}:{}/{}",
+            self.host, self.port, self.db
+        );
+        async move { PgConnection::connect(&u).await.map(drop) }
+    }
+}
+
 async fn fresh() -> Option<Pg> {
     let url = support::postgres::fresh_pg_url().await?;
     let admin = support::postgres::admin_url().ok()?;
@@ -251,10 +266,7 @@ async fn rotate_db_password_new_works_old_fails_and_the_password_is_nowhere_in_t
         &format!("CREATE ROLE {user} LOGIN PASSWORD '{old}'"),
     )
     .await;
-    let login = |pw: &str| {
-        let u = format!("postgres://{user}:{pw}@{}:{}/{}", pg.host, pg.port, pg.db);
-        async move { PgConnection::connect(&u).await.map(drop) }
-    };
+    let login = |pw: &str| pg.login(&user, pw);
     login(old)
         .await
         .expect("old password works before the rotation");
@@ -387,10 +399,7 @@ async fn rotate_db_password_updates_the_aws_secrets_manager_field() {
     let new = v["password"].as_str().unwrap().to_string();
     assert_eq!(new.len(), 32);
     assert_eq!(v["username"], user.as_str(), "other fields kept");
-    let login = |pw: &str| {
-        let u = format!("postgres://{user}:{pw}@{}:{}/{}", pg.host, pg.port, pg.db);
-        async move { PgConnection::connect(&u).await.map(drop) }
-    };
+    let login = |pw: &str| pg.login(&user, pw);
     login(&new).await.expect("the password in the secret works");
     assert!(login(old).await.is_err());
     let audit =
