@@ -9,7 +9,7 @@ use toban::config::keymap::Keymap;
 use toban::config::theme::Theme;
 use toban::config::HostConfig;
 use toban::providers::host_types::{DiskUsage, HostSample};
-use toban::providers::poller::Report;
+
 use toban::state::{update, Msg, State};
 
 fn state() -> State {
@@ -34,7 +34,7 @@ fn state() -> State {
                 })
                 .collect(),
         };
-        update(&mut s, Msg::Host(Report::Data(sample)));
+        update(&mut s, Msg::Host(sample));
     }
     s
 }

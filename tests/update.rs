@@ -3,10 +3,9 @@
 
 mod common;
 
-use common::{new_state, sample};
+use common::{host_sample, new_state, sample};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use toban::health::Severity;
-use toban::providers::poller::Report;
 use toban::state::tabs::Tab;
 use toban::state::{update, Effect, Msg, State};
 
@@ -15,11 +14,7 @@ fn key(state: &mut State, code: KeyCode, mods: KeyModifiers) -> bool {
 }
 
 fn cpu(state: &mut State, i: i64, v: f64) -> Vec<Effect> {
-    update(
-        state,
-        Msg::Host(Report::Data(sample(i, v, 30.0, &[("/", 40.0)]))),
-    )
-    .1
+    host_sample(state, sample(i, v, 30.0, &[("/", 40.0)]))
 }
 
 fn transitions(fx: &[Effect]) -> Vec<(Severity, Severity)> {
@@ -139,15 +134,7 @@ fn per_mount_override_changes_the_disk_threshold() {
         enabled: None,
     });
     for i in 0..5 {
-        update(
-            &mut s,
-            Msg::Host(Report::Data(sample(
-                i,
-                5.0,
-                5.0,
-                &[("/", 90.0), ("/data", 90.0)],
-            ))),
-        );
+        host_sample(&mut s, sample(i, 5.0, 5.0, &[("/", 90.0), ("/data", 90.0)]));
     }
     assert!(!s.alarms.active.contains_key("host.disk:/"));
     assert_eq!(
@@ -172,13 +159,18 @@ fn idle_ticks_do_not_redraw_within_a_minute() {
 fn a_failing_provider_is_shown_down() {
     let mut s = new_state();
     cpu(&mut s, 0, 10.0);
+    let at = s.now;
     update(
         &mut s,
-        Msg::Host(Report::Failed {
-            reason: "no answer within 5s".into(),
-        }),
+        Msg::Health(
+            toban::providers::ProviderId::HOST,
+            toban::providers::HealthEvent::Failed {
+                at,
+                reason: "no answer within 5s".into(),
+            },
+        ),
     );
-    let h = &s.providers[&toban::providers::ProviderId::Host];
+    let h = &s.providers[&toban::providers::ProviderId::HOST];
     assert!(matches!(
         h.freshness(s.now),
         toban::providers::health::Freshness::Down { .. }

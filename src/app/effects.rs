@@ -122,6 +122,12 @@ fn spawn_backups(
     let handle = crate::providers::backups::spawn(cfg, store, btx, cancel);
     tokio::spawn(async move {
         while let Some(u) = brx.recv().await {
+            if matches!(u, crate::providers::backups::BackupsUpdate::Catalog(_)) {
+                let ok = crate::providers::HealthEvent::Ok { at: Utc::now() };
+                if tx.send(Msg::Health(ProviderId::BACKUPS, ok)).await.is_err() {
+                    break;
+                }
+            }
             if tx.send(Msg::Backups(u)).await.is_err() {
                 break;
             }
@@ -227,12 +233,13 @@ async fn run_one(
                 s.insert_host_sample(&sample).await?;
             }
         }
-        Effect::Refresh(ProviderId::Host) => runner.host_refresh.request(),
-        Effect::Refresh(ProviderId::Backups) => {
+        Effect::Refresh(id) if id == ProviderId::HOST => runner.host_refresh.request(),
+        Effect::Refresh(id) if id == ProviderId::BACKUPS => {
             if let Some(b) = backups {
                 b.rescan();
             }
         }
+        Effect::Refresh(_) => {}
         Effect::Verify(target) => match backups {
             Some(b) => b.verify(target),
             None => anyhow::bail!("no backup catalog configured"),

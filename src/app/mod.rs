@@ -47,8 +47,8 @@ pub async fn run(ctx: AppContext) -> anyhow::Result<()> {
     state.drill_dir = ctx.data_dir.join("drills");
     if !ctx.config.backups.roots.is_empty() {
         state.backups.configured = true;
-        state.providers.insert(
-            crate::providers::ProviderId::Backups,
+        state.providers.register(
+            crate::providers::ProviderId::BACKUPS,
             crate::providers::Health::new(ctx.config.backups.rescan_interval),
         );
     }
@@ -62,7 +62,7 @@ pub async fn run(ctx: AppContext) -> anyhow::Result<()> {
     spawn_ticker(tx.clone(), cancel.clone());
     let host = &ctx.config.host;
     let host_refresh = poller::spawn(
-        crate::providers::ProviderId::Host,
+        crate::providers::ProviderId::HOST,
         Schedule {
             interval: host.interval,
             timeout: (host.interval * 5).max(Duration::from_secs(5)),
@@ -73,7 +73,6 @@ pub async fn run(ctx: AppContext) -> anyhow::Result<()> {
             ignore_mounts: host.ignore_mounts.clone(),
         }),
         tx.clone(),
-        |_, report| Msg::Host(report),
         cancel.clone(),
     );
     let effects = effects::spawn(

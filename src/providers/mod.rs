@@ -8,5 +8,6 @@ pub mod health;
 pub mod host;
 pub mod host_types;
 pub mod poller;
+pub mod stream;
 
-pub use health::{Health, ProviderId};
+pub use health::{Board, Envelope, Health, HealthEvent, ProviderId};

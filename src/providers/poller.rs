@@ -12,7 +12,7 @@ use futures::FutureExt;
 use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 
-use super::health::ProviderId;
+use super::health::{Envelope, HealthEvent, ProviderId};
 
 /// One provider's source of data. `poll` may take `&mut self` state across polls.
 pub trait Poll: Send + 'static {
@@ -27,16 +27,9 @@ pub struct Schedule {
     pub backoff_max: Duration,
 }
 
-/// What a provider task reports.
-#[derive(Debug)]
-pub enum Report<T> {
-    Data(T),
-    Failed { reason: String },
-}
-
 /// Handle to ask a provider for an early refresh.
 #[derive(Clone, Default)]
-pub struct Refresh(Arc<Notify>);
+pub struct Refresh(pub(crate) Arc<Notify>);
 
 impl Refresh {
     pub fn request(&self) {
@@ -56,19 +49,18 @@ pub fn delay_after(schedule: &Schedule, failures: u32) -> Duration {
         .min(schedule.backoff_max)
 }
 
-/// Spawns the polling task. Reports go through `wrap` into the shared message channel.
-pub fn spawn<P, M, F>(
+/// Spawns the polling task: each success sends the data and a health report, each failure
+/// (error, panic, timeout) a health report only.
+pub fn spawn<P, M>(
     id: ProviderId,
     schedule: Schedule,
     mut poller: P,
     tx: mpsc::Sender<M>,
-    wrap: F,
     cancel: CancellationToken,
 ) -> Refresh
 where
     P: Poll,
-    M: Send + 'static,
-    F: Fn(ProviderId, Report<P::Output>) -> M + Send + 'static,
+    M: Envelope<P::Output>,
 {
     let refresh = Refresh::default();
     let notified = refresh.0.clone();
@@ -80,32 +72,30 @@ where
                 AssertUnwindSafe(poller.poll()).catch_unwind(),
             )
             .await;
-            let report = match attempt {
+            let failed = match attempt {
                 Ok(Ok(Ok(v))) => {
                     failures = 0;
-                    Report::Data(v)
+                    let ok = M::health(id.clone(), HealthEvent::Ok { at: Utc::now() });
+                    if !send_all(&tx, [ok, M::data(&id, v)], &cancel).await {
+                        break;
+                    }
+                    None
                 }
-                Ok(Ok(Err(e))) => Report::Failed {
-                    reason: format!("{e:#}"),
-                },
-                Ok(Err(panic)) => Report::Failed {
-                    reason: format!("panicked: {}", panic_message(&panic)),
-                },
-                Err(_) => Report::Failed {
-                    reason: format!(
-                        "no answer within {}",
-                        humantime::format_duration(schedule.timeout)
-                    ),
-                },
+                Ok(Ok(Err(e))) => Some(format!("{e:#}")),
+                Ok(Err(panic)) => Some(format!("panicked: {}", panic_message(&panic))),
+                Err(_) => Some(format!(
+                    "no answer within {}",
+                    humantime::format_duration(schedule.timeout)
+                )),
             };
-            if let Report::Failed { reason } = &report {
+            if let Some(reason) = failed {
                 failures += 1;
-                tracing::warn!(provider = id.name(), at = %Utc::now(), "poll failed: {reason}");
-            }
-            let msg = wrap(id, report);
-            tokio::select! {
-                r = tx.send(msg) => if r.is_err() { break },
-                _ = cancel.cancelled() => break,
+                tracing::warn!(provider = id.name(), "poll failed: {reason}");
+                let at = Utc::now();
+                let msg = M::health(id.clone(), HealthEvent::Failed { at, reason });
+                if !send_all(&tx, [msg], &cancel).await {
+                    break;
+                }
             }
             tokio::select! {
                 _ = tokio::time::sleep(delay_after(&schedule, failures)) => {}
@@ -117,7 +107,22 @@ where
     refresh
 }
 
-fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
+/// Sends in order; false when the console is gone or shutting down.
+pub(crate) async fn send_all<M, const N: usize>(
+    tx: &mpsc::Sender<M>,
+    msgs: [M; N],
+    cancel: &CancellationToken,
+) -> bool {
+    for m in msgs {
+        tokio::select! {
+            r = tx.send(m) => if r.is_err() { return false },
+            _ = cancel.cancelled() => return false,
+        }
+    }
+    true
+}
+
+pub(crate) fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
     if let Some(s) = p.downcast_ref::<&str>() {
         (*s).to_string()
     } else if let Some(s) = p.downcast_ref::<String>() {
@@ -130,6 +135,25 @@ fn panic_message(p: &Box<dyn std::any::Any + Send>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[derive(Debug)]
+    enum Seen {
+        Data(u32),
+        Ok,
+        Failed(String),
+    }
+
+    impl Envelope<u32> for Seen {
+        fn data(_: &ProviderId, v: u32) -> Self {
+            Seen::Data(v)
+        }
+        fn health(_: ProviderId, e: HealthEvent) -> Self {
+            match e {
+                HealthEvent::Ok { .. } => Seen::Ok,
+                HealthEvent::Failed { reason, .. } => Seen::Failed(reason),
+            }
+        }
+    }
 
     struct Flaky(u32);
     impl Poll for Flaky {
@@ -159,28 +183,21 @@ mod tests {
             timeout: Duration::from_secs(1),
             backoff_max: Duration::from_millis(50),
         };
-        spawn(
-            ProviderId::Host,
-            schedule,
-            Flaky(0),
-            tx,
-            |_, r| r,
-            cancel.clone(),
-        );
-        assert!(matches!(rx.recv().await, Some(Report::Data(1))));
+        spawn::<_, Seen>(ProviderId::HOST, schedule, Flaky(0), tx, cancel.clone());
+        assert!(matches!(rx.recv().await, Some(Seen::Ok)));
+        assert!(matches!(rx.recv().await, Some(Seen::Data(1))));
         match rx.recv().await {
-            Some(Report::Failed { reason }) => {
-                assert!(reason.contains("panicked: boom"), "{reason}")
-            }
+            Some(Seen::Failed(reason)) => assert!(reason.contains("panicked: boom"), "{reason}"),
             other => panic!("expected panic report, got {other:?}"),
         }
         match rx.recv().await {
-            Some(Report::Failed { reason }) => {
+            Some(Seen::Failed(reason)) => {
                 assert!(reason.contains("no answer within 1s"), "{reason}")
             }
             other => panic!("expected timeout report, got {other:?}"),
         }
-        assert!(matches!(rx.recv().await, Some(Report::Data(4))));
+        assert!(matches!(rx.recv().await, Some(Seen::Ok)));
+        assert!(matches!(rx.recv().await, Some(Seen::Data(4))));
         cancel.cancel();
     }
 

@@ -10,15 +10,13 @@ pub mod tabs;
 mod update;
 pub mod wizard;
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
 
 use crate::config::keymap::{Key, KeyContext, Keymap};
 use crate::config::HostConfig;
 use crate::health::Severity;
 use crate::providers::health::Freshness;
-use crate::providers::{Health, ProviderId};
+use crate::providers::{Board, Health, ProviderId};
 
 pub use msg::{Effect, Msg};
 pub use update::update;
@@ -58,7 +56,7 @@ pub struct State {
     pub drill_dir: std::path::PathBuf,
     /// Open follow-ups scheduled by runbooks (the access key to delete 7 days later).
     pub followups: Vec<crate::store::runs::Followup>,
-    pub providers: BTreeMap<ProviderId, Health>,
+    pub providers: Board,
     pub help: Option<HelpState>,
     pub keymap: Keymap,
     /// Keys of a sequence typed so far (`g` of `g g`).
@@ -75,8 +73,8 @@ impl State {
     pub fn new(host_config: HostConfig, keymap: Keymap, now: DateTime<Utc>) -> Self {
         let history =
             host_config.history.as_secs_f64() / host_config.interval.as_secs_f64().max(0.1);
-        let mut providers = BTreeMap::new();
-        providers.insert(ProviderId::Host, Health::new(host_config.interval));
+        let mut providers = Board::default();
+        providers.register(ProviderId::HOST, Health::new(host_config.interval));
         State {
             tab: Tab::Overview,
             now,
@@ -107,7 +105,7 @@ impl State {
     pub fn freshness_kinds(&self) -> Vec<(ProviderId, std::mem::Discriminant<Freshness>)> {
         self.providers
             .iter()
-            .map(|(id, h)| (*id, std::mem::discriminant(&h.freshness(self.now))))
+            .map(|(id, h)| (id.clone(), std::mem::discriminant(&h.freshness(self.now))))
             .collect()
     }
 

@@ -6,8 +6,7 @@ use crossterm::event::KeyEvent;
 use crate::alarm_types::AlarmTransition;
 use crate::providers::backups::{BackupsUpdate, VerifyTarget};
 use crate::providers::host_types::HostSample;
-use crate::providers::poller::Report;
-use crate::providers::ProviderId;
+use crate::providers::{Envelope, HealthEvent, ProviderId};
 
 #[derive(Debug)]
 pub enum Msg {
@@ -15,7 +14,9 @@ pub enum Msg {
     Paste(String),
     Resize(u16, u16),
     Tick(DateTime<Utc>),
-    Host(Report<HostSample>),
+    /// Every provider's own report of how it is doing, kept in one place.
+    Health(ProviderId, HealthEvent),
+    Host(HostSample),
     Backups(BackupsUpdate),
     /// What the store remembered from before this start.
     Restored {
@@ -54,4 +55,13 @@ pub enum Effect {
     RunnerJobs(Vec<crate::runbook::runner::Job>),
     /// Read the drill records again (a run finished).
     ReloadDrills,
+}
+
+impl Envelope<HostSample> for Msg {
+    fn data(_: &ProviderId, sample: HostSample) -> Self {
+        Msg::Host(sample)
+    }
+    fn health(id: ProviderId, event: HealthEvent) -> Self {
+        Msg::Health(id, event)
+    }
 }

@@ -8,8 +8,6 @@ use super::{HelpState, Notice, State};
 use crate::action::Action;
 use crate::config::keymap::{Key, KeyResult};
 use crate::health::Severity;
-use crate::providers::poller::Report;
-use crate::providers::ProviderId;
 
 /// Returns `(dirty, effects)`.
 pub fn update(state: &mut State, msg: Msg) -> (bool, Vec<Effect>) {
@@ -36,10 +34,12 @@ pub fn update(state: &mut State, msg: Msg) -> (bool, Vec<Effect>) {
             }
             before != state.freshness_kinds() || new_minute
         }
-        Msg::Host(Report::Data(sample)) => {
-            let h = state.providers.entry(ProviderId::Host).or_default();
-            h.last_ok = Some(sample.at);
-            h.down = None;
+        Msg::Health(id, event) => {
+            let before = state.freshness_kinds();
+            state.providers.observe(id, event);
+            before != state.freshness_kinds()
+        }
+        Msg::Host(sample) => {
             if sample.at > state.now {
                 state.now = sample.at;
             }
@@ -54,19 +54,8 @@ pub fn update(state: &mut State, msg: Msg) -> (bool, Vec<Effect>) {
             let is_catalog = matches!(u, crate::providers::backups::BackupsUpdate::Catalog(_));
             state.backups.apply(u);
             if is_catalog {
-                let now = state.now;
-                let h = state.providers.entry(ProviderId::Backups).or_default();
-                h.last_ok = Some(now);
-                h.down = None;
                 backup_findings(state, &mut fx);
             }
-            true
-        }
-        Msg::Host(Report::Failed { reason }) => {
-            let now = state.now;
-            let h = state.providers.entry(ProviderId::Host).or_default();
-            let since = h.down.as_ref().map(|d| d.0).unwrap_or(now);
-            h.down = Some((since, reason));
             true
         }
         Msg::Restored {
@@ -246,9 +235,8 @@ pub fn apply_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         Action::TabPrev => state.tab = state.tab.prev(),
         Action::Tab(t) => state.tab = t,
         Action::Refresh => {
-            fx.push(Effect::Refresh(ProviderId::Host));
-            if state.backups.configured {
-                fx.push(Effect::Refresh(ProviderId::Backups));
+            for (id, _) in state.providers.iter() {
+                fx.push(Effect::Refresh(id.clone()));
             }
         }
         Action::Up

@@ -54,7 +54,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
 fn health_spans(state: &State, theme: &Theme) -> Vec<Span<'static>> {
     let mut out = Vec::new();
-    for (id, h) in &state.providers {
+    for (id, h) in state.providers.iter() {
         let (text, style) = match h.freshness(state.now) {
             Freshness::Starting => (format!("{} …", id.name()), theme.style("status.unknown")),
             Freshness::Fresh => (format!("{} ●", id.name()), theme.style("status.ok")),

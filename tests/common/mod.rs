@@ -11,7 +11,6 @@ use toban::config::keymap::Keymap;
 use toban::config::theme::Theme;
 use toban::config::HostConfig;
 use toban::providers::host_types::{DiskUsage, HostSample};
-use toban::providers::poller::Report;
 use toban::state::{update, Msg, State};
 
 pub fn t0() -> DateTime<Utc> {
@@ -57,10 +56,7 @@ pub fn busy_state() -> State {
     ];
     for i in 0..30 {
         let cpu = if i < 25 { 20.0 + i as f64 } else { 97.0 };
-        update(
-            &mut s,
-            Msg::Host(Report::Data(sample(i, cpu, 41.0, &disks))),
-        );
+        host_sample(&mut s, sample(i, cpu, 41.0, &disks));
     }
     update(&mut s, Msg::Tick(t0() + chrono::Duration::seconds(62)));
     s
@@ -112,4 +108,12 @@ pub fn dump(buf: &Buffer, with_styles: bool) -> String {
         }
     }
     out
+}
+
+/// What the host poller sends for one successful poll: its health, then the sample.
+pub fn host_sample(s: &mut State, sample: HostSample) -> Vec<toban::state::Effect> {
+    let at = sample.at;
+    let ok = toban::providers::HealthEvent::Ok { at };
+    update(s, Msg::Health(toban::providers::ProviderId::HOST, ok));
+    update(s, Msg::Host(sample)).1
 }
