@@ -26,17 +26,7 @@ const DAY: Duration = Duration::from_secs(86400);
 /// Slack for a job that runs a little late or a cleanup that runs after the backup.
 const GRACE: Duration = DAY;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Finding {
-    /// Stable: `backup.rpo:mailserver`.
-    pub key: String,
-    pub severity: Severity,
-    pub message: String,
-    /// The measured value: hours, percent, or a count (see the key).
-    pub value: f64,
-    /// The service (or root path) it is about.
-    pub subject: String,
-}
+pub use crate::alarm_types::Finding;
 
 /// Every rule over every service and root, worst first.
 pub fn evaluate(catalog: &Catalog, now: DateTime<Utc>) -> Vec<Finding> {

@@ -105,14 +105,7 @@ pub struct ActiveAlarm {
     pub message: String,
 }
 
-/// A condition a check found true right now (e.g. `backup.rpo:mail`).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Finding {
-    pub key: String,
-    pub severity: Severity,
-    pub value: f64,
-    pub message: String,
-}
+pub use crate::alarm_types::Finding;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LocalAlarms {
@@ -414,6 +407,7 @@ mod tests {
             severity: Severity::Critical,
             value: 30.0,
             message: "newest good backup 30h old".into(),
+            subject: "mail".into(),
         };
         let t = a.set_findings("backup.", std::slice::from_ref(&f), now);
         assert_eq!(t.len(), 1);

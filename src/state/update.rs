@@ -149,16 +149,10 @@ fn backup_findings(state: &mut State, fx: &mut Vec<Effect>) {
     let Some(cat) = state.backups.catalog.clone() else {
         return;
     };
-    let findings: Vec<crate::state::local_alarms::Finding> =
+    let findings: Vec<crate::alarm_types::Finding> =
         crate::backups::rules::evaluate(&cat, state.now)
             .into_iter()
             .filter(|f| f.severity != Severity::Ok)
-            .map(|f| crate::state::local_alarms::Finding {
-                key: f.key,
-                severity: f.severity,
-                value: f.value,
-                message: f.message,
-            })
             .collect();
     for t in state.alarms.set_findings("backup.", &findings, state.now) {
         fx.push(Effect::RecordTransition(t));
