@@ -10,7 +10,8 @@ use toban::config::theme::Theme;
 use toban::config::HostConfig;
 use toban::providers::host_types::{DiskUsage, HostSample};
 
-use toban::state::{update, Msg, State};
+use toban::console::update;
+use toban::state::{Msg, State};
 
 fn state() -> State {
     let t0 = Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0).unwrap();
@@ -45,7 +46,8 @@ fn overview_160x48(c: &mut Criterion) {
     let mut term = Terminal::new(TestBackend::new(160, 48)).unwrap();
     c.bench_function("render overview 160x48", |b| {
         b.iter(|| {
-            term.draw(|f| toban::ui::render(f, &s, &theme)).unwrap();
+            term.draw(|f| toban::console::render(f, &s, &theme))
+                .unwrap();
         })
     });
 }

@@ -50,7 +50,7 @@ fn read_only_and_notice() {
     let mut s = busy_state();
     s.read_only = true;
     s.tab = Tab::Backups;
-    let (_, _) = toban::state::update(
+    let (_, _) = toban::console::update(
         &mut s,
         toban::state::Msg::Key(crossterm::event::KeyEvent::new(
             crossterm::event::KeyCode::Char('r'),

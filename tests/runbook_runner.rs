@@ -13,7 +13,7 @@ use toban::action::Action;
 use toban::runbook::engine::{RunOptions, RunStatus, StepState, Waiting};
 use toban::runbook::runner::{self, HeadlessOpts, RunnerHandle, RunnerMsg};
 use toban::runbook::spec;
-use toban::state::wizard::{WizardEffect, WizardState};
+use toban::runbook::wizard::{WizardEffect, WizardState};
 use tokio::sync::mpsc;
 
 fn fixtures() -> PathBuf {
@@ -21,10 +21,11 @@ fn fixtures() -> PathBuf {
 }
 
 fn submit(h: &RunnerHandle, w: &WizardState, fx: Vec<WizardEffect>) {
-    assert!(
-        !h.submit_wizard_effects(w, fx),
-        "the wizard did not ask to close"
-    );
+    let (jobs, close) = toban::console::runbooks::wizard_jobs(w, fx);
+    assert!(!close, "the wizard did not ask to close");
+    for j in jobs {
+        h.submit(j);
+    }
 }
 
 /// Feeds runner messages to the wizard until `done` holds.
@@ -37,7 +38,7 @@ async fn pump(
     tokio::time::timeout(Duration::from_secs(30), async {
         while !done(w) {
             let msg = rx.recv().await.expect("runner alive");
-            let fx = w.on_runner(msg);
+            let fx = w.on_runner(msg, chrono::Utc::now());
             submit(h, w, fx);
         }
     })
@@ -63,14 +64,14 @@ async fn interrupting_a_running_step_asks_first_then_stops_it_and_records_it() {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let h = RunnerHandle::spawn(t.env.clone(), tx);
     let mut w = WizardState::new(engine, vec![]);
-    let fx = w.start();
+    let fx = w.start(chrono::Utc::now());
     submit(&h, &w, fx);
     // Each executable step waits for Enter, showing what it will do.
     assert_eq!(w.waiting(), Waiting::Continue);
-    let fx = w.on_action(Action::Select);
+    let fx = w.on_action(Action::Select, chrono::Utc::now());
     submit(&h, &w, fx);
     pump(&mut w, &h, &mut rx, |w| w.engine.state.current == Some(1)).await;
-    let fx = w.on_action(Action::Select);
+    let fx = w.on_action(Action::Select, chrono::Utc::now());
     submit(&h, &w, fx);
     pump(&mut w, &h, &mut rx, |w| {
         w.output.iter().any(|l| l == "started")
@@ -78,12 +79,12 @@ async fn interrupting_a_running_step_asks_first_then_stops_it_and_records_it() {
     .await;
 
     // Cancel asks; "no" keeps it running.
-    assert!(w.on_action(Action::Cancel).is_empty());
+    assert!(w.on_action(Action::Cancel, chrono::Utc::now()).is_empty());
     assert!(w.ask.is_some());
-    assert!(w.on_action(Action::Deny).is_empty());
+    assert!(w.on_action(Action::Deny, chrono::Utc::now()).is_empty());
     assert_eq!(w.waiting(), Waiting::Outcome);
-    w.on_action(Action::Cancel);
-    let fx = w.on_action(Action::Confirm);
+    w.on_action(Action::Cancel, chrono::Utc::now());
+    let fx = w.on_action(Action::Confirm, chrono::Utc::now());
     submit(&h, &w, fx);
     pump(&mut w, &h, &mut rx, |w| w.engine.state.status.is_finished()).await;
 
@@ -119,7 +120,9 @@ async fn interrupting_a_running_step_asks_first_then_stops_it_and_records_it() {
     assert!(last.detail.starts_with("aborted"));
     let saved = t.env.store.load_run(&run_id).await.unwrap().unwrap();
     assert_eq!(saved.status, RunStatus::Aborted);
-    assert!(w.on_action(Action::Back).contains(&WizardEffect::Close));
+    assert!(w
+        .on_action(Action::Back, chrono::Utc::now())
+        .contains(&WizardEffect::Close));
 }
 
 #[tokio::test]

@@ -5,9 +5,10 @@ mod common;
 
 use common::{host_sample, new_state, sample};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use toban::console::update;
 use toban::health::Severity;
 use toban::state::tabs::Tab;
-use toban::state::{update, Effect, Msg, State};
+use toban::state::{Effect, Msg, State};
 
 fn key(state: &mut State, code: KeyCode, mods: KeyModifiers) -> bool {
     update(state, Msg::Key(KeyEvent::new(code, mods))).0

@@ -12,12 +12,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use crate::backups::config::BackupsConfig;
+use crate::backups::state::{DrillRecord, DrillResult};
 use crate::providers::backups::BackupsHandle;
 use crate::providers::poller::Refresh;
 use crate::providers::ProviderId;
 use crate::runbook::runner::{RunEnv, RunnerHandle};
 use crate::runbook::spec::Runbook;
-use crate::state::backups::{DrillRecord, DrillResult};
 use crate::state::{Effect, Msg};
 use crate::store::Store;
 

@@ -17,10 +17,10 @@ use tokio_util::sync::CancellationToken;
 use crate::config::keymap::Keymap;
 use crate::config::theme::Theme;
 use crate::config::Config;
+use crate::console::{render, update};
 use crate::providers::host::{DiskFilter, HostPoller};
 use crate::providers::poller::{self, Schedule};
-use crate::state::{update, Msg, State};
-use crate::ui;
+use crate::state::{Msg, State};
 
 pub struct AppContext {
     pub config: Config,
@@ -39,6 +39,7 @@ pub async fn run(ctx: AppContext) -> anyhow::Result<()> {
     let (tx, mut rx) = mpsc::channel::<Msg>(256);
     let mut state = State::new(ctx.config.host.clone(), ctx.keymap, Utc::now());
     state.hostname = sysinfo::System::host_name().unwrap_or_default();
+    state.session = crate::state::Session::from_env();
     state.read_only = ctx.read_only || ctx.config.read_only;
     state.demo = ctx.demo;
     state.problems = ctx.problems;
@@ -55,7 +56,7 @@ pub async fn run(ctx: AppContext) -> anyhow::Result<()> {
 
     let mut guard = terminal::TerminalGuard::enter()?;
     // The first frame goes out before any provider has answered.
-    guard.terminal.draw(|f| ui::render(f, &state, &theme))?;
+    guard.terminal.draw(|f| render(f, &state, &theme))?;
 
     spawn_input(tx.clone(), cancel.clone());
     spawn_signals(tx.clone(), cancel.clone());
@@ -108,7 +109,7 @@ pub async fn run(ctx: AppContext) -> anyhow::Result<()> {
             break;
         }
         if dirty {
-            guard.terminal.draw(|f| ui::render(f, &state, &theme))?;
+            guard.terminal.draw(|f| render(f, &state, &theme))?;
         }
     }
     cancel.cancel();

@@ -11,4 +11,6 @@ pub mod manifest;
 pub mod rules;
 pub mod safe_path;
 pub mod scan;
+pub mod state;
 pub mod verify;
+pub mod view;

@@ -30,17 +30,27 @@ use crate::action::Action;
 pub enum KeyContext {
     Global,
     List,
+    Overview,
+    Alarms,
     Backups,
+    Logs,
+    Calendar,
+    Picker,
     Wizard,
     Help,
     Input,
 }
 
 impl KeyContext {
-    pub const ALL: [KeyContext; 6] = [
+    pub const ALL: [KeyContext; 11] = [
         KeyContext::Global,
         KeyContext::List,
+        KeyContext::Overview,
+        KeyContext::Alarms,
         KeyContext::Backups,
+        KeyContext::Logs,
+        KeyContext::Calendar,
+        KeyContext::Picker,
         KeyContext::Wizard,
         KeyContext::Help,
         KeyContext::Input,
@@ -50,7 +60,12 @@ impl KeyContext {
         match self {
             KeyContext::Global => "global",
             KeyContext::List => "list",
+            KeyContext::Overview => "overview",
+            KeyContext::Alarms => "alarms",
             KeyContext::Backups => "backups",
+            KeyContext::Logs => "logs",
+            KeyContext::Calendar => "calendar",
+            KeyContext::Picker => "picker",
             KeyContext::Wizard => "wizard",
             KeyContext::Help => "help",
             KeyContext::Input => "input",
@@ -85,6 +100,17 @@ impl Key {
             _ => mods,
         };
         Key { code, mods }
+    }
+}
+
+impl Key {
+    /// As hints write it: `v`, `Enter`, `C-r`, `S-Tab`, `Space`.
+    pub fn short(&self) -> String {
+        let full = self.to_string();
+        full.strip_prefix('<')
+            .and_then(|r| r.strip_suffix('>'))
+            .map(str::to_string)
+            .unwrap_or(full)
     }
 }
 
@@ -256,6 +282,39 @@ impl Keymap {
             }
         }
         KeyResult::Unbound
+    }
+
+    /// The keys that reach `action` in these contexts (most specific first, `Global` last),
+    /// written short (`v`, `Enter`, `C-r`, `g g`), in binding order. A key a more specific
+    /// context binds to something else is left out: it would not do what a hint says.
+    pub fn keys_for(&self, contexts: &[KeyContext], action: Action) -> Vec<String> {
+        let order = contexts
+            .iter()
+            .copied()
+            .filter(|c| *c != KeyContext::Global)
+            .chain(std::iter::once(KeyContext::Global));
+        let mut out = Vec::new();
+        for ctx in order {
+            for b in self.bindings(ctx) {
+                if b.action != action || b.on.is_empty() {
+                    continue;
+                }
+                let (last, pending) = b.on.split_last().expect("not empty");
+                if self.resolve(contexts, pending, *last) == KeyResult::Action(action) {
+                    let keys: Vec<String> = b.on.iter().map(Key::short).collect();
+                    let k = keys.join(" ");
+                    if !out.contains(&k) {
+                        out.push(k);
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The first key of [`Keymap::keys_for`]: what a one-line hint names.
+    pub fn key_for(&self, contexts: &[KeyContext], action: Action) -> Option<String> {
+        self.keys_for(contexts, action).into_iter().next()
     }
 
     /// What the help overlay shows: per context (in [`KeyContext::ALL`] order, empty ones left

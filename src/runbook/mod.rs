@@ -10,8 +10,8 @@
 //!   ([`runner::interrupted_runs`]).
 //! - [`cli`]: `toban runbook list | show | run | history`.
 //!
-//! The wizard's state is `crate::state::wizard::WizardState`, drawn by
-//! `crate::ui::wizard::render`.
+//! The wizard's state is `crate::runbook::wizard::WizardState`, drawn by
+//! `crate::runbook::wizard::view::render`.
 
 pub mod cli;
 pub mod config;
@@ -21,3 +21,4 @@ pub mod runner;
 pub mod spec;
 pub mod steps;
 pub mod template;
+pub mod wizard;

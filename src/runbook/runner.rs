@@ -541,19 +541,6 @@ impl RunnerHandle {
         RunnerHandle { tx }
     }
 
-    /// Everything the wizard asked for, in order. Returns true when it asked to close.
-    pub fn submit_wizard_effects(
-        &self,
-        w: &crate::state::wizard::WizardState,
-        fx: Vec<crate::state::wizard::WizardEffect>,
-    ) -> bool {
-        let (jobs, close) = wizard_jobs(w, fx);
-        for j in jobs {
-            self.submit(j);
-        }
-        close
-    }
-
     pub fn submit(&self, job: Job) {
         let _ = self.tx.send(job);
     }
@@ -616,27 +603,6 @@ pub fn restore_runbook_for<'a>(books: &'a [Runbook], path: &str) -> Option<&'a R
         "restore-files"
     };
     books.iter().find(|b| b.name == name)
-}
-
-/// The jobs a wizard's effects ask for, and whether it asked to close. Pure, so the app's
-/// `update` can compute them and hand them to the runner as an effect.
-pub fn wizard_jobs(
-    w: &crate::state::wizard::WizardState,
-    fx: Vec<crate::state::wizard::WizardEffect>,
-) -> (Vec<Job>, bool) {
-    use crate::state::wizard::WizardEffect;
-    let mut close = false;
-    let mut jobs = Vec::new();
-    let mut engine_fx = Vec::new();
-    for f in fx {
-        match f {
-            WizardEffect::Engine(e) => engine_fx.push(e),
-            WizardEffect::CheckAgain => jobs.push(Job::Reattach(Box::new(w.engine.clone()))),
-            WizardEffect::Close => close = true,
-        }
-    }
-    jobs.extend(engine_jobs(&w.engine, engine_fx).0);
-    (jobs, close)
 }
 
 /// The jobs for an engine's effects, in order, and the effects meant for the screen.

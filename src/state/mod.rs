@@ -1,25 +1,26 @@
-//! The console's state: plain data, changed only by [`update`]. No I/O, no channels, no
-//! terminal, so nearly all behaviour is tested without one.
+//! The console's state: plain data, changed only by `console::update`. No I/O, no channels,
+//! no terminal, no clock and no environment (time, the operator's name and id material come
+//! in with messages or at start), so nearly all behaviour is tested without one.
+//! Each capability keeps its own part (`backups::state`, the runbook wizard …); this is the
+//! composition.
 
-pub mod backups;
 pub mod host;
 pub mod local_alarms;
 pub mod msg;
 pub mod picker;
+pub mod session;
 pub mod tabs;
-mod update;
-pub mod wizard;
 
 use chrono::{DateTime, Utc};
 
-use crate::config::keymap::{Key, KeyContext, Keymap};
+use crate::config::keymap::{Key, Keymap};
 use crate::config::HostConfig;
 use crate::health::Severity;
 use crate::providers::health::Freshness;
 use crate::providers::{Board, Health, ProviderId};
 
 pub use msg::{Effect, Msg};
-pub use update::update;
+pub use session::Session;
 
 use host::HostView;
 use local_alarms::LocalAlarms;
@@ -46,12 +47,15 @@ pub struct State {
     pub host_config: HostConfig,
     pub alarms: LocalAlarms,
     pub alarm_selected: usize,
-    pub backups: backups::BackupsState,
+    pub backups: crate::backups::state::BackupsState,
     /// Every runbook (shipped and the user's), for the picker and for opening from context.
     pub runbooks: std::sync::Arc<Vec<crate::runbook::spec::Runbook>>,
     pub picker: Option<picker::PickerState>,
     /// The runbook wizard, a modal over every tab.
-    pub wizard: Option<Box<wizard::WizardState>>,
+    pub wizard: Option<Box<crate::runbook::wizard::WizardState>>,
+    /// Who is at the keyboard and where from, and the material for new run ids: read from
+    /// the environment once at start, so `update` never reads it.
+    pub session: Session,
     /// Where drills restore to when the runbook has no scratch target of its own.
     pub drill_dir: std::path::PathBuf,
     /// Open follow-ups scheduled by runbooks (the access key to delete 7 days later).
@@ -83,10 +87,11 @@ impl State {
             host_config,
             alarms: LocalAlarms::default(),
             alarm_selected: 0,
-            backups: backups::BackupsState::new(false),
+            backups: crate::backups::state::BackupsState::new(false),
             runbooks: Default::default(),
             picker: None,
             wizard: None,
+            session: Session::default(),
             drill_dir: std::env::temp_dir().join("toban-drills"),
             followups: Vec::new(),
             providers,
@@ -107,23 +112,5 @@ impl State {
             .iter()
             .map(|(id, h)| (id.clone(), std::mem::discriminant(&h.freshness(self.now))))
             .collect()
-    }
-
-    /// Where keys are looked up, most specific first (`Global` is always tried last).
-    pub fn key_contexts(&self) -> Vec<KeyContext> {
-        if self.help.is_some() {
-            return vec![KeyContext::Help];
-        }
-        if self.wizard.is_some() {
-            return vec![KeyContext::Wizard];
-        }
-        if self.picker.is_some() {
-            return vec![KeyContext::List];
-        }
-        match self.tab {
-            Tab::Backups => vec![KeyContext::Backups, KeyContext::List],
-            Tab::Alarms => vec![KeyContext::List],
-            _ => vec![KeyContext::List],
-        }
     }
 }

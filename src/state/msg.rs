@@ -39,7 +39,7 @@ pub enum Msg {
     /// Follow-up duties runbooks scheduled and nobody has done yet, soonest first.
     Followups(Vec<crate::store::runs::Followup>),
     /// The restore drills on record, newest first.
-    Drills(Vec<crate::state::backups::DrillRecord>),
+    Drills(Vec<crate::backups::state::DrillRecord>),
     /// SIGTERM, SIGHUP or SIGINT.
     Signal(&'static str),
 }

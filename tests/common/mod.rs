@@ -10,8 +10,9 @@ use ratatui::Terminal;
 use toban::config::keymap::Keymap;
 use toban::config::theme::Theme;
 use toban::config::HostConfig;
+use toban::console::update;
 use toban::providers::host_types::{DiskUsage, HostSample};
-use toban::state::{update, Msg, State};
+use toban::state::{Msg, State};
 
 pub fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0).unwrap()
@@ -64,7 +65,8 @@ pub fn busy_state() -> State {
 
 pub fn draw(state: &State, theme: &Theme, w: u16, h: u16) -> Buffer {
     let mut term = Terminal::new(TestBackend::new(w, h)).unwrap();
-    term.draw(|f| toban::ui::render(f, state, theme)).unwrap();
+    term.draw(|f| toban::console::render(f, state, theme))
+        .unwrap();
     term.backend().buffer().clone()
 }
 

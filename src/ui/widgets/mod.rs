@@ -2,4 +2,5 @@
 
 pub mod bar;
 pub mod format;
+pub mod hints;
 pub mod panel;

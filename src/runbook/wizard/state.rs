@@ -3,6 +3,7 @@
 //! engine's effects go back to the caller for the runner (see
 //! `runbook::runner::RunnerHandle::submit_effects`).
 
+use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
@@ -89,8 +90,8 @@ impl WizardState {
     }
 
     /// Starts a new run: hand the effects to the runner.
-    pub fn start(&mut self) -> Vec<WizardEffect> {
-        self.feed(Event::Start)
+    pub fn start(&mut self, now: DateTime<Utc>) -> Vec<WizardEffect> {
+        self.feed(Event::Start, now)
     }
 
     pub fn waiting(&self) -> Waiting {
@@ -98,11 +99,9 @@ impl WizardState {
     }
 
     /// Feeds one event to the engine and readies the screen for what comes next.
-    pub fn feed(&mut self, event: Event) -> Vec<WizardEffect> {
+    pub fn feed(&mut self, event: Event, now: DateTime<Utc>) -> Vec<WizardEffect> {
         let before = self.engine.state.current;
-        let fx = self
-            .engine
-            .handle(event, chrono::Utc::now().timestamp_millis());
+        let fx = self.engine.handle(event, now.timestamp_millis());
         if self.engine.state.current != before {
             self.output.clear();
             self.scroll = 0;
@@ -160,9 +159,9 @@ impl WizardState {
     }
 
     /// Messages from the run's task.
-    pub fn on_runner(&mut self, msg: RunnerMsg) -> Vec<WizardEffect> {
+    pub fn on_runner(&mut self, msg: RunnerMsg, now: DateTime<Utc>) -> Vec<WizardEffect> {
         match msg {
-            RunnerMsg::Event(e) => self.feed(e),
+            RunnerMsg::Event(e) => self.feed(e, now),
             RunnerMsg::Output { step, line } => {
                 if Some(step) == self.engine.state.current {
                     self.output.push(sanitize(&line));
@@ -232,14 +231,14 @@ impl WizardState {
         }
     }
 
-    pub fn on_action(&mut self, action: Action) -> Vec<WizardEffect> {
+    pub fn on_action(&mut self, action: Action, now: DateTime<Utc>) -> Vec<WizardEffect> {
         if let Some(ask) = self.ask {
             return match action {
                 Action::Confirm => {
                     self.ask = None;
                     match ask {
-                        Ask::InterruptStep => self.feed(Event::Cancel),
-                        Ask::AbortRun => self.feed(Event::Abort),
+                        Ask::InterruptStep => self.feed(Event::Cancel, now),
+                        Ask::AbortRun => self.feed(Event::Abort, now),
                     }
                 }
                 Action::Deny | Action::Back | Action::Cancel | Action::Select => {
@@ -303,28 +302,28 @@ impl WizardState {
                 Vec::new()
             }
             Action::Deny => match self.engine.waiting() {
-                Waiting::Confirm => self.feed(Event::Confirm(false)),
+                Waiting::Confirm => self.feed(Event::Confirm(false), now),
                 _ => Vec::new(),
             },
             Action::Refresh if self.engine.waiting() == Waiting::Resolve => {
                 vec![WizardEffect::CheckAgain]
             }
-            Action::Select | Action::Confirm => self.select(),
+            Action::Select | Action::Confirm => self.select(now),
             _ => Vec::new(),
         }
     }
 
-    fn select(&mut self) -> Vec<WizardEffect> {
+    fn select(&mut self, now: DateTime<Utc>) -> Vec<WizardEffect> {
         self.notice = None;
         match self.engine.waiting() {
-            Waiting::Continue => self.feed(Event::Continue),
+            Waiting::Continue => self.feed(Event::Continue, now),
             Waiting::Confirm => {
                 let yes = self.selected == 1;
-                self.feed(Event::Confirm(yes))
+                self.feed(Event::Confirm(yes), now)
             }
             Waiting::Typed(_) => {
                 let typed = std::mem::take(&mut self.typed);
-                self.feed(Event::Typed(typed))
+                self.feed(Event::Typed(typed), now)
             }
             Waiting::Input { .. } => {
                 let value = if self.choices.is_empty() {
@@ -332,11 +331,11 @@ impl WizardState {
                 } else {
                     self.choices.get(self.selected).cloned().unwrap_or_default()
                 };
-                self.feed(Event::Input(value))
+                self.feed(Event::Input(value), now)
             }
             Waiting::Resolve => {
                 let choice = RESUME_CHOICES[self.selected.min(RESUME_CHOICES.len() - 1)].0;
-                self.feed(Event::Resolve(choice))
+                self.feed(Event::Resolve(choice), now)
             }
             Waiting::Outcome | Waiting::Nothing => Vec::new(),
         }
@@ -423,35 +422,38 @@ mod tests {
     #[test]
     fn typed_confirmation_needs_the_exact_name_and_focus_starts_on_no() {
         let mut w = wizard("restore-postgres", &[("database", "shop")]);
-        w.start();
+        w.start(chrono::Utc::now());
         // Pick a backup from the catalog list.
-        w.on_action(Action::Down);
-        w.on_action(Action::Select);
+        w.on_action(Action::Down, chrono::Utc::now());
+        w.on_action(Action::Select, chrono::Utc::now());
         assert_eq!(w.engine.state.params["dump"], "/b/two.sql.gz");
         // The verify step waits for Enter in the wizard: it shows what it will do first.
         assert_eq!(w.waiting(), Waiting::Continue);
-        let fx = w.on_action(Action::Select);
+        let fx = w.on_action(Action::Select, chrono::Utc::now());
         assert!(fx
             .iter()
             .any(|f| matches!(f, WizardEffect::Engine(EngineEffect::Execute(_)))));
         let step = w.engine.state.current.unwrap();
-        w.feed(Event::StepFinished(crate::runbook::engine::StepOutcome {
-            ok: true,
-            ..crate::runbook::engine::StepOutcome::failed(step, "ok")
-        }));
+        w.feed(
+            Event::StepFinished(crate::runbook::engine::StepOutcome {
+                ok: true,
+                ..crate::runbook::engine::StepOutcome::failed(step, "ok")
+            }),
+            chrono::Utc::now(),
+        );
         assert_eq!(w.waiting(), Waiting::Typed("shop".into()));
         typed(&mut w, "sho");
         assert!(w.typed_ok_so_far());
         typed(&mut w, "x");
         assert!(!w.typed_ok_so_far());
-        let fx = w.on_action(Action::Select);
+        let fx = w.on_action(Action::Select, chrono::Utc::now());
         assert!(fx
             .iter()
             .all(|f| !matches!(f, WizardEffect::Engine(EngineEffect::Execute(_)))));
         assert_eq!(w.waiting(), Waiting::Typed("shop".into()));
         assert!(w.notice.as_deref().unwrap().contains("not `shop`"));
         typed(&mut w, "shop");
-        w.on_action(Action::Select);
+        w.on_action(Action::Select, chrono::Utc::now());
         assert_ne!(w.waiting(), Waiting::Typed("shop".into()));
     }
 
@@ -476,10 +478,10 @@ mod tests {
         )
         .unwrap();
         let mut w = WizardState::new(e, vec![]);
-        w.start();
+        w.start(chrono::Utc::now());
         assert_eq!(w.waiting(), Waiting::Confirm);
         assert_eq!(w.selected, 0);
-        w.on_action(Action::Select);
+        w.on_action(Action::Select, chrono::Utc::now());
         assert_eq!(
             w.engine.state.status,
             crate::runbook::engine::RunStatus::Aborted

@@ -11,7 +11,7 @@ use ratatui::Frame;
 use crate::config::theme::Theme;
 use crate::runbook::engine::{RunStatus, StepState, Waiting};
 use crate::runbook::spec::{DrillMode, StepAction};
-use crate::state::wizard::{Ask, WizardState, RESUME_CHOICES};
+use crate::runbook::wizard::{Ask, WizardState, RESUME_CHOICES};
 
 fn state_mark(s: StepState, current: bool) -> (&'static str, &'static str) {
     match s {
@@ -508,7 +508,7 @@ mod tests {
         let pos = spec.steps.iter().position(|s| s.id == id).unwrap();
         spec.steps.drain(..pos);
         let mut w = wizard_on(spec, kv, false);
-        w.start();
+        w.start(chrono::Utc::now());
         w
     }
 
@@ -545,14 +545,17 @@ mod tests {
     #[test]
     fn wizard_command_running_160x48() {
         let mut w = at_step("restore-postgres", "restore", PG);
-        w.on_action(Action::Select);
+        w.on_action(Action::Select, chrono::Utc::now());
         for i in 0..60 {
-            w.on_runner(RunnerMsg::Output {
-                step: 0,
-                line: format!("ALTER TABLE {i}"),
-            });
+            w.on_runner(
+                RunnerMsg::Output {
+                    step: 0,
+                    line: format!("ALTER TABLE {i}"),
+                },
+                chrono::Utc::now(),
+            );
         }
-        w.on_action(Action::PageUp);
+        w.on_action(Action::PageUp, chrono::Utc::now());
         insta::assert_snapshot!(draw_at(&w, 160, 48));
     }
 
@@ -594,7 +597,7 @@ mod tests {
             false,
         );
         w.backups.clear();
-        w.start();
+        w.start(chrono::Utc::now());
         insta::assert_snapshot!(draw(&w));
     }
 
@@ -623,7 +626,7 @@ mod tests {
             *typed = None;
         }
         let mut w = wizard_on(spec, &[("old_key_id", "AKIAOLD")], false);
-        w.start();
+        w.start(chrono::Utc::now());
         insta::assert_snapshot!(draw(&w));
     }
 
@@ -644,12 +647,15 @@ mod tests {
     #[test]
     fn wizard_command_running_with_output() {
         let mut w = at_step("restore-postgres", "restore", PG);
-        w.on_action(Action::Select);
+        w.on_action(Action::Select, chrono::Utc::now());
         for i in 0..30 {
-            w.on_runner(RunnerMsg::Output {
-                step: 0,
-                line: format!("\u{1b}[32mSET\u{1b}[0m line {i}"),
-            });
+            w.on_runner(
+                RunnerMsg::Output {
+                    step: 0,
+                    line: format!("\u{1b}[32mSET\u{1b}[0m line {i}"),
+                },
+                chrono::Utc::now(),
+            );
         }
         insta::assert_snapshot!(draw(&w));
     }
@@ -657,8 +663,8 @@ mod tests {
     #[test]
     fn wizard_cancel_asks_first() {
         let mut w = at_step("restore-postgres", "restore", PG);
-        w.on_action(Action::Select);
-        w.on_action(Action::Cancel);
+        w.on_action(Action::Select, chrono::Utc::now());
+        w.on_action(Action::Cancel, chrono::Utc::now());
         insta::assert_snapshot!(draw(&w));
     }
 
@@ -681,14 +687,17 @@ mod tests {
             "generate",
             &[("user", "app"), ("secret_file", "/etc/app/db_password")],
         );
-        w.on_action(Action::Select);
-        w.feed(Event::StepFinished(StepOutcome {
-            ok: true,
-            secret: Some("Sup3rSecretPasswordValue12345678".into()),
-            ..StepOutcome::failed(0, "generated")
-        }));
+        w.on_action(Action::Select, chrono::Utc::now());
+        w.feed(
+            Event::StepFinished(StepOutcome {
+                ok: true,
+                secret: Some("Sup3rSecretPasswordValue12345678".into()),
+                ..StepOutcome::failed(0, "generated")
+            }),
+            chrono::Utc::now(),
+        );
         w.typed = "app".into();
-        w.on_action(Action::Select);
+        w.on_action(Action::Select, chrono::Utc::now());
         assert_eq!(w.engine.current_step().unwrap().id, "alter");
         let s = draw(&w);
         assert!(!s.contains("Sup3rSecret"), "{s}");
@@ -751,35 +760,41 @@ mod tests {
     #[test]
     fn wizard_interrupted_after_restart() {
         let mut w = at_step("restore-postgres", "restore", PG);
-        w.on_action(Action::Select);
+        w.on_action(Action::Select, chrono::Utc::now());
         let e =
             crate::runbook::engine::Engine::resume(w.engine.spec.clone(), w.engine.state.clone());
         let mut w = WizardState::new(e, vec![]);
-        w.feed(Event::Reattached {
-            step: 0,
-            info: Reattach::Finished {
-                exit_code: 0,
-                tail: "COMMIT".into(),
+        w.feed(
+            Event::Reattached {
+                step: 0,
+                info: Reattach::Finished {
+                    exit_code: 0,
+                    tail: "COMMIT".into(),
+                },
             },
-        });
+            chrono::Utc::now(),
+        );
         insta::assert_snapshot!(draw(&w));
     }
 
     #[test]
     fn wizard_dry_run_finished() {
         let mut w = wizard_on(book("restore-postgres"), PG, true);
-        w.start();
+        w.start(chrono::Utc::now());
         insta::assert_snapshot!(draw(&w));
     }
 
     #[test]
     fn wizard_failed_run() {
         let mut w = at_step("restore-postgres", "restore", PG);
-        w.on_action(Action::Select);
-        w.feed(Event::StepFinished(StepOutcome {
-            exit_code: Some(3),
-            ..StepOutcome::failed(0, "exit code 3")
-        }));
+        w.on_action(Action::Select, chrono::Utc::now());
+        w.feed(
+            Event::StepFinished(StepOutcome {
+                exit_code: Some(3),
+                ..StepOutcome::failed(0, "exit code 3")
+            }),
+            chrono::Utc::now(),
+        );
         insta::assert_snapshot!(draw(&w));
     }
 }

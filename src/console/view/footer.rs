@@ -5,6 +5,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
+use crate::action::Action;
+use crate::config::keymap::{KeyContext, Keymap};
 use crate::config::theme::Theme;
 use crate::health::Severity;
 use crate::providers::health::Freshness;
@@ -42,7 +44,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ))
     } else {
         let mut spans = Vec::new();
-        for (key, what) in [("?", "help"), ("1-5", "tabs"), ("q", "quit")] {
+        for (key, what) in global_hints(&state.keymap) {
             spans.push(Span::styled(format!(" {key}"), theme.style("footer.key")));
             spans.push(Span::styled(format!(" {what} "), theme.style("footer")));
         }
@@ -50,6 +52,22 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     };
     frame.render_widget(Paragraph::new(line).style(theme.style("footer")), left);
     frame.render_widget(Paragraph::new(Line::from(health)), right);
+}
+
+/// Help, tab switching and quitting, with the keys the active keymap gives them.
+fn global_hints(keymap: &Keymap) -> Vec<(String, &'static str)> {
+    let global = [KeyContext::Global];
+    let mut out = Vec::new();
+    if let Some(k) = keymap.key_for(&global, Action::Help) {
+        out.push((k, "help"));
+    }
+    if let Some(k) = crate::console::hints::tab_keys(keymap) {
+        out.push((k, "tabs"));
+    }
+    if let Some(k) = keymap.key_for(&global, Action::Quit) {
+        out.push((k, "quit"));
+    }
+    out
 }
 
 fn health_spans(state: &State, theme: &Theme) -> Vec<Span<'static>> {

@@ -6,10 +6,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Sparkline};
 use ratatui::Frame;
 
+use super::alarms::severity_span;
 use crate::config::theme::Theme;
 use crate::config::Threshold;
 use crate::state::State;
-use crate::ui::alarms::severity_span;
+use crate::tab::Tab;
 use crate::ui::widgets::bar::bar;
 use crate::ui::widgets::format;
 use crate::ui::widgets::panel::panel;
@@ -214,7 +215,7 @@ fn fs_card(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
 fn alarms_card(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let n = state.alarms.active.len();
-    let block = panel(format!("Alarms ({n}) — 2"), theme);
+    let block = panel(leads_to(format!("Alarms ({n})"), state, Tab::Alarms), theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if n == 0 {
@@ -252,7 +253,7 @@ fn alarms_card(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 
 /// Backups per service (newest good age against the RPO) and what is not configured.
 fn later_card(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let block = panel("Backups — 3", theme);
+    let block = panel(leads_to("Backups".into(), state, Tab::Backups), theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let mut lines = Vec::new();
@@ -299,4 +300,12 @@ fn later_card(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         theme.style("text.dim"),
     )));
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// A card's title with the key of the tab it leads to: `Alarms (2) — 2`.
+fn leads_to(title: String, state: &State, tab: Tab) -> String {
+    match crate::console::hints::tab_key(&state.keymap, tab) {
+        Some(k) => format!("{title} — {k}"),
+        None => title,
+    }
 }

@@ -9,15 +9,17 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Gauge, List, ListItem, ListState, Paragraph, Wrap};
 use ratatui::Frame;
 
+use crate::action::Action;
 use crate::backups::catalog::{
     BackupEntry, BackupStatus, Catalog, ServiceCatalog, VerificationState,
 };
 use crate::backups::rules::{self, human_age, human_policy, human_size, human_span};
+use crate::backups::state::{BackupsState, DrillResult};
 use crate::config::theme::Theme;
 use crate::health::Severity;
-use crate::state::backups::{BackupsState, DrillResult};
+use crate::ui::widgets::hints::{self, Hint};
 
-pub const NO_DRILLS: &str = "No restore drills recorded yet — run one with `d` on a backup";
+pub const NO_DRILLS: &str = "No restore drills recorded yet";
 
 pub fn render(
     frame: &mut Frame,
@@ -25,6 +27,7 @@ pub fn render(
     state: &BackupsState,
     theme: &Theme,
     now: DateTime<Utc>,
+    hints: &[Hint],
 ) {
     if !state.configured {
         render_unconfigured(frame, area, theme);
@@ -68,8 +71,8 @@ pub fn render(
     if status_h > 0 {
         render_status(frame, status_a, state, theme);
     }
-    render_table(frame, table_a, state, cat, theme, now);
-    render_drills(frame, drills_a, state, theme);
+    render_table(frame, table_a, state, cat, theme, now, hints);
+    render_drills(frame, drills_a, state, theme, hints);
 }
 
 fn block<'a>(title: &'a str, theme: &Theme) -> Block<'a> {
@@ -282,6 +285,7 @@ fn render_table(
     cat: &Catalog,
     theme: &Theme,
     now: DateTime<Utc>,
+    hints: &[Hint],
 ) {
     let inner_w = area.width.saturating_sub(2);
     let cols = Cols::for_width(inner_w);
@@ -326,10 +330,7 @@ fn render_table(
         .borders(Borders::ALL)
         .border_style(theme.style("border"))
         .title(Span::styled(" Backups ", theme.style("title")))
-        .title_bottom(Line::styled(
-            " v verify · V verify service · r restore · d drill ",
-            theme.style("text.dim"),
-        ));
+        .title_bottom(Line::styled(hints::join(hints), theme.style("text.dim")));
     let inner = outer.inner(area);
     frame.render_widget(outer, area);
     let [head_a, list_a] =
@@ -527,9 +528,21 @@ fn check_text(b: &BackupEntry, wide: bool, theme: &Theme, now: DateTime<Utc>) ->
     }
 }
 
-fn render_drills(frame: &mut Frame, area: Rect, state: &BackupsState, theme: &Theme) {
+fn render_drills(
+    frame: &mut Frame,
+    area: Rect,
+    state: &BackupsState,
+    theme: &Theme,
+    hints: &[Hint],
+) {
     let lines: Vec<Line> = if state.drills.is_empty() {
-        vec![Line::styled(NO_DRILLS, theme.style("empty"))]
+        let how = hints::key_of(hints, Action::Drill)
+            .map(|k| format!(" — run one with `{k}` on a backup"))
+            .unwrap_or_default();
+        vec![Line::styled(
+            format!("{NO_DRILLS}{how}"),
+            theme.style("empty"),
+        )]
     } else {
         state
             .drills
@@ -597,8 +610,8 @@ mod tests {
     use super::*;
     use crate::backups::catalog::{BackupKind, Problem, ProblemKind, RootStatus, Usage};
     use crate::backups::config::BackupsConfig;
+    use crate::backups::state::DrillRecord;
     use crate::providers::backups::{BackupsUpdate, VerifyProgress, VerifyTarget};
-    use crate::state::backups::DrillRecord;
 
     fn now() -> DateTime<Utc> {
         // Times are shown in local time; pin it so snapshots do not depend on the machine.
@@ -719,7 +732,25 @@ mod tests {
     fn draw(state: &BackupsState, w: u16, h: u16) -> String {
         let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
         let theme = Theme::fallback();
-        t.draw(|f| render(f, f.area(), state, &theme, now()))
+        use crate::config::keymap::{KeyContext, Keymap};
+        let km = Keymap::builtin_default();
+        let ctx = [KeyContext::Backups, KeyContext::List];
+        let hints: Vec<Hint> = [
+            (Action::Verify, "verify"),
+            (Action::VerifyAll, "verify service"),
+            (Action::Restore, "restore"),
+            (Action::Drill, "drill"),
+        ]
+        .into_iter()
+        .map(|(action, label)| Hint {
+            action,
+            key: km
+                .key_for(&ctx, action)
+                .expect("bound in the default keymap"),
+            label: label.into(),
+        })
+        .collect();
+        t.draw(|f| render(f, f.area(), state, &theme, now(), &hints))
             .unwrap();
         t.backend().to_string()
     }
@@ -765,7 +796,7 @@ mod tests {
             service: "mailserver".into(),
             backup: "2026-11-02".into(),
             duration: Duration::from_secs(252),
-            result: crate::state::backups::DrillResult::Passed,
+            result: crate::backups::state::DrillResult::Passed,
         });
         let out = draw(&s, 160, 48);
         assert!(out.contains("checksum mismatch"), "{out}");

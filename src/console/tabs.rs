@@ -1,0 +1,99 @@
+//! The tab registry: every tab is one entry here — the keymap contexts its keys are looked up
+//! in, the hints it shows, how it is drawn and what it does with an action. The tab bar, the
+//! footer, the help overlay, key handling and the tests all read this list.
+//!
+//! Adding a tab: a variant in `crate::tab::Tab` (title and name), a `KeyContext` if it has
+//! keys of its own (and a section in the shipped keymaps), and one entry below pointing at
+//! the capability's view and action handler.
+
+use ratatui::layout::Rect;
+use ratatui::Frame;
+
+use crate::action::Action;
+use crate::config::keymap::KeyContext;
+use crate::config::theme::Theme;
+use crate::state::{Effect, State};
+use crate::tab::Tab;
+
+pub struct TabDef {
+    pub tab: Tab,
+    /// Keymap contexts for this tab's keys, most specific first (`Global` is always last).
+    pub contexts: &'static [KeyContext],
+    /// What the tab's hint line offers: actions and the word shown for each.
+    pub hints: &'static [(Action, &'static str)],
+    pub view: fn(&mut Frame, Rect, &State, &Theme),
+    /// The tab's answer to an action no modal took; `false` when it has none.
+    pub on_action: fn(&mut State, Action, &mut Vec<Effect>) -> bool,
+}
+
+pub static TABS: [TabDef; 5] = [
+    TabDef {
+        tab: Tab::Overview,
+        contexts: &[KeyContext::Overview, KeyContext::List],
+        hints: &[],
+        view: super::view::overview::render,
+        on_action: |_, _, _| false,
+    },
+    TabDef {
+        tab: Tab::Alarms,
+        contexts: &[KeyContext::Alarms, KeyContext::List],
+        hints: &[],
+        view: super::view::alarms::render,
+        on_action: super::keys::alarms_action,
+    },
+    TabDef {
+        tab: Tab::Backups,
+        contexts: &[KeyContext::Backups, KeyContext::List],
+        hints: BACKUP_HINTS,
+        view: |f, area, s, theme| {
+            let hints = super::hints::resolve(&s.keymap, def(Tab::Backups).contexts, BACKUP_HINTS);
+            crate::backups::view::render(f, area, &s.backups, theme, s.now, &hints)
+        },
+        on_action: super::keys::backups_action,
+    },
+    TabDef {
+        tab: Tab::Logs,
+        contexts: &[KeyContext::Logs, KeyContext::List],
+        hints: &[],
+        view: |f, area, _, theme| crate::ui::empty::render(f, area, &crate::ui::empty::LOGS, theme),
+        on_action: |_, _, _| false,
+    },
+    TabDef {
+        tab: Tab::Calendar,
+        contexts: &[KeyContext::Calendar, KeyContext::List],
+        hints: &[],
+        view: |f, area, s, theme| {
+            if s.followups.is_empty() {
+                crate::ui::empty::render(f, area, &crate::ui::empty::CALENDAR, theme)
+            } else {
+                super::view::followups::render(f, area, s, theme)
+            }
+        },
+        on_action: |_, _, _| false,
+    },
+];
+
+const BACKUP_HINTS: &[(Action, &str)] = &[
+    (Action::Verify, "verify"),
+    (Action::VerifyAll, "verify service"),
+    (Action::Restore, "restore"),
+    (Action::Drill, "drill"),
+];
+
+/// The registry entry of `tab`.
+pub fn def(tab: Tab) -> &'static TabDef {
+    TABS.iter()
+        .find(|d| d.tab == tab)
+        .expect("every tab is registered")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_tab_is_registered_once_in_display_order() {
+        let order: Vec<Tab> = TABS.iter().map(|d| d.tab).collect();
+        assert_eq!(order, Tab::ALL);
+    }
+}

@@ -1,0 +1,116 @@
+//! `update`: the one place state changes. Pure: a function of state and message that
+//! returns whether the screen must be redrawn and which effects to run. It dispatches —
+//! keys to [`super::keys`], provider health to the one board, each capability's messages to
+//! that capability.
+
+use crossterm::event::KeyEventKind;
+
+use crate::health::Severity;
+use crate::state::{Effect, Msg, Notice, State};
+
+/// Returns `(dirty, effects)`.
+pub fn update(state: &mut State, msg: Msg) -> (bool, Vec<Effect>) {
+    let mut fx = Vec::new();
+    let dirty = match msg {
+        Msg::Key(k) => {
+            if k.kind == KeyEventKind::Release {
+                return (false, fx);
+            }
+            super::keys::on_key(state, k, &mut fx)
+        }
+        Msg::Paste(_) => false,
+        Msg::Resize(..) => true,
+        Msg::Tick(now) => {
+            // Redraw only when something visible changes: a provider turning stale, or the
+            // minute (ages are shown in minutes). An idle console writes nothing.
+            let before = state.freshness_kinds();
+            let minute_before = state.now.timestamp() / 60;
+            state.now = now;
+            let new_minute = minute_before != now.timestamp() / 60;
+            if new_minute {
+                // A backup ages past its RPO with time alone, without a rescan.
+                backup_findings(state, &mut fx);
+            }
+            before != state.freshness_kinds() || new_minute
+        }
+        Msg::Health(id, event) => {
+            let before = state.freshness_kinds();
+            state.providers.observe(id, event);
+            before != state.freshness_kinds()
+        }
+        Msg::Host(sample) => {
+            if sample.at > state.now {
+                state.now = sample.at;
+            }
+            for t in state.alarms.observe_host(&sample, &state.host_config) {
+                fx.push(Effect::RecordTransition(t));
+            }
+            fx.push(Effect::StoreSample(sample.clone()));
+            state.host.push(sample);
+            true
+        }
+        Msg::Backups(u) => {
+            let is_catalog = matches!(u, crate::providers::backups::BackupsUpdate::Catalog(_));
+            state.backups.apply(u);
+            if is_catalog {
+                backup_findings(state, &mut fx);
+            }
+            true
+        }
+        Msg::Restored {
+            transitions,
+            samples,
+        } => {
+            state.alarms.restore(&transitions);
+            // Older samples go in front of any already received this run.
+            let fresh: Vec<_> = state.host.samples.drain(..).collect();
+            for s in samples.into_iter().chain(fresh) {
+                state.host.push(s);
+            }
+            true
+        }
+        Msg::Runner(m) => {
+            super::runbooks::on_runner(state, m, &mut fx);
+            true
+        }
+        Msg::Resume { runs, missing } => {
+            super::runbooks::on_resume(state, runs, missing, &mut fx);
+            true
+        }
+        Msg::Followups(f) => {
+            state.followups = f;
+            true
+        }
+        Msg::Drills(d) => {
+            state.backups.drills = d;
+            true
+        }
+        Msg::EffectFailed(text) => {
+            state.notice = Some(Notice {
+                text,
+                severity: Severity::Warning,
+            });
+            true
+        }
+        Msg::Signal(_) => {
+            state.quit = true;
+            false
+        }
+    };
+    (dirty, fx)
+}
+
+/// Backup rules become local alarms under the `backup.` prefix.
+fn backup_findings(state: &mut State, fx: &mut Vec<Effect>) {
+    let Some(cat) = state.backups.catalog.clone() else {
+        return;
+    };
+    let findings: Vec<crate::alarm_types::Finding> =
+        crate::backups::rules::evaluate(&cat, state.now)
+            .into_iter()
+            .filter(|f| f.severity != Severity::Ok)
+            .collect();
+    for t in state.alarms.set_findings("backup.", &findings, state.now) {
+        fx.push(Effect::RecordTransition(t));
+    }
+}

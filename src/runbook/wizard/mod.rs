@@ -1,0 +1,7 @@
+//! The runbook wizard: its state (the run's engine plus what the screen needs) and its view.
+//! The console opens it as a modal over any tab and feeds it keys and runner reports.
+
+pub mod state;
+pub mod view;
+
+pub use state::*;
