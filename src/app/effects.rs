@@ -1,47 +1,59 @@
 //! Runs what `update` asks for, off the UI task, and answers with messages. Owns the store:
 //! it is opened here, after the first frame, so a slow database never delays the screen.
+//!
+//! One dispatcher routes each effect to its lane and never waits on I/O itself: store writes
+//! to the [`StoreLane`] (coalescing samples), runbook jobs to the runner's own task,
+//! provider requests to the providers' handles. The queue from the UI task is bounded;
+//! `submit` never blocks the UI.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::Utc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
-use crate::backups::config::BackupsConfig;
+use super::providers::Providers;
+use super::store_lane::StoreLane;
 use crate::backups::state::{DrillRecord, DrillResult};
-use crate::providers::backups::BackupsHandle;
-use crate::providers::poller::Refresh;
-use crate::providers::ProviderId;
+use crate::config::Config;
 use crate::runbook::runner::{RunEnv, RunnerHandle};
 use crate::runbook::spec::Runbook;
 use crate::state::{Effect, Msg};
 use crate::store::Store;
 
 pub struct Runner {
-    pub database_url: Option<String>,
+    pub config: Config,
     pub data_dir: PathBuf,
-    pub history: Duration,
-    pub host_refresh: Refresh,
-    pub backups: BackupsConfig,
+    pub providers: Providers,
     pub runbooks: Arc<Vec<Runbook>>,
-    pub connections: BTreeMap<String, String>,
 }
 
-/// Samples are kept this long for trends.
-const SAMPLE_RETENTION_DAYS: i64 = 7;
+/// Effects waiting for the dispatcher. Far more than a burst of keys or samples needs; if
+/// the dispatcher ever falls this far behind, new effects are refused with a warning
+/// rather than the UI waiting.
+const QUEUE: usize = 1024;
 
-pub fn spawn(
-    runner: Runner,
-    tx: mpsc::Sender<Msg>,
-    cancel: CancellationToken,
-) -> mpsc::UnboundedSender<Effect> {
-    let (etx, mut erx) = mpsc::unbounded_channel::<Effect>();
+/// The UI task's side of the effect queue.
+#[derive(Clone)]
+pub struct Effects {
+    tx: mpsc::Sender<Effect>,
+}
+
+impl Effects {
+    pub fn submit(&self, e: Effect) {
+        if let Err(mpsc::error::TrySendError::Full(e)) = self.tx.try_send(e) {
+            tracing::warn!("effect queue full, dropped {e:?}");
+        }
+    }
+}
+
+pub fn spawn(mut runner: Runner, tx: mpsc::Sender<Msg>, cancel: CancellationToken) -> Effects {
+    let (etx, mut erx) = mpsc::channel::<Effect>(QUEUE);
     tokio::spawn(async move {
-        let store = match Store::open(runner.database_url.as_deref(), &runner.data_dir).await {
+        let cfg = &runner.config;
+        let store = match Store::open(cfg.database_url.as_deref(), &runner.data_dir).await {
             Ok(s) => Some(s),
             Err(e) => {
                 tracing::error!("state store unavailable: {e:#}");
@@ -56,51 +68,44 @@ pub fn spawn(
         if let Some(store) = &store {
             restore(store, &runner, &tx).await;
         }
+        let lane = store
+            .clone()
+            .map(|s| StoreLane::spawn(s, tx.clone(), cancel.clone()));
         let runbooks = match &store {
             Some(s) => Some(start_runbooks(&runner, s.clone(), &tx).await),
             None => None,
         };
-        let backups = (!runner.backups.roots.is_empty()).then(|| {
-            spawn_backups(
-                runner.backups.clone(),
-                store.clone(),
-                tx.clone(),
-                cancel.clone(),
-            )
-        });
-        let mut last_prune = Utc::now();
+        runner
+            .providers
+            .attach_store(&runner.config, store.clone(), &tx, &cancel);
         loop {
             let effect = tokio::select! {
                 e = erx.recv() => match e { Some(e) => e, None => break },
                 _ = cancel.cancelled() => break,
             };
-            if let Err(e) = run_one(
-                &runner,
-                store.as_ref(),
-                backups.as_ref(),
-                runbooks.as_ref(),
-                &tx,
-                effect,
-            )
-            .await
-            {
+            let lanes = Lanes {
+                store: store.as_ref(),
+                lane: lane.as_ref(),
+                runbooks: runbooks.as_ref(),
+            };
+            if let Err(e) = dispatch(&runner, &lanes, &tx, effect) {
                 tracing::warn!("effect failed: {e:#}");
                 let _ = tx.send(Msg::EffectFailed(format!("{e:#}"))).await;
             }
-            if let Some(store) = &store {
-                if Utc::now() - last_prune > chrono::Duration::hours(1) {
-                    last_prune = Utc::now();
-                    let cutoff = last_prune - chrono::Duration::days(SAMPLE_RETENTION_DAYS);
-                    let _ = store.prune_host_samples(cutoff).await;
-                }
-            }
         }
     });
-    etx
+    Effects { tx: etx }
+}
+
+struct Lanes<'a> {
+    store: Option<&'a Store>,
+    lane: Option<&'a StoreLane>,
+    runbooks: Option<&'a RunnerHandle>,
 }
 
 async fn restore(store: &Store, runner: &Runner, tx: &mpsc::Sender<Msg>) {
-    let since = Utc::now() - chrono::Duration::from_std(runner.history).unwrap_or_default();
+    let history = runner.config.host.history;
+    let since = Utc::now() - chrono::Duration::from_std(history).unwrap_or_default();
     let samples = store.host_samples_since(since).await.unwrap_or_default();
     let transitions = store.active_alarms().await.unwrap_or_default();
     let _ = tx
@@ -111,31 +116,6 @@ async fn restore(store: &Store, runner: &Runner, tx: &mpsc::Sender<Msg>) {
         .await;
 }
 
-/// The catalog provider sends on its own channel; its updates are forwarded as messages.
-fn spawn_backups(
-    cfg: BackupsConfig,
-    store: Option<Store>,
-    tx: mpsc::Sender<Msg>,
-    cancel: CancellationToken,
-) -> BackupsHandle {
-    let (btx, mut brx) = mpsc::channel(64);
-    let handle = crate::providers::backups::spawn(cfg, store, btx, cancel);
-    tokio::spawn(async move {
-        while let Some(u) = brx.recv().await {
-            if matches!(u, crate::providers::backups::BackupsUpdate::Catalog(_)) {
-                let ok = crate::providers::HealthEvent::Ok { at: Utc::now() };
-                if tx.send(Msg::Health(ProviderId::BACKUPS, ok)).await.is_err() {
-                    break;
-                }
-            }
-            if tx.send(Msg::Backups(u)).await.is_err() {
-                break;
-            }
-        }
-    });
-    handle
-}
-
 /// The runbook runner: records go to the store, so without a store nothing runs. Runs left
 /// unfinished by a previous toban are offered for resuming.
 async fn start_runbooks(runner: &Runner, store: Store, tx: &mpsc::Sender<Msg>) -> RunnerHandle {
@@ -143,7 +123,7 @@ async fn start_runbooks(runner: &Runner, store: Store, tx: &mpsc::Sender<Msg>) -
         store: store.clone(),
         executor: Arc::new(crate::runbook::steps::SupervisedExecutor),
         runs_dir: runner.data_dir.join("runs"),
-        connections: runner.connections.clone(),
+        connections: runner.config.runbooks.connections.clone(),
     };
     let (mtx, mut mrx) = mpsc::unbounded_channel();
     let handle = RunnerHandle::spawn(env.clone(), mtx);
@@ -162,23 +142,26 @@ async fn start_runbooks(runner: &Runner, store: Store, tx: &mpsc::Sender<Msg>) -
         Ok(_) => {}
         Err(e) => tracing::warn!("looking for interrupted runs: {e:#}"),
     }
-    send_drills(runner, &store, tx).await;
-    send_followups(&store, tx).await;
+    send_records(store, runner.config.backups.roots.clone(), tx.clone()).await;
     handle
 }
 
-/// Drill records for the Backups tab; the service is the first folder under a root.
-async fn send_drills(runner: &Runner, store: &Store, tx: &mpsc::Sender<Msg>) {
-    let Ok(rows) = store.drills(50).await else {
-        return;
-    };
-    let records = rows
-        .into_iter()
+/// Drill records for the Backups tab and open follow-ups for the Calendar.
+async fn send_records(store: Store, roots: Vec<PathBuf>, tx: mpsc::Sender<Msg>) {
+    if let Ok(rows) = store.drills(50).await {
+        let _ = tx.send(Msg::Drills(drill_records(rows, &roots))).await;
+    }
+    if let Ok(f) = store.open_followups().await {
+        let _ = tx.send(Msg::Followups(f)).await;
+    }
+}
+
+/// The service of a drill is the first folder under a backup root.
+fn drill_records(rows: Vec<crate::store::runs::Drill>, roots: &[PathBuf]) -> Vec<DrillRecord> {
+    rows.into_iter()
         .map(|d| {
             let backup = d.backup.clone().unwrap_or_default();
-            let service = runner
-                .backups
-                .roots
+            let service = roots
                 .iter()
                 .find_map(|r| {
                     std::path::Path::new(&backup)
@@ -203,48 +186,38 @@ async fn send_drills(runner: &Runner, store: &Store, tx: &mpsc::Sender<Msg>) {
                 },
             }
         })
-        .collect();
-    let _ = tx.send(Msg::Drills(records)).await;
+        .collect()
 }
 
-async fn send_followups(store: &Store, tx: &mpsc::Sender<Msg>) {
-    if let Ok(f) = store.open_followups().await {
-        let _ = tx.send(Msg::Followups(f)).await;
-    }
-}
-
-async fn run_one(
+fn dispatch(
     runner: &Runner,
-    store: Option<&Store>,
-    backups: Option<&BackupsHandle>,
-    runbooks: Option<&RunnerHandle>,
+    lanes: &Lanes,
     tx: &mpsc::Sender<Msg>,
     effect: Effect,
 ) -> anyhow::Result<()> {
     match effect {
         Effect::RecordTransition(t) => {
             tracing::info!(key = %t.key, from = ?t.from, to = ?t.to, "{}", t.message);
-            if let Some(s) = store {
-                s.record_alarm_transition(&t).await?;
+            if let Some(l) = lanes.lane {
+                l.transition(t);
             }
         }
         Effect::StoreSample(sample) => {
-            if let Some(s) = store {
-                s.insert_host_sample(&sample).await?;
+            if let Some(l) = lanes.lane {
+                l.sample(sample);
             }
         }
-        Effect::Refresh(id) if id == ProviderId::HOST => runner.host_refresh.request(),
-        Effect::Refresh(id) if id == ProviderId::BACKUPS => {
-            if let Some(b) = backups {
-                b.rescan();
-            }
-        }
-        Effect::Refresh(_) => {}
-        Effect::Verify(target) => match backups {
+        Effect::Refresh(id) => runner.providers.refresh(&id),
+        Effect::Verify(target) => match &runner.providers.backups {
             Some(b) => b.verify(target),
             None => anyhow::bail!("no backup catalog configured"),
         },
-        Effect::RunnerJobs(jobs) => match runbooks {
+        Effect::CancelVerify => {
+            if let Some(b) = &runner.providers.backups {
+                b.cancel_verify();
+            }
+        }
+        Effect::RunnerJobs(jobs) => match lanes.runbooks {
             Some(h) => {
                 for j in jobs {
                     h.submit(j);
@@ -253,14 +226,9 @@ async fn run_one(
             None => anyhow::bail!("the state store is unavailable: runbooks cannot run unrecorded"),
         },
         Effect::ReloadDrills => {
-            if let Some(s) = store {
-                send_drills(runner, s, tx).await;
-                send_followups(s, tx).await;
-            }
-        }
-        Effect::CancelVerify => {
-            if let Some(b) = backups {
-                b.cancel_verify();
+            if let Some(s) = lanes.store {
+                let roots = runner.config.backups.roots.clone();
+                tokio::spawn(send_records(s.clone(), roots, tx.clone()));
             }
         }
     }

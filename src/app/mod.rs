@@ -3,6 +3,8 @@
 //! hands effects to the runner and draws only when something changed.
 
 pub mod effects;
+pub mod providers;
+mod store_lane;
 pub mod terminal;
 
 use std::path::PathBuf;
@@ -18,8 +20,6 @@ use crate::config::keymap::Keymap;
 use crate::config::theme::Theme;
 use crate::config::Config;
 use crate::console::{render, update};
-use crate::providers::host::{DiskFilter, HostPoller};
-use crate::providers::poller::{self, Schedule};
 use crate::state::{Msg, State};
 
 pub struct AppContext {
@@ -46,13 +46,8 @@ pub async fn run(ctx: AppContext) -> anyhow::Result<()> {
     let theme = ctx.theme;
     state.runbooks = ctx.runbooks.clone();
     state.drill_dir = ctx.data_dir.join("drills");
-    if !ctx.config.backups.roots.is_empty() {
-        state.backups.configured = true;
-        state.providers.register(
-            crate::providers::ProviderId::BACKUPS,
-            crate::providers::Health::new(ctx.config.backups.rescan_interval),
-        );
-    }
+    state.backups.configured = !ctx.config.backups.roots.is_empty();
+    state.providers = providers::Providers::board(&ctx.config);
 
     let mut guard = terminal::TerminalGuard::enter()?;
     // The first frame goes out before any provider has answered.
@@ -61,30 +56,12 @@ pub async fn run(ctx: AppContext) -> anyhow::Result<()> {
     spawn_input(tx.clone(), cancel.clone());
     spawn_signals(tx.clone(), cancel.clone());
     spawn_ticker(tx.clone(), cancel.clone());
-    let host = &ctx.config.host;
-    let host_refresh = poller::spawn(
-        crate::providers::ProviderId::HOST,
-        Schedule {
-            interval: host.interval,
-            timeout: (host.interval * 5).max(Duration::from_secs(5)),
-            backoff_max: Duration::from_secs(60),
-        },
-        HostPoller::new(DiskFilter {
-            ignore_fs_types: host.ignore_fs_types.clone(),
-            ignore_mounts: host.ignore_mounts.clone(),
-        }),
-        tx.clone(),
-        cancel.clone(),
-    );
     let effects = effects::spawn(
         effects::Runner {
-            database_url: ctx.config.database_url.clone(),
+            providers: providers::Providers::start(&ctx.config, &tx, &cancel),
+            config: ctx.config,
             data_dir: ctx.data_dir.clone(),
-            history: ctx.config.host.history,
-            host_refresh,
-            backups: ctx.config.backups.clone(),
             runbooks: ctx.runbooks.clone(),
-            connections: ctx.config.runbooks.connections.clone(),
         },
         tx.clone(),
         cancel.clone(),
@@ -98,7 +75,7 @@ pub async fn run(ctx: AppContext) -> anyhow::Result<()> {
             let (d, fx) = update(&mut state, msg);
             dirty |= d;
             for e in fx {
-                let _ = effects.send(e);
+                effects.submit(e);
             }
             if state.quit {
                 break;

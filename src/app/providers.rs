@@ -1,0 +1,121 @@
+//! Every provider is started here, and only here: each gets its schedule from config, its
+//! health entry on the board, and a refresh handle the console's `refresh` action reaches.
+//! Providers that need the state store (the backup catalog keeps verification results in
+//! it) start once the store is open; the others start with the first frame.
+//!
+//! Adding a provider: spawn it in [`Providers::start`] (or [`Providers::attach_store`]) with
+//! the poller or stream template, and `register` it.
+
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::providers::backups::BackupsHandle;
+use crate::providers::host::{DiskFilter, HostPoller};
+use crate::providers::poller::{self, Refresh, Schedule};
+use crate::providers::{Board, Health, HealthEvent, ProviderId};
+use crate::state::Msg;
+use crate::store::Store;
+
+/// Handles of the running providers.
+#[derive(Default)]
+pub struct Providers {
+    refresh: Vec<(ProviderId, Refresh)>,
+    pub backups: Option<BackupsHandle>,
+}
+
+impl Providers {
+    /// The providers' health entries as the first frame shows them (before any report).
+    pub fn board(config: &Config) -> Board {
+        let mut b = Board::default();
+        b.register(ProviderId::HOST, Health::new(config.host.interval));
+        if !config.backups.roots.is_empty() {
+            b.register(
+                ProviderId::BACKUPS,
+                Health::new(config.backups.rescan_interval),
+            );
+        }
+        b
+    }
+
+    /// Starts the providers that need nothing but their config.
+    pub fn start(config: &Config, tx: &mpsc::Sender<Msg>, cancel: &CancellationToken) -> Self {
+        let host = &config.host;
+        let host_refresh = poller::spawn(
+            ProviderId::HOST,
+            Schedule {
+                interval: host.interval,
+                timeout: (host.interval * 5).max(Duration::from_secs(5)),
+                backoff_max: Duration::from_secs(60),
+            },
+            HostPoller::new(DiskFilter {
+                ignore_fs_types: host.ignore_fs_types.clone(),
+                ignore_mounts: host.ignore_mounts.clone(),
+            }),
+            tx.clone(),
+            cancel.clone(),
+        );
+        Providers {
+            refresh: vec![(ProviderId::HOST, host_refresh)],
+            backups: None,
+        }
+    }
+
+    /// Starts the providers that keep records in the store (or run without it).
+    pub fn attach_store(
+        &mut self,
+        config: &Config,
+        store: Option<Store>,
+        tx: &mpsc::Sender<Msg>,
+        cancel: &CancellationToken,
+    ) {
+        if !config.backups.roots.is_empty() {
+            self.backups = Some(spawn_backups(config, store, tx.clone(), cancel.clone()));
+        }
+    }
+
+    /// Asks a provider for new data now (at most one request is queued).
+    pub fn refresh(&self, id: &ProviderId) {
+        if *id == ProviderId::BACKUPS {
+            if let Some(b) = &self.backups {
+                b.rescan();
+            }
+            return;
+        }
+        for (i, r) in &self.refresh {
+            if i == id {
+                r.request();
+            }
+        }
+    }
+}
+
+/// The catalog provider sends on its own channel; its updates are forwarded as messages,
+/// each new catalog with the provider's health.
+fn spawn_backups(
+    config: &Config,
+    store: Option<Store>,
+    tx: mpsc::Sender<Msg>,
+    cancel: CancellationToken,
+) -> BackupsHandle {
+    let (btx, mut brx) = mpsc::channel(64);
+    let handle = crate::providers::backups::spawn(config.backups.clone(), store, btx, cancel);
+    tokio::spawn(async move {
+        while let Some(u) = brx.recv().await {
+            if matches!(u, crate::providers::backups::BackupsUpdate::Catalog(_)) {
+                let ok = HealthEvent::Ok {
+                    at: chrono::Utc::now(),
+                };
+                if tx.send(Msg::Health(ProviderId::BACKUPS, ok)).await.is_err() {
+                    break;
+                }
+            }
+            if tx.send(Msg::Backups(u)).await.is_err() {
+                break;
+            }
+        }
+    });
+    handle
+}
