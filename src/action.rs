@@ -19,6 +19,10 @@ pub enum Action {
     PageDown,
     Top,
     Bottom,
+    /// Previous button or choice; scroll left.
+    Left,
+    /// Next button or choice; scroll right.
+    Right,
     Select,
     Back,
     Refresh,
@@ -35,6 +39,8 @@ pub enum Action {
     Cancel,
     Confirm,
     Deny,
+    /// Show or hide a secret the run generated (never shown unless asked).
+    Reveal,
     /// Explicitly unbinds a key a preset binds.
     Noop,
 }
@@ -53,6 +59,8 @@ impl Action {
         "page_down",
         "top",
         "bottom",
+        "left",
+        "right",
         "select",
         "back",
         "refresh",
@@ -65,12 +73,15 @@ impl Action {
         "cancel",
         "confirm",
         "deny",
+        "reveal",
         "noop",
     ];
 
     /// True for actions that change something outside toban (read-only mode refuses them).
+    /// Opening a runbook (restore, drill, the picker) is not one: in read-only mode every run
+    /// is a dry run, which shows what it would do and changes nothing.
     pub fn is_mutating(self) -> bool {
-        matches!(self, Action::Restore | Action::Drill)
+        false
     }
 }
 
@@ -113,6 +124,9 @@ impl FromStr for Action {
             ("page_down", None) => Action::PageDown,
             ("top", None) => Action::Top,
             ("bottom", None) => Action::Bottom,
+            ("left", None) => Action::Left,
+            ("right", None) => Action::Right,
+            ("reveal", None) => Action::Reveal,
             ("select", None) => Action::Select,
             ("back", None) => Action::Back,
             ("refresh", None) => Action::Refresh,
@@ -163,6 +177,9 @@ impl fmt::Display for Action {
             Action::PageDown => "page_down",
             Action::Top => "top",
             Action::Bottom => "bottom",
+            Action::Left => "left",
+            Action::Right => "right",
+            Action::Reveal => "reveal",
             Action::Select => "select",
             Action::Back => "back",
             Action::Refresh => "refresh",

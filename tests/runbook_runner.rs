@@ -8,86 +8,95 @@ mod common;
 use std::path::PathBuf;
 use std::time::Duration;
 
+#[path = "common/mod.rs"]
+mod screen;
+
 use common::*;
-use toban::action::Action;
+use screen::console::Console;
 use toban::runbook::engine::{RunOptions, RunStatus, StepState, Waiting};
 use toban::runbook::runner::{self, HeadlessOpts, RunnerHandle, RunnerMsg};
 use toban::runbook::spec;
-use toban::runbook::wizard::{WizardEffect, WizardState};
 use tokio::sync::mpsc;
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runbooks/good")
 }
 
-fn submit(h: &RunnerHandle, w: &WizardState, fx: Vec<WizardEffect>) {
-    let (jobs, close) = toban::console::runbooks::wizard_jobs(w, fx);
-    assert!(!close, "the wizard did not ask to close");
-    for j in jobs {
-        h.submit(j);
-    }
-}
-
-/// Feeds runner messages to the wizard until `done` holds.
+/// Hands the console's runner jobs to the runner and its reports back to the console until
+/// `done` holds: the app's loop, without the terminal.
 async fn pump(
-    w: &mut WizardState,
+    c: &mut Console,
     h: &RunnerHandle,
     rx: &mut mpsc::UnboundedReceiver<RunnerMsg>,
-    done: impl Fn(&WizardState) -> bool,
+    done: impl Fn(&Console) -> bool,
 ) {
     tokio::time::timeout(Duration::from_secs(30), async {
-        while !done(w) {
+        loop {
+            for j in c.take_jobs() {
+                h.submit(j);
+            }
+            if done(c) {
+                break;
+            }
             let msg = rx.recv().await.expect("runner alive");
-            let fx = w.on_runner(msg, chrono::Utc::now());
-            submit(h, w, fx);
+            c.runner(msg);
         }
     })
     .await
     .expect("timed out");
 }
 
+fn output_has(c: &Console, text: &str) -> bool {
+    c.s.wizard
+        .as_ref()
+        .is_some_and(|w| w.output.iter().any(|l| l.text == text))
+}
+
 #[tokio::test]
 async fn interrupting_a_running_step_asks_first_then_stops_it_and_records_it() {
     let t = sqlite_env().await;
     let (books, _) = spec::load_all(&[fixtures()]);
-    let spec = books.iter().find(|b| b.name == "slow-step").unwrap();
+    let spec = books
+        .iter()
+        .find(|b| b.name == "slow-step")
+        .unwrap()
+        .clone();
     let marker = t.path("marker");
-    let engine = runner::new_engine(
-        spec,
-        &params(&[("marker", marker.to_str().unwrap()), ("seconds", "60")]),
-        RunOptions {
-            step_by_step: true,
-            ..Default::default()
-        },
-    )
-    .unwrap();
     let (tx, mut rx) = mpsc::unbounded_channel();
     let h = RunnerHandle::spawn(t.env.clone(), tx);
-    let mut w = WizardState::new(engine, vec![]);
-    let fx = w.start(chrono::Utc::now());
-    submit(&h, &w, fx);
+    let mut c = Console::new(vec![spec]);
+    c.keys("R <Enter>");
+    c.fill_form(&[("marker", marker.to_str().unwrap()), ("seconds", "60")]);
+    let waiting = |c: &Console| c.s.wizard.as_ref().unwrap().waiting();
     // Each executable step waits for Enter, showing what it will do.
-    assert_eq!(w.waiting(), Waiting::Continue);
-    let fx = w.on_action(Action::Select, chrono::Utc::now());
-    submit(&h, &w, fx);
-    pump(&mut w, &h, &mut rx, |w| w.engine.state.current == Some(1)).await;
-    let fx = w.on_action(Action::Select, chrono::Utc::now());
-    submit(&h, &w, fx);
-    pump(&mut w, &h, &mut rx, |w| {
-        w.output.iter().any(|l| l == "started")
+    assert_eq!(waiting(&c), Waiting::Continue);
+    c.keys("<Enter>");
+    pump(&mut c, &h, &mut rx, |c| {
+        c.s.wizard.as_ref().unwrap().engine.state.current == Some(1)
+    })
+    .await;
+    c.keys("<Enter>");
+    pump(&mut c, &h, &mut rx, |c| output_has(c, "started")).await;
+
+    // The interrupt key asks; "no" keeps it running.
+    c.keys("<C-x>");
+    assert!(c.s.wizard.as_ref().unwrap().ask.is_some());
+    assert!(c.take_jobs().is_empty());
+    c.keys("n");
+    assert_eq!(waiting(&c), Waiting::Outcome);
+    c.keys("<C-x> y");
+    pump(&mut c, &h, &mut rx, |c| {
+        c.s.wizard
+            .as_ref()
+            .unwrap()
+            .engine
+            .state
+            .status
+            .is_finished()
     })
     .await;
 
-    // Cancel asks; "no" keeps it running.
-    assert!(w.on_action(Action::Cancel, chrono::Utc::now()).is_empty());
-    assert!(w.ask.is_some());
-    assert!(w.on_action(Action::Deny, chrono::Utc::now()).is_empty());
-    assert_eq!(w.waiting(), Waiting::Outcome);
-    w.on_action(Action::Cancel, chrono::Utc::now());
-    let fx = w.on_action(Action::Confirm, chrono::Utc::now());
-    submit(&h, &w, fx);
-    pump(&mut w, &h, &mut rx, |w| w.engine.state.status.is_finished()).await;
-
+    let w = c.s.wizard.as_ref().unwrap();
     assert_eq!(w.engine.state.status, RunStatus::Aborted);
     assert_eq!(w.engine.state.steps[1].state, StepState::Cancelled);
     assert_eq!(w.engine.state.steps[2].state, StepState::Pending);
@@ -120,9 +129,9 @@ async fn interrupting_a_running_step_asks_first_then_stops_it_and_records_it() {
     assert!(last.detail.starts_with("aborted"));
     let saved = t.env.store.load_run(&run_id).await.unwrap().unwrap();
     assert_eq!(saved.status, RunStatus::Aborted);
-    assert!(w
-        .on_action(Action::Back, chrono::Utc::now())
-        .contains(&WizardEffect::Close));
+    // A finished run closes with Esc.
+    c.keys("<Esc>");
+    assert!(c.s.wizard.is_none());
 }
 
 #[tokio::test]

@@ -36,13 +36,14 @@ pub enum KeyContext {
     Logs,
     Calendar,
     Picker,
+    Form,
     Wizard,
     Help,
     Input,
 }
 
 impl KeyContext {
-    pub const ALL: [KeyContext; 11] = [
+    pub const ALL: [KeyContext; 12] = [
         KeyContext::Global,
         KeyContext::List,
         KeyContext::Overview,
@@ -51,6 +52,7 @@ impl KeyContext {
         KeyContext::Logs,
         KeyContext::Calendar,
         KeyContext::Picker,
+        KeyContext::Form,
         KeyContext::Wizard,
         KeyContext::Help,
         KeyContext::Input,
@@ -66,6 +68,7 @@ impl KeyContext {
             KeyContext::Logs => "logs",
             KeyContext::Calendar => "calendar",
             KeyContext::Picker => "picker",
+            KeyContext::Form => "form",
             KeyContext::Wizard => "wizard",
             KeyContext::Help => "help",
             KeyContext::Input => "input",

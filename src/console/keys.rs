@@ -15,7 +15,10 @@ pub fn key_contexts(state: &State) -> Vec<KeyContext> {
     if state.help.is_some() {
         return vec![KeyContext::Help];
     }
-    if state.wizard.is_some() {
+    if state.form.is_some() {
+        return vec![KeyContext::Form];
+    }
+    if state.wizard.is_some() && !state.wizard_hidden {
         return vec![KeyContext::Wizard];
     }
     if state.picker.is_some() {
@@ -33,9 +36,13 @@ pub fn on_key(state: &mut State, event: KeyEvent, fx: &mut Vec<Effect>) -> bool 
         return false;
     }
     let had_notice = state.notice.take().is_some();
-    // Text typed into a wizard's input field goes there first.
+    // Text typed into a field goes there first.
     if state.help.is_none() && state.pending.is_empty() {
-        if let Some(w) = state.wizard.as_mut() {
+        if let Some(f) = state.form.as_mut() {
+            if f.on_key(event) {
+                return true;
+            }
+        } else if let Some(w) = state.wizard.as_mut().filter(|_| !state.wizard_hidden) {
             if w.on_key(event) {
                 return true;
             }
@@ -69,17 +76,34 @@ pub fn apply_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         });
         return;
     }
+    if action != Action::Quit {
+        state.quit_armed = false;
+    }
     if let Some(help) = state.help.as_mut() {
+        let page = super::view::help::visible_rows(state.screen.1).max(1);
+        let total = super::view::help::rows(&state.keymap, &help.contexts).len() as u16;
+        let last = total.saturating_sub(page);
         match action {
-            Action::Back | Action::Help => state.help = None,
+            // In a popup, quitting means closing the popup.
+            Action::Back | Action::Help | Action::Quit => state.help = None,
             Action::Up => help.scroll = help.scroll.saturating_sub(1),
             Action::Down => help.scroll = help.scroll.saturating_add(1),
-            Action::Quit => state.quit = true,
+            Action::PageUp => help.scroll = help.scroll.saturating_sub(page),
+            Action::PageDown => help.scroll = help.scroll.saturating_add(page),
+            Action::Top => help.scroll = 0,
+            Action::Bottom => help.scroll = last,
             _ => {}
+        }
+        if let Some(help) = state.help.as_mut() {
+            help.scroll = help.scroll.min(last);
         }
         return;
     }
-    if state.wizard.is_some() {
+    if state.form.is_some() {
+        super::runbooks::form_action(state, action, fx);
+        return;
+    }
+    if state.wizard.is_some() && !state.wizard_hidden {
         super::runbooks::wizard_action(state, action, fx);
         return;
     }
@@ -88,8 +112,8 @@ pub fn apply_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         return;
     }
     match action {
-        Action::Quit => state.quit = true,
-        Action::Help => state.help = Some(HelpState::default()),
+        Action::Quit => quit(state),
+        Action::Help => open_help(state),
         Action::TabNext => state.tab = state.tab.next(),
         Action::TabPrev => state.tab = state.tab.prev(),
         Action::Tab(t) => state.tab = t,
@@ -98,6 +122,7 @@ pub fn apply_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 fx.push(Effect::Refresh(id.clone()));
             }
         }
+        Action::Runbooks if state.wizard.is_some() => state.wizard_hidden = false,
         Action::Runbooks => super::runbooks::open_picker(state),
         other => {
             if !(tabs::def(state.tab).on_action)(state, other, fx) {
@@ -105,6 +130,29 @@ pub fn apply_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             }
         }
     }
+}
+
+/// Quits, unless a run is open: then the first press says what happens to it.
+pub fn quit(state: &mut State) {
+    let open = state
+        .wizard
+        .as_ref()
+        .is_some_and(|w| !w.engine.state.status.is_finished());
+    if open && !state.quit_armed {
+        state.quit_armed = true;
+        let key = state
+            .keymap
+            .key_for(&[KeyContext::Global], Action::Quit)
+            .unwrap_or_else(|| "q".into());
+        state.notice = Some(Notice {
+            text: format!(
+                "a run is open: press {key} again to quit — it is kept, and offered again at the next start"
+            ),
+            severity: Severity::Warning,
+        });
+        return;
+    }
+    state.quit = true;
 }
 
 /// An action the current tab has no use for: say where it does something, when that helps.
@@ -191,4 +239,13 @@ pub fn alarms_action(state: &mut State, action: Action, _fx: &mut Vec<Effect>) -
         _ => len - 1,
     };
     true
+}
+
+/// Help opens on the keys of where the operator is.
+pub fn open_help(state: &mut State) {
+    let contexts = key_contexts(state);
+    state.help = Some(HelpState {
+        scroll: 0,
+        contexts,
+    });
 }

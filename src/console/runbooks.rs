@@ -9,9 +9,10 @@ use crate::health::Severity;
 use crate::runbook::engine::{Engine, RunOptions};
 use crate::runbook::runner::Job;
 use crate::runbook::spec::Runbook;
+use crate::runbook::wizard::form::{FormOutcome, ParamForm};
 use crate::runbook::wizard::{WizardEffect, WizardState};
 use crate::state::picker::{PickerState, RunbookSummary};
-use crate::state::{Effect, HelpState, Notice, State};
+use crate::state::{Effect, Notice, State};
 
 pub fn open_picker(state: &mut State) {
     state.picker = Some(PickerState {
@@ -71,7 +72,144 @@ pub fn restore_selected(state: &mut State, drill: bool, fx: &mut Vec<Effect>) {
         let base = state.drill_dir.join(service);
         params.insert("target".into(), base.display().to_string());
     }
-    open_wizard(state, spec, &params, drill, false, fx);
+    let name = spec.name.clone();
+    open_runbook(state, &name, params, drill, false, fx);
+}
+
+/// Opens runbook `name` as an operator expects: back to the open run if there is one;
+/// otherwise the parameter form first (when anything needs asking), then the wizard.
+pub fn open_runbook(
+    state: &mut State,
+    name: &str,
+    given: BTreeMap<String, String>,
+    drill: bool,
+    dry_run: bool,
+    fx: &mut Vec<Effect>,
+) {
+    if let Some(w) = state.wizard.as_ref() {
+        let open = &w.engine.spec.name;
+        state.notice = Some(Notice {
+            text: if open == name {
+                format!("`{name}` already has an open run: here it is")
+            } else {
+                format!("`{open}` is still open: finish or abort it before starting another run")
+            },
+            severity: Severity::Unknown,
+        });
+        state.picker = None;
+        state.wizard_hidden = false;
+        return;
+    }
+    let books = state.runbooks.clone();
+    let Some(spec) = books.iter().find(|b| b.name == name) else {
+        state.notice = Some(Notice {
+            text: format!("no runbook named `{name}` is loaded"),
+            severity: Severity::Warning,
+        });
+        return;
+    };
+    if drill && spec.drill.is_none() {
+        state.notice = Some(Notice {
+            text: format!("`{}` has no drill mode", spec.name),
+            severity: Severity::Warning,
+        });
+        return;
+    }
+    let dry_run = dry_run || state.read_only;
+    let backups: Vec<String> = state
+        .backups
+        .rows()
+        .map(|b| b.path.display().to_string())
+        .collect();
+    state.picker = None;
+    match ParamForm::new(spec, &given, drill, dry_run, &backups, &state.connections) {
+        Some(form) => state.form = Some(form),
+        None => open_wizard(state, spec, &given, drill, dry_run, fx),
+    }
+}
+
+/// Keys in the parameter form.
+pub fn form_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
+    let Some(form) = state.form.as_mut() else {
+        return;
+    };
+    match action {
+        Action::Help => super::keys::open_help(state),
+        Action::Quit => state.form = None,
+        _ => match form.on_action(action) {
+            FormOutcome::Stay => {}
+            FormOutcome::Close => state.form = None,
+            FormOutcome::Start(params) => {
+                let form = state.form.take().expect("open");
+                let books = state.runbooks.clone();
+                if let Some(spec) = books.iter().find(|b| b.name == form.runbook) {
+                    open_wizard(state, spec, &params, form.drill, form.dry_run, fx);
+                }
+            }
+        },
+    }
+}
+
+/// What the form's hint line offers, with the keymap's keys.
+pub fn form_hints(state: &State) -> Vec<crate::ui::widgets::hints::Hint> {
+    let Some(f) = state.form.as_ref() else {
+        return Vec::new();
+    };
+    let mut wanted = vec![(Action::Down, "next field")];
+    if f.focused().is_some_and(|x| !x.choices.is_empty()) {
+        wanted.push((Action::Right, "next choice"));
+    }
+    wanted.push((
+        Action::Select,
+        if f.focus == f.fields.len() {
+            "start"
+        } else {
+            "next"
+        },
+    ));
+    wanted.push((Action::Back, "close"));
+    super::hints::resolve(
+        &state.keymap,
+        &[crate::config::keymap::KeyContext::Form],
+        &wanted,
+    )
+}
+
+/// Pasted text goes to the field being typed in: the form's, or the wizard's.
+pub fn on_paste(state: &mut State, text: &str) -> bool {
+    if state.help.is_some() {
+        return false;
+    }
+    if let Some(f) = state.form.as_mut() {
+        return f.on_paste(text);
+    }
+    match state.wizard.as_mut() {
+        Some(w) if !state.wizard_hidden => w.on_paste(text),
+        _ => false,
+    }
+}
+
+/// Every tick: a step found still running after a restart is looked at again every few
+/// seconds, so "still running" turns into its outcome without a key press.
+pub fn on_tick(state: &mut State, fx: &mut Vec<Effect>) -> bool {
+    const EVERY: chrono::Duration = chrono::Duration::seconds(5);
+    let now = state.now;
+    let Some(w) = state.wizard.as_mut() else {
+        return false;
+    };
+    if !w.waiting_on_original() {
+        // A running step's elapsed time moves on screen; nothing else does.
+        return !state.wizard_hidden && w.waiting() == crate::runbook::engine::Waiting::Outcome;
+    }
+    if w.checked_at.is_some_and(|t| now - t < EVERY) {
+        // The elapsed time shown moves with the clock.
+        return !state.wizard_hidden;
+    }
+    w.checked_at = Some(now);
+    fx.push(Effect::RunnerJobs(vec![Job::Reattach(Box::new(
+        w.engine.clone(),
+    ))]));
+    !state.wizard_hidden
 }
 
 /// A new engine for `spec`: its id from the session, its operator from the session, its
@@ -95,8 +233,9 @@ pub fn new_engine(
     ))
 }
 
-/// Starts a run of `spec` in the wizard. In read-only mode every run is a dry run.
-pub fn open_wizard(
+/// Starts a run of `spec` in the wizard with its parameters settled. In read-only mode
+/// every run is a dry run.
+fn open_wizard(
     state: &mut State,
     spec: &Runbook,
     params: &BTreeMap<String, String>,
@@ -137,6 +276,7 @@ pub fn open_wizard(
     fx.push(Effect::RunnerJobs(jobs));
     state.picker = None;
     state.wizard = Some(Box::new(w));
+    state.wizard_hidden = false;
 }
 
 pub fn picker_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
@@ -156,47 +296,62 @@ pub fn picker_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 return;
             };
             let (params, drill) = (p.params.clone(), p.drill || action == Action::Drill);
-            let books = state.runbooks.clone();
-            if let Some(spec) = books.iter().find(|b| b.name == name) {
-                open_wizard(state, spec, &params, drill, action == Action::DryRun, fx);
-            }
+            open_runbook(state, &name, params, drill, action == Action::DryRun, fx);
         }
-        Action::Quit => state.quit = true,
-        Action::Help => state.help = Some(HelpState::default()),
+        // In a popup, quitting means closing the popup.
+        Action::Quit => state.picker = None,
+        Action::Help => super::keys::open_help(state),
         _ => {}
     }
 }
 
-/// Keys in the wizard: tab switching and quitting are held back so a stray key cannot
-/// leave a run; Esc closes the wizard (the run is kept and can be resumed).
+/// Keys in the wizard. Leaving it (Esc, or a tab's key) keeps the run going out of sight —
+/// the top bar shows it and the runbooks key returns to it; a finished run closes.
 pub fn wizard_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
-    if matches!(
-        action,
-        Action::Quit | Action::Tab(_) | Action::TabNext | Action::TabPrev | Action::Runbooks
-    ) {
-        state.notice = Some(Notice {
-            text: "a runbook is open: finish it or press Esc to close it (the run is kept)".into(),
-            severity: Severity::Unknown,
-        });
-        return;
-    }
-    if action == Action::Help {
-        state.help = Some(HelpState::default());
-        return;
-    }
     let now = state.now;
     let Some(w) = state.wizard.as_mut() else {
         return;
     };
+    let finished = w.engine.state.status.is_finished();
+    match action {
+        Action::Help => {
+            super::keys::open_help(state);
+            return;
+        }
+        Action::Quit => {
+            super::keys::quit(state);
+            return;
+        }
+        Action::Tab(t) => {
+            if finished {
+                close_wizard(state, fx);
+            } else {
+                state.wizard_hidden = true;
+            }
+            state.tab = t;
+            return;
+        }
+        Action::Back if !finished && w.ask.is_none() => {
+            state.wizard_hidden = true;
+            return;
+        }
+        Action::TabNext | Action::TabPrev | Action::Runbooks => return,
+        _ => {}
+    }
     let wfx = w.on_action(action, now);
     let (jobs, close) = wizard_jobs(w, wfx);
     if !jobs.is_empty() {
         fx.push(Effect::RunnerJobs(jobs));
     }
     if close {
-        state.wizard = None;
-        fx.push(Effect::ReloadDrills);
+        close_wizard(state, fx);
     }
+}
+
+fn close_wizard(state: &mut State, fx: &mut Vec<Effect>) {
+    state.wizard = None;
+    state.wizard_hidden = false;
+    fx.push(Effect::ReloadDrills);
 }
 
 /// The runner's report on the open run.
@@ -274,4 +429,75 @@ pub fn wizard_jobs(w: &WizardState, fx: Vec<WizardEffect>) -> (Vec<Job>, bool) {
     }
     jobs.extend(crate::runbook::runner::engine_jobs(&w.engine, engine_fx).0);
     (jobs, close)
+}
+
+/// What the wizard's hint line offers now, with the keys the keymap gives those actions.
+pub fn wizard_hints(state: &State) -> Vec<crate::ui::widgets::hints::Hint> {
+    use crate::runbook::engine::Waiting;
+    let Some(w) = state.wizard.as_deref() else {
+        return Vec::new();
+    };
+    let mut wanted: Vec<(Action, &str)> = if w.ask.is_some() {
+        vec![(Action::Confirm, "yes"), (Action::Deny, "no, keep going")]
+    } else if w.engine.state.status.is_finished() {
+        vec![(Action::Back, "close"), (Action::PageUp, "scroll output")]
+    } else {
+        match w.waiting() {
+            Waiting::Continue | Waiting::Nothing => vec![
+                (Action::Select, "do it"),
+                (Action::Back, "leave (the run is kept)"),
+                (Action::Cancel, "abort"),
+            ],
+            Waiting::Confirm => vec![
+                (Action::Confirm, "yes"),
+                (Action::Deny, "no"),
+                (Action::Select, "answer"),
+                (Action::Back, "leave"),
+                (Action::Cancel, "abort"),
+            ],
+            Waiting::Typed(_) => vec![
+                (Action::Select, "confirm"),
+                (Action::Back, "leave"),
+                (Action::Cancel, "abort"),
+            ],
+            Waiting::Input { .. } if !w.choices.is_empty() => vec![
+                (Action::Down, "next"),
+                (Action::Up, "previous"),
+                (Action::Select, "choose"),
+                (Action::Back, "leave"),
+                (Action::Cancel, "abort"),
+            ],
+            Waiting::Input { .. } => vec![
+                (Action::Select, "accept"),
+                (Action::Back, "leave"),
+                (Action::Cancel, "abort"),
+            ],
+            Waiting::Resolve => vec![
+                (Action::Down, "choose"),
+                (Action::Select, "decide"),
+                (Action::Refresh, "check again"),
+                (Action::Back, "leave"),
+            ],
+            Waiting::Outcome => vec![
+                (Action::Back, "leave (it goes on)"),
+                (Action::PageUp, "scroll"),
+                (Action::Cancel, "interrupt"),
+            ],
+        }
+    };
+    if !w.engine.state.secrets.is_empty() && w.ask.is_none() {
+        wanted.push((
+            Action::Reveal,
+            if w.reveal {
+                "hide secret"
+            } else {
+                "reveal secret"
+            },
+        ));
+    }
+    super::hints::resolve(
+        &state.keymap,
+        &[crate::config::keymap::KeyContext::Wizard],
+        &wanted,
+    )
 }

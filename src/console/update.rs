@@ -18,8 +18,11 @@ pub fn update(state: &mut State, msg: Msg) -> (bool, Vec<Effect>) {
             }
             super::keys::on_key(state, k, &mut fx)
         }
-        Msg::Paste(_) => false,
-        Msg::Resize(..) => true,
+        Msg::Paste(text) => super::runbooks::on_paste(state, &text),
+        Msg::Resize(w, h) => {
+            state.screen = (w, h);
+            true
+        }
         Msg::Tick(now) => {
             // Redraw only when something visible changes: a provider turning stale, or the
             // minute (ages are shown in minutes). An idle console writes nothing.
@@ -31,7 +34,8 @@ pub fn update(state: &mut State, msg: Msg) -> (bool, Vec<Effect>) {
                 // A backup ages past its RPO with time alone, without a rescan.
                 backup_findings(state, &mut fx);
             }
-            before != state.freshness_kinds() || new_minute
+            let run_shown = super::runbooks::on_tick(state, &mut fx);
+            before != state.freshness_kinds() || new_minute || run_shown
         }
         Msg::Health(id, event) => {
             let before = state.freshness_kinds();

@@ -36,6 +36,8 @@ pub struct Notice {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HelpState {
     pub scroll: u16,
+    /// The keymap contexts in use where help was opened: shown first.
+    pub contexts: Vec<crate::config::keymap::KeyContext>,
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +55,17 @@ pub struct State {
     pub picker: Option<picker::PickerState>,
     /// The runbook wizard, a modal over every tab.
     pub wizard: Option<Box<crate::runbook::wizard::WizardState>>,
+    /// The open run is out of sight (the operator left it with Esc to use the tabs); the
+    /// top bar shows it and the runbooks key returns to it.
+    pub wizard_hidden: bool,
+    /// The parameters of a runbook about to start, asked before its first step.
+    pub form: Option<crate::runbook::wizard::form::ParamForm>,
+    /// Names of the database connections in config, offered for `connection` parameters.
+    pub connections: Vec<String>,
+    /// `q` was pressed once while a run is open: the next `q` quits.
+    pub quit_armed: bool,
+    /// The terminal's size (columns, rows), for what depends on it (help's last page).
+    pub screen: (u16, u16),
     /// Who is at the keyboard and where from, and the material for new run ids: read from
     /// the environment once at start, so `update` never reads it.
     pub session: Session,
@@ -91,6 +104,11 @@ impl State {
             runbooks: Default::default(),
             picker: None,
             wizard: None,
+            wizard_hidden: false,
+            form: None,
+            connections: Vec::new(),
+            quit_armed: false,
+            screen: (80, 24),
             session: Session::default(),
             drill_dir: std::env::temp_dir().join("toban-drills"),
             followups: Vec::new(),

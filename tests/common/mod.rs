@@ -1,6 +1,8 @@
 //! Shared setup for screen tests: a state with fixed time and host data.
 #![allow(dead_code)]
 
+pub mod console;
+
 use chrono::{DateTime, TimeZone, Utc};
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;

@@ -30,11 +30,19 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     .areas(area);
     tabs_bar::render(frame, top, state, theme);
     match &state.wizard {
-        Some(w) => crate::runbook::wizard::view::render(frame, body, w, theme),
-        None => (super::tabs::def(state.tab).view)(frame, body, state, theme),
+        Some(w) if !state.wizard_hidden => {
+            let hints = super::runbooks::wizard_hints(state);
+            crate::runbook::wizard::view::render(frame, body, w, theme, &hints, state.now)
+        }
+        _ => (super::tabs::def(state.tab).view)(frame, body, state, theme),
     }
     if let Some(p) = &state.picker {
-        picker::render(frame, body, p, theme);
+        let hints = picker::hints(state);
+        picker::render(frame, body, p, theme, &hints);
+    }
+    if let Some(f) = &state.form {
+        let hints = super::runbooks::form_hints(state);
+        crate::runbook::wizard::form_view::render(frame, body, f, theme, &hints);
     }
     footer::render(frame, bottom, state, theme);
     if let Some(h) = &state.help {

@@ -8,9 +8,31 @@ use ratatui::Frame;
 use crate::config::theme::Theme;
 use crate::state::picker::PickerState;
 use crate::ui::widgets::format;
+use crate::ui::widgets::hints::{self, Hint};
 use crate::ui::widgets::panel::panel;
 
-pub fn render(frame: &mut Frame, area: Rect, p: &PickerState, theme: &Theme) {
+/// What the picker offers, with the keys the keymap gives it.
+pub fn hints(state: &crate::state::State) -> Vec<Hint> {
+    use crate::action::Action;
+    use crate::config::keymap::KeyContext;
+    let drillable = state
+        .picker
+        .as_ref()
+        .and_then(|p| p.selected())
+        .is_some_and(|r| r.drillable);
+    let mut wanted = vec![(Action::Select, "open"), (Action::DryRun, "dry run")];
+    if drillable {
+        wanted.push((Action::Drill, "drill"));
+    }
+    wanted.push((Action::Back, "close"));
+    crate::console::hints::resolve(
+        &state.keymap,
+        &[KeyContext::Picker, KeyContext::List],
+        &wanted,
+    )
+}
+
+pub fn render(frame: &mut Frame, area: Rect, p: &PickerState, theme: &Theme, keys: &[Hint]) {
     let w = area.width.min(76);
     let h = area.height.min(p.items.len() as u16 + 8).max(8);
     let [popup] = Layout::horizontal([Constraint::Length(w)])
@@ -83,7 +105,7 @@ pub fn render(frame: &mut Frame, area: Rect, p: &PickerState, theme: &Theme) {
             desc,
         );
     }
-    let mut hint_text = String::from(" Enter open · Esc close");
+    let mut hint_text = hints::join(keys).trim_end().to_string();
     if !p.params.is_empty() {
         let known: Vec<String> = p.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
         hint_text.push_str(&format!(" · with {}", known.join(", ")));

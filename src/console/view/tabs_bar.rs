@@ -37,9 +37,13 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     if state.demo {
         spans.push(Span::styled("DEMO ", theme.style("status.unknown")));
     }
+    let run = run_badge(state);
     for t in Tab::ALL {
-        // Narrow terminals lose the padding first, never a tab.
-        let label = if narrow {
+        // Narrow terminals lose the padding first, never a tab; with a run open, the
+        // other tabs' titles give way to it.
+        let label = if narrow && run.is_some() && t != state.tab {
+            format!("{} ", t.index() + 1)
+        } else if narrow {
             format!("{} {} ", t.index() + 1, t.title())
         } else {
             format!(" {} {} ", t.index() + 1, t.title())
@@ -51,6 +55,46 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         };
         spans.push(Span::styled(label, style));
     }
+    if let Some((text, style)) = run {
+        spans.push(Span::styled(text, theme.style(style)));
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)), left);
     frame.render_widget(Paragraph::new(Line::from(summary)), right);
+}
+
+/// The open run, on every tab: which runbook, which step of how many, for how long, and
+/// the key that returns to it when it is out of sight.
+fn run_badge(state: &State) -> Option<(String, &'static str)> {
+    // In sight, the wizard says all this itself.
+    let w = state.wizard.as_deref().filter(|_| state.wizard_hidden)?;
+    let e = &w.engine;
+    let step = e.state.current.map(|i| i + 1).unwrap_or(0);
+    let since = w
+        .running_since()
+        .or_else(|| chrono::DateTime::from_timestamp_millis(e.state.started_ms))
+        .map(|t| format!(" {}", crate::ui::widgets::format::age(state.now - t)))
+        .unwrap_or_default();
+    let (mark, style) = match e.state.status {
+        s if s.is_finished() => ("■", "text.dim"),
+        _ if w.waiting_on_original() || w.waiting() == crate::runbook::engine::Waiting::Outcome => {
+            ("▶", "wizard.step.running")
+        }
+        _ => ("‖", "status.warn"),
+    };
+    let back = state
+        .keymap
+        .key_for(
+            &[crate::config::keymap::KeyContext::Global],
+            crate::action::Action::Runbooks,
+        )
+        .map(|k| format!(" ({k} returns)"))
+        .unwrap_or_default();
+    Some((
+        format!(
+            " {mark} {} {step}/{}{since}{back} ",
+            e.spec.name,
+            e.state.steps.len()
+        ),
+        style,
+    ))
 }

@@ -1,14 +1,17 @@
 //! The runbook wizard's state: the run's engine plus what the screen needs (selection, text
-//! input, output pane, typed-confirmation buffer). Keys become engine events here; the
-//! engine's effects go back to the caller for the runner (see
-//! `runbook::runner::RunnerHandle::submit_effects`).
+//! input, the run's output log, typed-confirmation buffer). Keys become engine events here;
+//! the engine's effects go back to the console for the runner. Pure: the clock comes in
+//! with each call.
 
 use chrono::{DateTime, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
+use super::text;
 use crate::action::Action;
-use crate::runbook::engine::{Engine, EngineEffect, Event, ResumeChoice, StepState, Waiting};
+use crate::runbook::engine::{
+    Engine, EngineEffect, Event, Reattach, ResumeChoice, StepState, Waiting,
+};
 use crate::runbook::runner::RunnerMsg;
 use crate::runbook::spec::{ParamKind, StepAction};
 
@@ -37,10 +40,36 @@ pub enum Ask {
     AbortRun,
 }
 
+/// One line of the run's output pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutLine {
+    pub kind: OutKind,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutKind {
+    /// `── Verify the dump ──`: a step began.
+    Header,
+    /// What a command printed, or what a step found (a listing, a comparison).
+    Line,
+    /// How a step ended.
+    Ok,
+    Failed,
+}
+
+/// What the operator can choose for a step found interrupted after a restart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResumeOption {
+    Resolve(ResumeChoice),
+    /// The original is still running: look again (also done by itself every few seconds).
+    CheckAgain,
+}
+
 #[derive(Debug, Clone)]
 pub struct WizardState {
     pub engine: Engine,
-    /// Choice under the cursor: confirm buttons (0 = No, 1 = Yes), resume choices, or an
+    /// Choice under the cursor: confirm buttons (0 = No, 1 = Yes), resume options, or an
     /// entry of `choices`.
     pub selected: usize,
     /// Values offered for an input step (backups from the catalog, a choice's options).
@@ -48,24 +77,23 @@ pub struct WizardState {
     pub input: TextArea<'static>,
     /// Typed-confirmation buffer.
     pub typed: String,
-    pub output: Vec<String>,
+    /// The whole run's output: a header per step, what it printed or found, how it ended.
+    pub output: Vec<OutLine>,
     /// Lines scrolled up from the bottom of the output pane.
     pub scroll: usize,
     pub notice: Option<String>,
     pub ask: Option<Ask>,
     /// Show generated secrets (only when the operator asks).
     pub reveal: bool,
-    /// Offered for each input step that picks a backup: set by the app from the catalog.
+    /// Offered for each input step that picks a backup: set by the console from the catalog.
     pub backups: Vec<String>,
     /// The step the input/choices were prepared for.
-    prepared_for: Option<usize>,
+    prepared_for: Option<(usize, StepState)>,
+    /// Steps that printed lines of their own (the rest show their findings when they end).
+    streamed: Vec<usize>,
+    /// When the console last asked what became of a step still running after a restart.
+    pub checked_at: Option<DateTime<Utc>>,
 }
-
-pub const RESUME_CHOICES: [(ResumeChoice, &str); 3] = [
-    (ResumeChoice::Accept, "Accept what is known and go on"),
-    (ResumeChoice::Rerun, "Run the step again"),
-    (ResumeChoice::Abort, "Abort the run"),
-];
 
 impl WizardState {
     /// A wizard on a new (not yet started) or resumed engine. `backups`: catalog entries
@@ -84,6 +112,8 @@ impl WizardState {
             reveal: false,
             backups,
             prepared_for: None,
+            streamed: Vec::new(),
+            checked_at: None,
         };
         w.prepare();
         w
@@ -100,11 +130,24 @@ impl WizardState {
 
     /// Feeds one event to the engine and readies the screen for what comes next.
     pub fn feed(&mut self, event: Event, now: DateTime<Utc>) -> Vec<WizardEffect> {
-        let before = self.engine.state.current;
+        let before: Vec<StepState> = self.engine.state.steps.iter().map(|s| s.state).collect();
+        let finished = match &event {
+            Event::StepFinished(o) => Some(o.clone()),
+            _ => None,
+        };
         let fx = self.engine.handle(event, now.timestamp_millis());
-        if self.engine.state.current != before {
-            self.output.clear();
-            self.scroll = 0;
+        if let Some(o) = finished {
+            self.log_outcome(o.step, o.ok, &o.output, &o.message);
+        }
+        let started: Vec<usize> = (self.engine.state.steps.iter().enumerate())
+            .filter(|(i, r)| {
+                r.state == StepState::Running && before.get(*i) != Some(&StepState::Running)
+            })
+            .map(|(i, _)| i)
+            .collect();
+        for i in started {
+            let title = self.engine.spec.steps[i].title.clone();
+            self.push(OutKind::Header, format!("── {title} ──"));
         }
         let mut out = Vec::new();
         for e in fx {
@@ -117,9 +160,39 @@ impl WizardState {
         out
     }
 
-    /// Sets up selection and input for the current step when it changes.
+    /// A step ended: what it found (when it printed nothing itself) and how it ended.
+    fn log_outcome(&mut self, step: usize, ok: bool, output: &str, message: &str) {
+        if !self.streamed.contains(&step) {
+            for l in output.lines().filter(|l| !l.trim().is_empty()) {
+                self.push(OutKind::Line, sanitize(l));
+            }
+        }
+        let kind = if ok { OutKind::Ok } else { OutKind::Failed };
+        let mark = if ok { "✓" } else { "✗" };
+        let message = sanitize(message.lines().next().unwrap_or_default());
+        self.push(kind, format!("{mark} {message}"));
+    }
+
+    fn push(&mut self, kind: OutKind, text: String) {
+        self.output.push(OutLine { kind, text });
+        if self.scroll > 0 {
+            // Keep the lines the operator scrolled to where they are.
+            self.scroll += 1;
+        }
+        if self.output.len() > OUTPUT_LINES {
+            let drop = self.output.len() - OUTPUT_LINES;
+            self.output.drain(..drop);
+            self.scroll = self.scroll.min(self.output.len());
+        }
+    }
+
+    /// Sets up selection and input for the current step when it (or its state) changes.
     fn prepare(&mut self) {
-        let cur = self.engine.state.current;
+        let cur = self
+            .engine
+            .state
+            .current
+            .map(|i| (i, self.engine.state.steps[i].state));
         if cur == self.prepared_for {
             return;
         }
@@ -128,34 +201,51 @@ impl WizardState {
         self.typed.clear();
         self.choices.clear();
         self.input = TextArea::default();
-        if let Waiting::Input { param, current } = self.engine.waiting() {
-            let p = self.engine.spec.params.iter().find(|p| p.name == param);
-            match p.map(|p| p.kind) {
-                Some(ParamKind::Choice) => {
-                    self.choices = p.map(|p| p.choices.clone()).unwrap_or_default();
+        match self.engine.waiting() {
+            Waiting::Input { param, current } => {
+                let p = self.engine.spec.params.iter().find(|p| p.name == param);
+                match p.map(|p| p.kind) {
+                    Some(ParamKind::Choice) => {
+                        self.choices = p.map(|p| p.choices.clone()).unwrap_or_default();
+                    }
+                    // Only backups this parameter accepts (a dump for `*.sql.gz`).
+                    Some(ParamKind::Backup) => {
+                        self.choices = self
+                            .backups
+                            .iter()
+                            .filter(|b| p.is_none_or(|p| p.validate(b).is_ok()))
+                            .cloned()
+                            .collect();
+                    }
+                    _ => {}
                 }
-                Some(ParamKind::Backup) => self.choices = self.backups.clone(),
-                _ => {}
-            }
-            if let Some(i) = self.choices.iter().position(|c| *c == current) {
-                self.selected = i;
-            }
-            if p.is_some_and(|p| p.kind == ParamKind::Secret) {
-                self.input.set_mask_char('•');
-            }
-            self.input = {
-                let mut t = TextArea::new(vec![current]);
-                if p.is_some_and(|p| p.kind == ParamKind::Secret) {
-                    t.set_mask_char('•');
+                if let Some(i) = self.choices.iter().position(|c| *c == current) {
+                    self.selected = i;
                 }
-                t.move_cursor(ratatui_textarea::CursorMove::End);
-                t
-            };
+                let secret = p.is_some_and(|p| p.kind == ParamKind::Secret);
+                self.input = text::field(&current, secret);
+            }
+            Waiting::Resolve => {
+                self.selected = self.resume_default();
+            }
+            _ => {}
         }
     }
 
     fn text_value(&self) -> String {
-        self.input.lines().join("")
+        text::value(&self.input)
+    }
+
+    /// The parameter an input step asks for, and what is wrong with the value typed so far.
+    pub fn input_error(&self) -> Option<String> {
+        let Waiting::Input { param, .. } = self.engine.waiting() else {
+            return None;
+        };
+        if !self.choices.is_empty() {
+            return None;
+        }
+        let p = self.engine.spec.params.iter().find(|p| p.name == param)?;
+        p.validate(&self.text_value()).err()
     }
 
     /// Messages from the run's task.
@@ -163,13 +253,10 @@ impl WizardState {
         match msg {
             RunnerMsg::Event(e) => self.feed(e, now),
             RunnerMsg::Output { step, line } => {
-                if Some(step) == self.engine.state.current {
-                    self.output.push(sanitize(&line));
-                    if self.output.len() > OUTPUT_LINES {
-                        let drop = self.output.len() - OUTPUT_LINES;
-                        self.output.drain(..drop);
-                    }
+                if !self.streamed.contains(&step) {
+                    self.streamed.push(step);
                 }
+                self.push(OutKind::Line, sanitize(&line));
                 Vec::new()
             }
             RunnerMsg::Error(e) => {
@@ -180,15 +267,20 @@ impl WizardState {
     }
 
     /// Text keys for the input and typed-confirmation fields. Returns true when the key was
-    /// used (the caller then does not map it to an action). Enter and Esc are never used
-    /// here: they are actions.
+    /// used (the caller then does not map it to an action). Enter, Esc and Tab are never
+    /// used here: they are actions.
     pub fn on_key(&mut self, key: KeyEvent) -> bool {
         if self.ask.is_some() || matches!(key.code, KeyCode::Enter | KeyCode::Esc | KeyCode::Tab) {
             return false;
         }
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match self.engine.waiting() {
             Waiting::Typed(_) => match key.code {
-                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                KeyCode::Char('u') if ctrl => {
+                    self.typed.clear();
+                    true
+                }
+                KeyCode::Char(c) if !ctrl => {
                     self.typed.push(c);
                     true
                 }
@@ -199,36 +291,112 @@ impl WizardState {
                 _ => false,
             },
             Waiting::Input { .. } if self.choices.is_empty() => {
-                if matches!(
-                    key.code,
-                    KeyCode::Up | KeyCode::Down | KeyCode::PageUp | KeyCode::PageDown
-                ) {
-                    return false;
-                }
                 self.notice = None;
-                self.input.input(key)
+                text::edit(&mut self.input, key)
             }
-            _ => {
-                // `v` shows or hides generated secrets: only on request, never by default.
-                if key.code == KeyCode::Char('v')
-                    && key.modifiers.is_empty()
-                    && !self.engine.state.secrets.is_empty()
-                {
-                    self.reveal = !self.reveal;
-                    return true;
-                }
-                false
-            }
+            _ => false,
         }
+    }
+
+    /// Pasted text goes into the field being typed in, if any.
+    pub fn on_paste(&mut self, pasted: &str) -> bool {
+        if self.ask.is_some() {
+            return false;
+        }
+        match self.engine.waiting() {
+            Waiting::Typed(_) => {
+                let line = pasted.lines().next().unwrap_or_default();
+                self.typed.extend(line.chars().filter(|c| !c.is_control()));
+                true
+            }
+            Waiting::Input { .. } if self.choices.is_empty() => {
+                text::paste(&mut self.input, pasted);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The options offered for an interrupted step: never "run again" while the original
+    /// still runs, and the safe one first in focus.
+    pub fn resume_options(&self) -> Vec<(ResumeOption, &'static str)> {
+        let rec = self
+            .engine
+            .state
+            .current
+            .map(|i| &self.engine.state.steps[i]);
+        match rec.and_then(|r| r.reattach.as_ref()) {
+            Some(Reattach::StillRunning) => vec![
+                (
+                    ResumeOption::CheckAgain,
+                    "Wait for it (checked every few seconds)",
+                ),
+                (
+                    ResumeOption::Resolve(ResumeChoice::Abort),
+                    "Abort the run (the command is left running)",
+                ),
+            ],
+            _ => vec![
+                (
+                    ResumeOption::Resolve(ResumeChoice::Accept),
+                    "Accept what is known and go on",
+                ),
+                (
+                    ResumeOption::Resolve(ResumeChoice::Rerun),
+                    "Run the step again",
+                ),
+                (ResumeOption::Resolve(ResumeChoice::Abort), "Abort the run"),
+            ],
+        }
+    }
+
+    /// Accept a step that finished well; otherwise rest on aborting (never on re-running
+    /// or accepting a failure by a stray Enter).
+    fn resume_default(&self) -> usize {
+        let rec = self
+            .engine
+            .state
+            .current
+            .map(|i| &self.engine.state.steps[i]);
+        let ok_codes = self
+            .engine
+            .current_step()
+            .map(|s| match &s.action {
+                StepAction::Command { ok_codes, .. } => ok_codes.clone(),
+                _ => vec![0],
+            })
+            .unwrap_or_else(|| vec![0]);
+        match rec.and_then(|r| r.reattach.as_ref()) {
+            Some(Reattach::Finished { exit_code, .. }) if ok_codes.contains(exit_code) => 0,
+            Some(Reattach::StillRunning) => 0,
+            _ => 2,
+        }
+    }
+
+    /// Is the step found running after a restart still running (so the console checks again
+    /// by itself)?
+    pub fn waiting_on_original(&self) -> bool {
+        self.engine.waiting() == Waiting::Resolve
+            && self
+                .engine
+                .state
+                .current
+                .and_then(|i| self.engine.state.steps[i].reattach.as_ref())
+                == Some(&Reattach::StillRunning)
     }
 
     fn option_count(&self) -> usize {
         match self.engine.waiting() {
             Waiting::Confirm => 2,
-            Waiting::Resolve => RESUME_CHOICES.len(),
+            Waiting::Resolve => self.resume_options().len(),
             Waiting::Input { .. } => self.choices.len(),
             _ => 0,
         }
+    }
+
+    fn scroll_by(&mut self, up: isize) {
+        let max = self.output.len();
+        self.scroll = (self.scroll as isize + up).clamp(0, max as isize) as usize;
     }
 
     pub fn on_action(&mut self, action: Action, now: DateTime<Utc>) -> Vec<WizardEffect> {
@@ -250,28 +418,28 @@ impl WizardState {
             };
         }
         let finished = self.engine.state.status.is_finished();
+        let waiting = self.engine.waiting();
         match action {
-            Action::Up | Action::Down => {
+            Action::Up | Action::Down | Action::Left | Action::Right => {
                 let n = self.option_count();
+                let back = matches!(action, Action::Up | Action::Left);
                 if n > 0 {
-                    self.selected = if action == Action::Up {
+                    self.selected = if back {
                         self.selected.saturating_sub(1)
                     } else {
                         (self.selected + 1).min(n - 1)
                     };
-                } else if action == Action::Up {
-                    self.scroll = (self.scroll + 1).min(self.output.len());
-                } else {
-                    self.scroll = self.scroll.saturating_sub(1);
+                } else if matches!(action, Action::Up | Action::Down) {
+                    self.scroll_by(if back { 1 } else { -1 });
                 }
                 Vec::new()
             }
             Action::PageUp => {
-                self.scroll = (self.scroll + 10).min(self.output.len());
+                self.scroll_by(10);
                 Vec::new()
             }
             Action::PageDown => {
-                self.scroll = self.scroll.saturating_sub(10);
+                self.scroll_by(-10);
                 Vec::new()
             }
             Action::Top => {
@@ -282,33 +450,33 @@ impl WizardState {
                 self.scroll = 0;
                 Vec::new()
             }
-            Action::Back if finished => vec![WizardEffect::Close],
-            Action::Select | Action::Confirm if finished => vec![WizardEffect::Close],
-            Action::Back => {
-                // Leaving mid-run keeps the run saved; the next start offers to resume it.
-                if self.engine.waiting() == Waiting::Outcome {
-                    self.notice = Some("a step is running: cancel it first, or wait".into());
-                    Vec::new()
-                } else {
-                    vec![WizardEffect::Close]
-                }
+            Action::Reveal if !self.engine.state.secrets.is_empty() => {
+                self.reveal = !self.reveal;
+                Vec::new()
             }
+            Action::Back | Action::Select | Action::Confirm if finished => {
+                vec![WizardEffect::Close]
+            }
+            Action::Cancel if finished => Vec::new(),
             Action::Cancel => {
-                self.ask = Some(if self.engine.waiting() == Waiting::Outcome {
+                self.ask = Some(if waiting == Waiting::Outcome {
                     Ask::InterruptStep
                 } else {
                     Ask::AbortRun
                 });
                 Vec::new()
             }
-            Action::Deny => match self.engine.waiting() {
-                Waiting::Confirm => self.feed(Event::Confirm(false), now),
-                _ => Vec::new(),
-            },
-            Action::Refresh if self.engine.waiting() == Waiting::Resolve => {
-                vec![WizardEffect::CheckAgain]
+            // A plain question: `y` is yes and `n` is no, whatever has the focus.
+            Action::Confirm if waiting == Waiting::Confirm => {
+                self.notice = None;
+                self.feed(Event::Confirm(true), now)
             }
-            Action::Select | Action::Confirm => self.select(now),
+            Action::Deny if waiting == Waiting::Confirm => {
+                self.notice = None;
+                self.feed(Event::Confirm(false), now)
+            }
+            Action::Refresh if waiting == Waiting::Resolve => vec![WizardEffect::CheckAgain],
+            Action::Select => self.select(now),
             _ => Vec::new(),
         }
     }
@@ -326,6 +494,10 @@ impl WizardState {
                 self.feed(Event::Typed(typed), now)
             }
             Waiting::Input { .. } => {
+                if let Some(e) = self.input_error() {
+                    self.notice = Some(e);
+                    return Vec::new();
+                }
                 let value = if self.choices.is_empty() {
                     self.text_value()
                 } else {
@@ -334,8 +506,11 @@ impl WizardState {
                 self.feed(Event::Input(value), now)
             }
             Waiting::Resolve => {
-                let choice = RESUME_CHOICES[self.selected.min(RESUME_CHOICES.len() - 1)].0;
-                self.feed(Event::Resolve(choice), now)
+                let options = self.resume_options();
+                match options[self.selected.min(options.len() - 1)].0 {
+                    ResumeOption::CheckAgain => vec![WizardEffect::CheckAgain],
+                    ResumeOption::Resolve(c) => self.feed(Event::Resolve(c), now),
+                }
             }
             Waiting::Outcome | Waiting::Nothing => Vec::new(),
         }
@@ -380,119 +555,19 @@ impl WizardState {
             .count();
         (done, self.engine.state.steps.len())
     }
+
+    /// When the current step started running, for the elapsed time.
+    pub fn running_since(&self) -> Option<DateTime<Utc>> {
+        let i = self.engine.state.current?;
+        let rec = &self.engine.state.steps[i];
+        if !matches!(rec.state, StepState::Running | StepState::Interrupted) {
+            return None;
+        }
+        rec.started_ms.and_then(DateTime::from_timestamp_millis)
+    }
 }
 
 /// Output from a command made inert: escape sequences removed, other controls shown as `?`.
 pub fn sanitize(line: &str) -> String {
     crate::sanitize::strip_escapes(line).replace('\t', "    ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::runbook::engine::RunOptions;
-    use crate::runbook::runner::new_engine;
-    use crate::runbook::spec::load_all;
-
-    fn wizard(name: &str, kv: &[(&str, &str)]) -> WizardState {
-        let (books, _) = load_all(&[]);
-        let spec = books.into_iter().find(|b| b.name == name).unwrap();
-        let params = kv
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let e = new_engine(
-            &spec,
-            &params,
-            RunOptions {
-                step_by_step: true,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        WizardState::new(e, vec!["/b/one.sql.gz".into(), "/b/two.sql.gz".into()])
-    }
-
-    fn typed(w: &mut WizardState, s: &str) {
-        for c in s.chars() {
-            assert!(w.on_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)));
-        }
-    }
-
-    #[test]
-    fn typed_confirmation_needs_the_exact_name_and_focus_starts_on_no() {
-        let mut w = wizard("restore-postgres", &[("database", "shop")]);
-        w.start(chrono::Utc::now());
-        // Pick a backup from the catalog list.
-        w.on_action(Action::Down, chrono::Utc::now());
-        w.on_action(Action::Select, chrono::Utc::now());
-        assert_eq!(w.engine.state.params["dump"], "/b/two.sql.gz");
-        // The verify step waits for Enter in the wizard: it shows what it will do first.
-        assert_eq!(w.waiting(), Waiting::Continue);
-        let fx = w.on_action(Action::Select, chrono::Utc::now());
-        assert!(fx
-            .iter()
-            .any(|f| matches!(f, WizardEffect::Engine(EngineEffect::Execute(_)))));
-        let step = w.engine.state.current.unwrap();
-        w.feed(
-            Event::StepFinished(crate::runbook::engine::StepOutcome {
-                ok: true,
-                ..crate::runbook::engine::StepOutcome::failed(step, "ok")
-            }),
-            chrono::Utc::now(),
-        );
-        assert_eq!(w.waiting(), Waiting::Typed("shop".into()));
-        typed(&mut w, "sho");
-        assert!(w.typed_ok_so_far());
-        typed(&mut w, "x");
-        assert!(!w.typed_ok_so_far());
-        let fx = w.on_action(Action::Select, chrono::Utc::now());
-        assert!(fx
-            .iter()
-            .all(|f| !matches!(f, WizardEffect::Engine(EngineEffect::Execute(_)))));
-        assert_eq!(w.waiting(), Waiting::Typed("shop".into()));
-        assert!(w.notice.as_deref().unwrap().contains("not `shop`"));
-        typed(&mut w, "shop");
-        w.on_action(Action::Select, chrono::Utc::now());
-        assert_ne!(w.waiting(), Waiting::Typed("shop".into()));
-    }
-
-    #[test]
-    fn plain_confirm_defaults_to_no() {
-        let (books, _) = load_all(&[]);
-        let mut spec = books
-            .into_iter()
-            .find(|b| b.name == "rotate-access-key")
-            .unwrap();
-        spec.steps.retain(|s| s.id == "deactivate");
-        if let StepAction::Confirm { typed, .. } = &mut spec.steps[0].action {
-            *typed = None;
-        }
-        let e = new_engine(
-            &spec,
-            &Default::default(),
-            RunOptions {
-                step_by_step: true,
-                ..Default::default()
-            },
-        )
-        .unwrap();
-        let mut w = WizardState::new(e, vec![]);
-        w.start(chrono::Utc::now());
-        assert_eq!(w.waiting(), Waiting::Confirm);
-        assert_eq!(w.selected, 0);
-        w.on_action(Action::Select, chrono::Utc::now());
-        assert_eq!(
-            w.engine.state.status,
-            crate::runbook::engine::RunStatus::Aborted
-        );
-    }
-
-    #[test]
-    fn escape_sequences_are_made_inert() {
-        assert_eq!(
-            sanitize("\u{1b}[31mred\u{1b}[0m \u{1b}]0;title\u{7}x\r"),
-            "red x"
-        );
-    }
 }

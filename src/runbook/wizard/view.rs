@@ -8,10 +8,14 @@ use ratatui::text::{Line, Span, Text};
 use ratatui::widgets::{Block, Borders, Clear, List, ListItem, Paragraph, Wrap};
 use ratatui::Frame;
 
+use chrono::{DateTime, Utc};
+
 use crate::config::theme::Theme;
-use crate::runbook::engine::{RunStatus, StepState, Waiting};
+use crate::runbook::engine::{Reattach, RunStatus, StepState, Waiting};
 use crate::runbook::spec::{DrillMode, StepAction};
-use crate::runbook::wizard::{Ask, WizardState, RESUME_CHOICES};
+use crate::runbook::wizard::{Ask, OutKind, WizardState};
+use crate::ui::widgets::format;
+use crate::ui::widgets::hints::{self, Hint};
 
 fn state_mark(s: StepState, current: bool) -> (&'static str, &'static str) {
     match s {
@@ -26,7 +30,16 @@ fn state_mark(s: StepState, current: bool) -> (&'static str, &'static str) {
     }
 }
 
-pub fn render(frame: &mut Frame, area: Rect, w: &WizardState, theme: &Theme) {
+/// `hints`: the keys for what the operator can do now, resolved from the keymap by the
+/// console. `now`: for the running step's elapsed time.
+pub fn render(
+    frame: &mut Frame,
+    area: Rect,
+    w: &WizardState,
+    theme: &Theme,
+    hints: &[Hint],
+    now: DateTime<Utc>,
+) {
     let e = &w.engine;
     let mode = match (e.state.opts.dry_run, e.state.opts.drill) {
         (true, _) => " [DRY RUN]",
@@ -44,8 +57,15 @@ pub fn render(frame: &mut Frame, area: Rect, w: &WizardState, theme: &Theme) {
     let inner = outer.inner(area);
     frame.render_widget(outer, area);
 
-    let [body, hints] = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(inner);
-    let left_w = (body.width / 3).clamp(16, 30);
+    let [body, hint_area] =
+        Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(inner);
+    // The step list gives way first: at 80 columns the step's own text (paths, commands)
+    // needs the room more than the other steps' titles do.
+    let left_w = if body.width < 100 {
+        (body.width / 5).clamp(12, 18)
+    } else {
+        (body.width / 3).clamp(16, 30)
+    };
     let [left, right] =
         Layout::horizontal([Constraint::Length(left_w), Constraint::Min(10)]).areas(body);
 
@@ -73,10 +93,12 @@ pub fn render(frame: &mut Frame, area: Rect, w: &WizardState, theme: &Theme) {
             if current {
                 st = st.add_modifier(Modifier::BOLD);
             }
+            // Narrow: the step's short id; wide: its title.
+            let name = if left_w < 20 { &s.id } else { &s.title };
             ListItem::new(Line::from(vec![
                 Span::styled(format!("{mark} "), st),
                 Span::styled(
-                    s.title.clone(),
+                    format::fit(name, left_w.saturating_sub(3) as usize),
                     if current { st } else { theme.style("text") },
                 ),
             ]))
@@ -96,15 +118,21 @@ pub fn render(frame: &mut Frame, area: Rect, w: &WizardState, theme: &Theme) {
         width: right.width.saturating_sub(1),
         ..right
     };
-    render_step(frame, right, w, theme);
-    render_hints(frame, hints, w, theme);
+    render_step(frame, right, w, theme, now);
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            format::fit(hints::join(hints).trim(), hint_area.width as usize),
+            theme.style("text.dim"),
+        )),
+        hint_area,
+    );
 
     if let Some(ask) = w.ask {
         render_ask(frame, area, ask, theme);
     }
 }
 
-fn render_step(frame: &mut Frame, area: Rect, w: &WizardState, theme: &Theme) {
+fn render_step(frame: &mut Frame, area: Rect, w: &WizardState, theme: &Theme, now: DateTime<Utc>) {
     let e = &w.engine;
     let Some(i) = e.state.current else {
         frame.render_widget(
@@ -174,12 +202,15 @@ fn render_step(frame: &mut Frame, area: Rect, w: &WizardState, theme: &Theme) {
         what.push(Line::styled(x.clone(), theme.style("text.dim")));
     }
     let waiting = e.waiting();
+    let text_w = area.width.max(1) as usize;
     if !matches!(waiting, Waiting::Input { .. }) {
         if !step.action.is_interactive() {
             what.push(Line::styled("It will:", theme.style("text.dim")));
         }
         for l in step_lines(w, i) {
-            what.push(Line::styled(l, theme.style("wizard.command")));
+            for part in wrap_at_separators(&l, text_w) {
+                what.push(Line::styled(part, theme.style("wizard.command")));
+            }
         }
     }
 
@@ -197,6 +228,7 @@ fn render_step(frame: &mut Frame, area: Rect, w: &WizardState, theme: &Theme) {
         ));
     }
     let mut input_h = 0u16;
+    let mut choices = false;
     match &waiting {
         Waiting::Confirm => ask.push(buttons(&["No", "Yes"], w.selected, step.destructive, theme)),
         Waiting::Typed(expected) => {
@@ -218,21 +250,21 @@ fn render_step(frame: &mut Frame, area: Rect, w: &WizardState, theme: &Theme) {
                 .and_then(|p| p.label.clone())
                 .unwrap_or_else(|| param.clone());
             what.push(Line::styled(format!("{label}:"), theme.style("text")));
+            if let Some(h) = p.and_then(|p| p.help.as_ref()) {
+                what.push(Line::styled(h.clone(), theme.style("text.dim")));
+            }
             if w.choices.is_empty() {
                 input_h = 3;
-            } else {
-                for (k, c) in w.choices.iter().enumerate() {
-                    let st = if k == w.selected {
-                        theme.style("selection")
-                    } else {
-                        theme.style("text")
-                    };
-                    what.push(Line::styled(format!("  {c}"), st));
+                if let Some(err) = w.input_error() {
+                    ask.push(Line::styled(err, theme.style("input.invalid")));
                 }
+            } else {
+                choices = true;
             }
         }
         Waiting::Resolve => {
-            for (k, (_, label)) in RESUME_CHOICES.iter().enumerate() {
+            ask.extend(reattach_lines(w, i, theme, now));
+            for (k, (_, label)) in w.resume_options().iter().enumerate() {
                 let st = if k == w.selected {
                     theme.style("selection")
                 } else {
@@ -241,7 +273,16 @@ fn render_step(frame: &mut Frame, area: Rect, w: &WizardState, theme: &Theme) {
                 ask.push(Line::styled(format!("  {label}"), st));
             }
         }
-        Waiting::Outcome => ask.push(Line::styled("running…", theme.style("wizard.step.running"))),
+        Waiting::Outcome => {
+            let elapsed = w
+                .running_since()
+                .map(|t| format!(" {}", elapsed(now - t)))
+                .unwrap_or_default();
+            ask.push(Line::styled(
+                format!("running…{elapsed}"),
+                theme.style("wizard.step.running"),
+            ));
+        }
         Waiting::Continue | Waiting::Nothing => {}
     }
     if let Some(n) = &w.notice {
@@ -250,6 +291,34 @@ fn render_step(frame: &mut Frame, area: Rect, w: &WizardState, theme: &Theme) {
 
     let [top, out] = split_output(area, w);
     let width = top.width.max(1) as usize;
+    if choices {
+        // As many choices as fit, scrolled so the selected one is always on screen.
+        let room = (top.height as usize)
+            .saturating_sub(what.len() + ask.len() + 1)
+            .max(3);
+        let first = w.selected.saturating_sub(room.saturating_sub(1));
+        if first > 0 {
+            what.push(Line::styled(
+                format!("  ↑ {first} more"),
+                theme.style("text.dim"),
+            ));
+        }
+        for (k, c) in w.choices.iter().enumerate().skip(first).take(room) {
+            let st = if k == w.selected {
+                theme.style("selection")
+            } else {
+                theme.style("text")
+            };
+            what.push(Line::styled(format!("  {}", format::fit(c, width - 2)), st));
+        }
+        let below = w.choices.len().saturating_sub(first + room);
+        if below > 0 {
+            what.push(Line::styled(
+                format!("  ↓ {below} more"),
+                theme.style("text.dim"),
+            ));
+        }
+    }
     let ask_h: u16 = ask
         .iter()
         .map(|l| l.width().max(1).div_ceil(width) as u16)
@@ -370,7 +439,15 @@ fn render_output(frame: &mut Frame, area: Rect, w: &WizardState, theme: &Theme) 
     let start = end.saturating_sub(h);
     let lines: Vec<Line> = w.output[start..end]
         .iter()
-        .map(|l| Line::styled(l.clone(), theme.style("text")))
+        .map(|l| {
+            let style = match l.kind {
+                OutKind::Header => theme.style("text.dim").add_modifier(Modifier::BOLD),
+                OutKind::Line => theme.style("text"),
+                OutKind::Ok => theme.style("wizard.step.done"),
+                OutKind::Failed => theme.style("wizard.step.failed"),
+            };
+            Line::styled(l.text.clone(), style)
+        })
         .collect();
     frame.render_widget(Paragraph::new(lines), inner);
 }
@@ -391,36 +468,6 @@ fn buttons<'a>(labels: &[&'a str], selected: usize, danger: bool, theme: &Theme)
         spans.push(Span::raw("  "));
     }
     Line::from(spans)
-}
-
-fn render_hints(frame: &mut Frame, area: Rect, w: &WizardState, theme: &Theme) {
-    let hint = if w.ask.is_some() {
-        "y confirm · n/Esc keep going"
-    } else if w.engine.state.status.is_finished() {
-        "Enter/Esc close · ↑↓ scroll output"
-    } else {
-        match w.engine.waiting() {
-            Waiting::Continue => "Enter do it · Esc leave (run is kept) · c abort",
-            Waiting::Confirm => "←→/↑↓ choose · Enter answer · n no · c abort",
-            Waiting::Typed(_) => "type the name · Enter confirm · c abort",
-            Waiting::Input { .. } => "Enter accept · ↑↓ choose · c abort",
-            Waiting::Resolve => "↑↓ choose · Enter decide · r check again",
-            Waiting::Outcome => "↑↓/PgUp scroll · c interrupt the step",
-            Waiting::Nothing => "Enter start",
-        }
-    };
-    let mut spans = vec![Span::styled(hint, theme.style("text.dim"))];
-    if !w.engine.state.secrets.is_empty() && w.ask.is_none() {
-        spans.push(Span::styled(
-            if w.reveal {
-                " · v hide secret"
-            } else {
-                " · v reveal secret"
-            },
-            theme.style("text.dim"),
-        ));
-    }
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
 fn render_ask(frame: &mut Frame, area: Rect, ask: Ask, theme: &Theme) {
@@ -459,342 +506,104 @@ fn render_ask(frame: &mut Frame, area: Rect, ask: Ask, theme: &Theme) {
     );
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::action::Action;
-    use crate::runbook::engine::{Event, Reattach, RunOptions, StepOutcome};
-    use crate::runbook::runner::{new_engine, RunnerMsg};
-    use crate::runbook::spec::{load_all, Runbook};
-    use ratatui::backend::TestBackend;
-    use ratatui::Terminal;
-
-    fn book(name: &str) -> Runbook {
-        load_all(&[])
-            .0
-            .into_iter()
-            .find(|b| b.name == name)
-            .unwrap()
-    }
-
-    fn wizard_on(spec: Runbook, kv: &[(&str, &str)], dry_run: bool) -> WizardState {
-        let params = kv
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let mut e = new_engine(
-            &spec,
-            &params,
-            RunOptions {
-                step_by_step: true,
-                dry_run,
-                ..Default::default()
+/// What is known of a step found running after a restart: still running (for how long,
+/// its last output), finished while toban was away (exit code), or lost.
+fn reattach_lines<'a>(
+    w: &WizardState,
+    i: usize,
+    theme: &Theme,
+    now: DateTime<Utc>,
+) -> Vec<Line<'a>> {
+    let rec = &w.engine.state.steps[i];
+    let mut out = Vec::new();
+    let (text, style) = match &rec.reattach {
+        Some(Reattach::StillRunning) => {
+            let since = w
+                .running_since()
+                .map(|t| format!(" for {}", elapsed(now - t)))
+                .unwrap_or_default();
+            (
+                format!("The command is still running{since}: it carries on without toban."),
+                "wizard.step.running",
+            )
+        }
+        Some(Reattach::Finished { exit_code, .. }) => (
+            format!("It finished while toban was away, with exit code {exit_code}."),
+            if *exit_code == 0 {
+                "wizard.step.done"
+            } else {
+                "wizard.step.failed"
             },
-        )
-        .unwrap();
-        e.state.run_id = "20261123T030000Z-abcdef".into();
-        WizardState::new(
-            e,
-            vec![
-                "/backup/db/20260225_030000.sql.gz".into(),
-                "/backup/db/20260224_030000.sql.gz".into(),
-            ],
-        )
+        ),
+        Some(Reattach::Lost) => (
+            "What became of it is unknown (no record of its end).".to_string(),
+            "wizard.step.failed",
+        ),
+        None => ("Checking what became of it…".to_string(), "text.dim"),
+    };
+    out.push(Line::styled(text, theme.style(style)));
+    let tail = match &rec.reattach {
+        Some(Reattach::Finished { tail, .. }) if !tail.is_empty() => tail.as_str(),
+        _ => rec.tail.as_str(),
+    };
+    for l in tail
+        .lines()
+        .rev()
+        .take(3)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+    {
+        out.push(Line::styled(
+            format!("  {}", crate::sanitize::strip_escapes(l)),
+            theme.style("text.dim"),
+        ));
     }
+    out
+}
 
-    /// A runbook reduced to the steps up to `id`, so that step is the current one.
-    fn at_step(name: &str, id: &str, kv: &[(&str, &str)]) -> WizardState {
-        let mut spec = book(name);
-        let pos = spec.steps.iter().position(|s| s.id == id).unwrap();
-        spec.steps.drain(..pos);
-        let mut w = wizard_on(spec, kv, false);
-        w.start(chrono::Utc::now());
-        w
+/// `12s`, `4m05s`, `1h02m`: a running step's time so far.
+fn elapsed(d: chrono::Duration) -> String {
+    let s = d.num_seconds().max(0);
+    match s {
+        0..=59 => format!("{s}s"),
+        60..=3599 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
     }
+}
 
-    fn draw(w: &WizardState) -> String {
-        let mut t = Terminal::new(TestBackend::new(80, 24)).unwrap();
-        t.draw(|f| render(f, f.area(), w, &Theme::fallback()))
-            .unwrap();
-        let buf = t.backend().buffer().clone();
-        let mut s = String::new();
-        for y in 0..buf.area.height {
-            for x in 0..buf.area.width {
-                s.push_str(buf[(x, y)].symbol());
+/// Breaks a long line at `/` or a space so a path or a command wraps where a reader expects,
+/// never in the middle of a name when a separator is near.
+pub fn wrap_at_separators(line: &str, width: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthChar;
+    let width = width.max(8);
+    let mut out = Vec::new();
+    let mut rest: &str = line;
+    loop {
+        let mut w = 0;
+        let mut cut = rest.len();
+        let mut last_sep = None;
+        for (idx, c) in rest.char_indices() {
+            let cw = c.width().unwrap_or(0);
+            if w + cw > width {
+                cut = idx;
+                break;
             }
-            s.push('\n');
-        }
-        s
-    }
-
-    fn draw_at(w: &WizardState, width: u16, height: u16) -> String {
-        let mut t = Terminal::new(TestBackend::new(width, height)).unwrap();
-        t.draw(|f| render(f, f.area(), w, &Theme::fallback()))
-            .unwrap();
-        let buf = t.backend().buffer().clone();
-        let mut s = String::new();
-        for y in 0..buf.area.height {
-            for x in 0..buf.area.width {
-                s.push_str(buf[(x, y)].symbol());
+            w += cw;
+            if c == '/' || c == ' ' {
+                last_sep = Some(idx + c.len_utf8());
             }
-            s.push('\n');
         }
-        s
-    }
-
-    #[test]
-    fn wizard_command_running_160x48() {
-        let mut w = at_step("restore-postgres", "restore", PG);
-        w.on_action(Action::Select, chrono::Utc::now());
-        for i in 0..60 {
-            w.on_runner(
-                RunnerMsg::Output {
-                    step: 0,
-                    line: format!("ALTER TABLE {i}"),
-                },
-                chrono::Utc::now(),
-            );
+        if cut == rest.len() {
+            out.push(rest.to_string());
+            return out;
         }
-        w.on_action(Action::PageUp, chrono::Utc::now());
-        insta::assert_snapshot!(draw_at(&w, 160, 48));
-    }
-
-    const PG: &[(&str, &str)] = &[
-        ("database", "backup_mgmt"),
-        ("dump", "/backup/db/20260225_030000.sql.gz"),
-    ];
-
-    #[test]
-    fn wizard_note() {
-        let w = at_step(
-            "rotate-db-password",
-            "restart-note",
-            &[("user", "app"), ("secret_file", "/etc/app/db_password")],
-        );
-        insta::assert_snapshot!(draw(&w));
-    }
-
-    #[test]
-    fn wizard_checklist() {
-        let w = at_step("rotate-access-key", "create", &[("old_key_id", "AKIAOLD")]);
-        insta::assert_snapshot!(draw(&w));
-    }
-
-    #[test]
-    fn wizard_input_choice_of_backups() {
-        let w = at_step("restore-postgres", "choose", &[]);
-        insta::assert_snapshot!(draw(&w));
-    }
-
-    #[test]
-    fn wizard_input_text() {
-        let mut w = wizard_on(
-            book("restore-files"),
-            &[
-                ("target", "/srv/mail"),
-                ("backup", "/mnt/backup-hdd/mailserver/daily/2026-11-20"),
-            ],
-            false,
-        );
-        w.backups.clear();
-        w.start(chrono::Utc::now());
-        insta::assert_snapshot!(draw(&w));
-    }
-
-    #[test]
-    fn wizard_confirm_typed_wrong_name() {
-        let mut w = at_step("restore-postgres", "confirm", PG);
-        for c in "backup_mgnt".chars() {
-            w.on_key(crossterm::event::KeyEvent::new(
-                crossterm::event::KeyCode::Char(c),
-                crossterm::event::KeyModifiers::NONE,
-            ));
-        }
-        insta::assert_snapshot!(draw(&w));
-    }
-
-    #[test]
-    fn wizard_confirm_plain_focus_on_no() {
-        let mut spec = book("rotate-access-key");
-        let pos = spec
-            .steps
-            .iter()
-            .position(|s| s.id == "deactivate")
-            .unwrap();
-        spec.steps.drain(..pos);
-        if let crate::runbook::spec::StepAction::Confirm { typed, .. } = &mut spec.steps[0].action {
-            *typed = None;
-        }
-        let mut w = wizard_on(spec, &[("old_key_id", "AKIAOLD")], false);
-        w.start(chrono::Utc::now());
-        insta::assert_snapshot!(draw(&w));
-    }
-
-    #[test]
-    fn wizard_command_before_it_runs() {
-        let w = at_step(
-            "restore-postgres",
-            "restore",
-            &[
-                ("database", "backup_mgmt"),
-                ("dump", "/backup/db/20260225_030000.sql.gz"),
-                ("passfile", "/root/.pgpass"),
-            ],
-        );
-        insta::assert_snapshot!(draw(&w));
-    }
-
-    #[test]
-    fn wizard_command_running_with_output() {
-        let mut w = at_step("restore-postgres", "restore", PG);
-        w.on_action(Action::Select, chrono::Utc::now());
-        for i in 0..30 {
-            w.on_runner(
-                RunnerMsg::Output {
-                    step: 0,
-                    line: format!("\u{1b}[32mSET\u{1b}[0m line {i}"),
-                },
-                chrono::Utc::now(),
-            );
-        }
-        insta::assert_snapshot!(draw(&w));
-    }
-
-    #[test]
-    fn wizard_cancel_asks_first() {
-        let mut w = at_step("restore-postgres", "restore", PG);
-        w.on_action(Action::Select, chrono::Utc::now());
-        w.on_action(Action::Cancel, chrono::Utc::now());
-        insta::assert_snapshot!(draw(&w));
-    }
-
-    #[test]
-    fn wizard_container() {
-        let w = at_step("restore-postgres", "stop", PG);
-        insta::assert_snapshot!(draw(&w));
-    }
-
-    #[test]
-    fn wizard_sql() {
-        let w = at_step("restore-postgres", "tables", PG);
-        insta::assert_snapshot!(draw(&w));
-    }
-
-    #[test]
-    fn wizard_alter_password_masked() {
-        let mut w = at_step(
-            "rotate-db-password",
-            "generate",
-            &[("user", "app"), ("secret_file", "/etc/app/db_password")],
-        );
-        w.on_action(Action::Select, chrono::Utc::now());
-        w.feed(
-            Event::StepFinished(StepOutcome {
-                ok: true,
-                secret: Some("Sup3rSecretPasswordValue12345678".into()),
-                ..StepOutcome::failed(0, "generated")
-            }),
-            chrono::Utc::now(),
-        );
-        w.typed = "app".into();
-        w.on_action(Action::Select, chrono::Utc::now());
-        assert_eq!(w.engine.current_step().unwrap().id, "alter");
-        let s = draw(&w);
-        assert!(!s.contains("Sup3rSecret"), "{s}");
-        insta::assert_snapshot!(s);
-    }
-
-    #[test]
-    fn wizard_wait() {
-        let w = at_step(
-            "restore-postgres",
-            "health",
-            &[
-                ("database", "db"),
-                ("dump", "/d.sql.gz"),
-                ("health_url", "https://backup-mgmt.example.com/health/ready"),
-            ],
-        );
-        insta::assert_snapshot!(draw(&w));
-    }
-
-    #[test]
-    fn wizard_verify_backup() {
-        let w = at_step("restore-postgres", "verify", PG);
-        insta::assert_snapshot!(draw(&w));
-    }
-
-    #[test]
-    fn wizard_extract_preview() {
-        let w = at_step(
-            "restore-files",
-            "preview",
-            &[
-                ("backup", "/mnt/backup-hdd/mailserver/daily/2026-11-20"),
-                ("target", "/srv/mail"),
-            ],
-        );
-        insta::assert_snapshot!(draw(&w));
-    }
-
-    #[test]
-    fn wizard_schedule_followup() {
-        let w = at_step(
-            "rotate-access-key",
-            "schedule-delete",
-            &[("old_key_id", "AKIAOLD")],
-        );
-        insta::assert_snapshot!(draw(&w));
-    }
-
-    #[test]
-    fn wizard_generate_secret() {
-        let w = at_step(
-            "rotate-db-password",
-            "generate",
-            &[("user", "app"), ("secret_file", "/etc/app/db_password")],
-        );
-        insta::assert_snapshot!(draw(&w));
-    }
-
-    #[test]
-    fn wizard_interrupted_after_restart() {
-        let mut w = at_step("restore-postgres", "restore", PG);
-        w.on_action(Action::Select, chrono::Utc::now());
-        let e =
-            crate::runbook::engine::Engine::resume(w.engine.spec.clone(), w.engine.state.clone());
-        let mut w = WizardState::new(e, vec![]);
-        w.feed(
-            Event::Reattached {
-                step: 0,
-                info: Reattach::Finished {
-                    exit_code: 0,
-                    tail: "COMMIT".into(),
-                },
-            },
-            chrono::Utc::now(),
-        );
-        insta::assert_snapshot!(draw(&w));
-    }
-
-    #[test]
-    fn wizard_dry_run_finished() {
-        let mut w = wizard_on(book("restore-postgres"), PG, true);
-        w.start(chrono::Utc::now());
-        insta::assert_snapshot!(draw(&w));
-    }
-
-    #[test]
-    fn wizard_failed_run() {
-        let mut w = at_step("restore-postgres", "restore", PG);
-        w.on_action(Action::Select, chrono::Utc::now());
-        w.feed(
-            Event::StepFinished(StepOutcome {
-                exit_code: Some(3),
-                ..StepOutcome::failed(0, "exit code 3")
-            }),
-            chrono::Utc::now(),
-        );
-        insta::assert_snapshot!(draw(&w));
+        // Prefer a separator in the last third of the line.
+        let at = match last_sep {
+            Some(p) if p > cut * 2 / 3 => p,
+            _ => cut,
+        };
+        out.push(rest[..at].to_string());
+        rest = &rest[at..];
     }
 }
