@@ -45,21 +45,16 @@ fn help_overlay() {
     snap("help", &s, "default", 80, 24);
 }
 
+/// Read-only mode's one behaviour (README): every run is a dry run — a runbook opened from
+/// the list (or a backup) shows what it would do and changes nothing.
 #[test]
-fn read_only_and_notice() {
-    let mut s = busy_state();
-    s.read_only = true;
-    s.tab = Tab::Backups;
-    let (_, _) = toban::console::update(
-        &mut s,
-        toban::state::Msg::Key(crossterm::event::KeyEvent::new(
-            crossterm::event::KeyCode::Char('r'),
-            crossterm::event::KeyModifiers::NONE,
-        )),
-    );
-    let buf = draw(&s, &theme("default"), 80, 24);
-    let text = dump(&buf, false);
-    assert!(text.contains("read-only mode"), "{text}");
+fn read_only_runs_are_dry_runs() {
+    let mut c = common::console::Console::shipped();
+    c.s.read_only = true;
+    c.keys("R <Enter>");
+    let text = c.screen(80, 24);
+    assert!(text.contains("[DRY RUN]"), "{text}");
+    assert!(text.contains("RO "), "{text}");
 }
 
 #[test]
