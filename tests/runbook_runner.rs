@@ -31,7 +31,7 @@ fn submit(h: &RunnerHandle, w: &WizardState, fx: Vec<WizardEffect>) {
 async fn pump(
     w: &mut WizardState,
     h: &RunnerHandle,
-    rx: &mut mpsc::UnboundedReceiver<RunnerMsg>,
+    rx: &mut mpsc::Receiver<RunnerMsg>,
     done: impl Fn(&WizardState) -> bool,
 ) {
     tokio::time::timeout(Duration::from_secs(30), async {
@@ -60,7 +60,7 @@ async fn interrupting_a_running_step_asks_first_then_stops_it_and_records_it() {
         },
     )
     .unwrap();
-    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (tx, mut rx) = mpsc::channel(64);
     let h = RunnerHandle::spawn(t.env.clone(), tx);
     let mut w = WizardState::new(engine, vec![]);
     let fx = w.start();
@@ -91,12 +91,14 @@ async fn interrupting_a_running_step_asks_first_then_stops_it_and_records_it() {
     assert_eq!(w.engine.state.steps[1].state, StepState::Cancelled);
     assert_eq!(w.engine.state.steps[2].state, StepState::Pending);
     let run_id = w.engine.state.run_id.clone();
-    let out = std::fs::read_to_string(t.env.runs_dir.join(&run_id).join("slow.out")).unwrap();
+    // The supervised command's files: <runs>/<run>/steps/<step>/.
+    let step_dir = t.env.runs_dir.join(&run_id).join("steps/slow");
+    let out = std::fs::read_to_string(step_dir.join("output.log")).unwrap();
     assert!(
         out.contains("started") && !out.contains("finished"),
         "{out}"
     );
-    let pid: i32 = std::fs::read_to_string(t.env.runs_dir.join(&run_id).join("slow.pid"))
+    let pid: i32 = std::fs::read_to_string(step_dir.join("command.pid"))
         .unwrap()
         .trim()
         .parse()

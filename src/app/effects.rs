@@ -139,7 +139,7 @@ async fn start_runbooks(runner: &Runner, store: Store, tx: &mpsc::Sender<Msg>) -
         runs_dir: runner.data_dir.join("runs"),
         connections: runner.connections.clone(),
     };
-    let (mtx, mut mrx) = mpsc::unbounded_channel();
+    let (mtx, mut mrx) = mpsc::channel(256);
     let handle = RunnerHandle::spawn(env.clone(), mtx);
     let fwd = tx.clone();
     tokio::spawn(async move {

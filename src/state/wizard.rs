@@ -463,8 +463,8 @@ mod tests {
             .find(|b| b.name == "rotate-access-key")
             .unwrap();
         spec.steps.retain(|s| s.id == "deactivate");
-        if let StepAction::Confirm { typed, .. } = &mut spec.steps[0].action {
-            *typed = None;
+        if let StepAction::Confirm(c) = &mut spec.steps[0].action {
+            c.typed = None;
         }
         let e = new_engine(
             &spec,

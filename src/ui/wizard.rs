@@ -304,14 +304,9 @@ fn render_step(frame: &mut Frame, area: Rect, w: &WizardState, theme: &Theme) {
 fn step_lines(w: &WizardState, i: usize) -> Vec<String> {
     match w.engine.render(i, true) {
         Ok(r) => match &r.action {
-            StepAction::Command {
-                argv,
-                cwd,
-                env,
-                stdin,
-                timeout,
-                ..
-            } => {
+            StepAction::Command(c) => {
+                let (argv, cwd, env, stdin, timeout) =
+                    (&c.argv, &c.cwd, &c.env, &c.stdin, &c.timeout);
                 let quoted: Vec<String> = argv.iter().map(|a| format!("{a:?}")).collect();
                 let mut v = vec![format!("argv [{}]", quoted.join(", "))];
                 if let Some(c) = cwd {
@@ -619,8 +614,8 @@ mod tests {
             .position(|s| s.id == "deactivate")
             .unwrap();
         spec.steps.drain(..pos);
-        if let crate::runbook::spec::StepAction::Confirm { typed, .. } = &mut spec.steps[0].action {
-            *typed = None;
+        if let crate::runbook::spec::StepAction::Confirm(c) = &mut spec.steps[0].action {
+            c.typed = None;
         }
         let mut w = wizard_on(spec, &[("old_key_id", "AKIAOLD")], false);
         w.start();

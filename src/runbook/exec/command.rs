@@ -8,7 +8,7 @@
 //! [`reattach`] later finds out what became of it.
 
 use std::fmt;
-use std::io::{Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 use std::time::Duration;
@@ -19,8 +19,9 @@ use sha2::{Digest, Sha256};
 use tokio::io::{AsyncBufReadExt, AsyncSeekExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-use super::sanitize::strip_escapes;
+use super::process_group;
 use super::supervise::{HANDSHAKE, SUPERVISE_DIR_ENV};
+use crate::sanitize::strip_escapes;
 
 /// Lines of output kept in a [`CommandOutcome`].
 pub const TAIL_LINES: usize = 50;
@@ -307,31 +308,9 @@ pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T
     serde_json::from_slice(&text).ok()
 }
 
-/// Written to a temporary name, synced and renamed: a reader never sees half a file, and
-/// a crash right after leaves either nothing or the whole file.
+/// The run folder's files are private and replaced whole (see [`crate::atomic_write`]).
 pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
+    crate::atomic_write::write_atomically(path, bytes, 0o600)
 }
 
 /// `pid starttime`: the start time (from /proc) tells a live supervisor from an unrelated
@@ -363,10 +342,6 @@ fn supervisor_alive(run_dir: &Path) -> bool {
         .and_then(|s| s.rfind(')').map(|i| s[i + 2..].starts_with('Z')))
         .unwrap_or(true);
     !zombie && process_identity(pid).as_deref() == Some(recorded)
-}
-
-pub(crate) fn group_alive(pgid: i32) -> bool {
-    pgid > 0 && unsafe { libc::kill(-pgid, 0) } == 0
 }
 
 fn read_pgid(run_dir: &Path) -> i32 {
@@ -559,20 +534,7 @@ impl CancelHandle {
         } else {
             read_pgid(&self.run_dir)
         };
-        if pgid <= 0 {
-            return;
-        }
-        unsafe { libc::kill(-pgid, libc::SIGINT) };
-        let deadline = tokio::time::Instant::now() + self.grace;
-        while tokio::time::Instant::now() < deadline {
-            if !group_alive(pgid) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        if group_alive(pgid) {
-            unsafe { libc::kill(-pgid, libc::SIGKILL) };
-        }
+        process_group::stop(pgid, libc::SIGINT, self.grace).await;
     }
 }
 
@@ -681,7 +643,7 @@ fn what_is_known(run_dir: &Path) -> String {
     if pgid > 0 {
         parts.push(format!(
             "process group {pgid} is {}",
-            if group_alive(pgid) {
+            if process_group::alive(pgid) {
                 "still running"
             } else {
                 "no longer running"

@@ -4,13 +4,16 @@
 //! - [`command`]: argv commands under a supervisor process that outlives toban, output to
 //!   `<run_dir>/output.log`, reattach after a crash.
 //! - [`sql`]: statements over sqlx's Any driver (PostgreSQL, SQLite), login checks, a safe
-//!   `ALTER USER … WITH PASSWORD`.
+//!   `ALTER USER … WITH PASSWORD` ([`scram`] verifier, [`sql_quote`] quoting), each with a
+//!   time limit and a cancel that reaches the server.
+//! - [`process_group`]: stopping a command and everything it started.
 //! - [`wait`]: wait until an HTTP endpoint, TCP port, file or container is ready.
-//! - [`sanitize`]: strip terminal escape sequences from anything shown.
 
 pub mod command;
-pub mod sanitize;
+pub mod process_group;
+pub mod scram;
 pub mod sql;
+pub mod sql_quote;
 pub mod supervise;
 pub mod wait;
 
@@ -19,10 +22,10 @@ pub use command::{
     CommandRequest, ExecError, Reattached, RunningCommand, SecretBytes, StdinSource, Supervisor,
     TAIL_LINES,
 };
-pub use sanitize::strip_escapes;
 pub use sql::{
-    alter_user_password, alter_user_password_sql, check_login, quote_pg_literal, redact_url,
-    run_sql, ExpectRows, SqlOutcome, SqlRequest,
+    alter_user_password, alter_user_password_sql, check_login, redact_url, run_sql, run_statements,
+    set_password, try_login, ExpectRows, Limits, SqlError, SqlOutcome, SqlRequest,
 };
+pub use sql_quote::{quote_pg_ident, quote_pg_literal};
 pub use supervise::{supervise_main, SUPERVISE_SUBCOMMAND};
 pub use wait::{wait_until, WaitCheck, WaitOutcome};
