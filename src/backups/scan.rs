@@ -155,7 +155,7 @@ impl Scanner {
             notes: Vec::new(),
         };
         catalog.mark_newest_good();
-        catalog.findings = rules::evaluate(&catalog, now);
+        rules::update_findings(&mut catalog, now);
         catalog
     }
 

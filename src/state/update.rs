@@ -155,22 +155,22 @@ pub fn update(state: &mut State, msg: Msg) -> (bool, Vec<Effect>) {
     (dirty, fx)
 }
 
-/// Backup rules become local alarms under the `backup.` prefix.
+/// Backup rules become local alarms under the `backup.` prefix. The catalog's findings are
+/// brought up to now first, so the Backups tab shows what the alarms say.
 fn backup_findings(state: &mut State, fx: &mut Vec<Effect>) {
-    let Some(cat) = state.backups.catalog.clone() else {
+    let Some(cat) = state.backups.catalog.as_mut() else {
         return;
     };
-    let findings: Vec<crate::state::local_alarms::Finding> =
-        crate::backups::rules::evaluate(&cat, state.now)
-            .into_iter()
-            .filter(|f| f.severity != Severity::Ok)
-            .map(|f| crate::state::local_alarms::Finding {
-                key: f.key,
-                severity: f.severity,
-                value: f.value,
-                message: f.message,
-            })
-            .collect();
+    let cat = std::sync::Arc::make_mut(cat);
+    crate::backups::rules::update_findings(cat, state.now);
+    let findings: Vec<crate::state::local_alarms::Finding> = crate::backups::rules::alarming(cat)
+        .map(|f| crate::state::local_alarms::Finding {
+            key: f.key.clone(),
+            severity: f.severity,
+            value: f.value,
+            message: f.message.clone(),
+        })
+        .collect();
     for t in state.alarms.set_findings("backup.", &findings, state.now) {
         fx.push(Effect::RecordTransition(t));
     }

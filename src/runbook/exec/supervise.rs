@@ -27,11 +27,11 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
-use super::command::{
+use super::process_group;
+use super::run_dir::{
     process_identity, read_json, write_atomically, Spec, Status, StdinKind, CANCEL_FILE,
     COMMAND_PID_FILE, OUTPUT_FILE, SPEC_FILE, STATUS_FILE, SUPERVISOR_PID_FILE,
 };
-use super::process_group;
 
 /// The hidden subcommand toban's `main` dispatches to [`supervise_main`].
 pub const SUPERVISE_SUBCOMMAND: &str = "__supervise";
