@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use super::{Engine, Rendered, StepState, Waiting};
 use crate::runbook::spec::{ParamKind, Runbook, Step, StepAction};
+use crate::runbook::steps::outcome::clean_lines;
 use crate::runbook::steps::Render;
 use crate::runbook::template::{secret_param_key, Scope, MASK};
 
@@ -136,7 +137,8 @@ impl Engine {
             scope: &masked_scope,
             lists: &lists,
         })?;
-        let mut display = masked.describe();
+        // For the screen and the audit: escape sequences made inert, whatever the values.
+        let mut display: Vec<String> = masked.describe().iter().map(|l| clean_lines(l)).collect();
         self.mask_secret_params(&mut display);
         let action = if lenient {
             masked
