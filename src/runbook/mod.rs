@@ -16,8 +16,8 @@
 //! Imports go one way: `spec` and `engine` use `steps`, `steps` uses `exec`, `template`
 //! and the store; nothing below imports what is above it.
 //!
-//! The wizard's state is `crate::state::wizard::WizardState`, drawn by
-//! `crate::ui::wizard::render`.
+//! The wizard's state is `state::wizard::WizardState`, drawn by
+//! `ui::wizard::render`.
 
 pub mod cli;
 pub mod config;

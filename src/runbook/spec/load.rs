@@ -113,4 +113,31 @@ mod tests {
             errs[0]
         );
     }
+
+    fn one_step(step: &str) -> Vec<ConfigError> {
+        let src = format!(
+            "name = \"s\"\ntitle = \"S\"\nkind = \"maintenance\"\n\n[[step]]\nid = \"a\"\n{step}\n"
+        );
+        parse(Path::new("s.toml"), &src).err().unwrap_or_default()
+    }
+
+    #[test]
+    fn every_kind_refuses_keys_it_does_not_know_and_bad_time_limits() {
+        let e = one_step("kind = \"note\"\ntext = \"x\"\ntxet = \"typo\"");
+        assert!(e[0].message.contains("unknown field `txet`"), "{e:?}");
+        assert_eq!(e[0].field.as_deref(), Some("step[0].note"));
+        let e = one_step(
+            "kind = \"sql\"\nconnection = \"c\"\nstatements = [\"SELECT 1\"]\ntimeout = \"soon\"",
+        );
+        assert!(e[0].message.contains("`soon` is not a duration"), "{e:?}");
+        assert_eq!(e[0].line, Some(6));
+        assert!(one_step(
+            "kind = \"sql\"\nconnection = \"c\"\nstatements = [\"SELECT 1\"]\ntimeout = \"90s\""
+        )
+        .is_empty());
+        assert!(
+            one_step("kind = \"container\"\naction = \"stop\"\nnames = [\"x\"]\ntimeout = 5")
+                .is_empty()
+        );
+    }
 }

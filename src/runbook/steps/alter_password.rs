@@ -6,39 +6,30 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use serde::Deserialize;
 
-use super::kind::{de, take_duration, Field, Render, StepHeader, StepKind};
+use super::kind::{de, duration, Field, Render, StepHeader, StepKind};
 use super::{Outcome, StepContext};
 use crate::runbook::exec::sql::set_password;
 use crate::runbook::template::MASK;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct AlterPassword {
     pub connection: String,
     pub user: String,
     pub password: String,
+    #[serde(default = "one_minute", deserialize_with = "duration")]
     pub timeout: Duration,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Raw {
-    connection: String,
-    user: String,
-    password: String,
+fn one_minute() -> Duration {
+    Duration::from_secs(60)
 }
 
 impl StepKind for AlterPassword {
     const NAME: &'static str = "alter_password";
 
-    fn parse(mut table: toml::Table, _: &StepHeader<'_>) -> Result<Self, String> {
-        let timeout = take_duration(&mut table, "timeout", Duration::from_secs(60))?;
-        let r: Raw = de(table)?;
-        Ok(AlterPassword {
-            connection: r.connection,
-            user: r.user,
-            password: r.password,
-            timeout,
-        })
+    fn parse(table: toml::Table, _: &StepHeader<'_>) -> Result<Self, String> {
+        de(table)
     }
 
     fn fields(&self) -> Vec<Field<'_>> {

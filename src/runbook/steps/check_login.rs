@@ -6,17 +6,23 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use serde::Deserialize;
 
-use super::kind::{de, take_duration, Field, Render, StepHeader, StepKind};
+use super::kind::{de, duration, Field, Render, StepHeader, StepKind};
 use super::{Outcome, StepContext};
 use crate::runbook::exec::sql::{try_login, url_with_login};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CheckLogin {
     pub connection: String,
     pub user: String,
     pub password: String,
     pub expect: LoginExpect,
+    #[serde(default = "one_minute", deserialize_with = "duration")]
     pub timeout: Duration,
+}
+
+fn one_minute() -> Duration {
+    Duration::from_secs(60)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -26,28 +32,11 @@ pub enum LoginExpect {
     Fail,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Raw {
-    connection: String,
-    user: String,
-    password: String,
-    expect: LoginExpect,
-}
-
 impl StepKind for CheckLogin {
     const NAME: &'static str = "check_login";
 
-    fn parse(mut table: toml::Table, _: &StepHeader<'_>) -> Result<Self, String> {
-        let timeout = take_duration(&mut table, "timeout", Duration::from_secs(60))?;
-        let r: Raw = de(table)?;
-        Ok(CheckLogin {
-            connection: r.connection,
-            user: r.user,
-            password: r.password,
-            expect: r.expect,
-            timeout,
-        })
+    fn parse(table: toml::Table, _: &StepHeader<'_>) -> Result<Self, String> {
+        de(table)
     }
 
     fn fields(&self) -> Vec<Field<'_>> {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use serde::Deserialize;
 
-use super::kind::{de, take_duration, Field, FieldUse, Render, StepHeader, StepKind};
+use super::kind::{de, duration, Field, FieldUse, Render, StepHeader, StepKind};
 use super::{Outcome, Reattach, StepContext};
 use crate::runbook::exec::{
     read_command_output, reattach as reattach_dir, spawn_command, CommandRequest, Reattached,
@@ -19,15 +19,25 @@ use crate::runbook::exec::{
 /// Most of a command's output kept as `{{steps.ID.output}}`.
 pub const OUTPUT_CAP: usize = 64 * 1024;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Command {
     pub argv: Vec<String>,
+    #[serde(default)]
     pub cwd: Option<String>,
+    #[serde(default)]
     pub env: BTreeMap<String, String>,
+    #[serde(default = "ten_minutes", deserialize_with = "duration")]
     pub timeout: Duration,
+    #[serde(default)]
     pub stdin: Option<StdinSpec>,
     /// Exit codes that count as success (default `[0]`).
+    #[serde(default)]
     pub ok_codes: Vec<i32>,
+}
+
+fn ten_minutes() -> Duration {
+    Duration::from_secs(600)
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -40,41 +50,18 @@ pub struct StdinSpec {
     pub gunzip: bool,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Raw {
-    argv: Vec<String>,
-    #[serde(default)]
-    cwd: Option<String>,
-    #[serde(default)]
-    env: BTreeMap<String, String>,
-    #[serde(default)]
-    stdin: Option<StdinSpec>,
-    #[serde(default)]
-    ok_codes: Vec<i32>,
-}
-
 impl StepKind for Command {
     const NAME: &'static str = "command";
 
-    fn parse(mut table: toml::Table, _: &StepHeader<'_>) -> Result<Self, String> {
-        let timeout = take_duration(&mut table, "timeout", Duration::from_secs(600))?;
-        let c: Raw = de(table)?;
+    fn parse(table: toml::Table, _: &StepHeader<'_>) -> Result<Self, String> {
+        let mut c: Command = de(table)?;
         if c.argv.is_empty() {
             return Err("`argv` must name a program".into());
         }
-        Ok(Command {
-            argv: c.argv,
-            cwd: c.cwd,
-            env: c.env,
-            timeout,
-            stdin: c.stdin,
-            ok_codes: if c.ok_codes.is_empty() {
-                vec![0]
-            } else {
-                c.ok_codes
-            },
-        })
+        if c.ok_codes.is_empty() {
+            c.ok_codes = vec![0];
+        }
+        Ok(c)
     }
 
     fn fields(&self) -> Vec<Field<'_>> {

@@ -6,17 +6,23 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use serde::Deserialize;
 
-use super::kind::{de, take_duration, Field, FieldUse, Render, StepHeader, StepKind};
+use super::kind::{de, duration, Field, FieldUse, Render, StepHeader, StepKind};
 use super::{Outcome, StepContext};
 
 /// How long a container gets to stop before the engine kills it.
 const STOP_GRACE: Duration = Duration::from_secs(10);
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Container {
     pub action: ContainerAction,
     pub names: Vec<String>,
+    #[serde(default = "two_minutes", deserialize_with = "duration")]
     pub timeout: Duration,
+}
+
+fn two_minutes() -> Duration {
+    Duration::from_secs(120)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -33,24 +39,11 @@ impl ContainerAction {
     }
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Raw {
-    action: ContainerAction,
-    names: Vec<String>,
-}
-
 impl StepKind for Container {
     const NAME: &'static str = "container";
 
-    fn parse(mut table: toml::Table, _: &StepHeader<'_>) -> Result<Self, String> {
-        let timeout = take_duration(&mut table, "timeout", Duration::from_secs(120))?;
-        let r: Raw = de(table)?;
-        Ok(Container {
-            action: r.action,
-            names: r.names,
-            timeout,
-        })
+    fn parse(table: toml::Table, _: &StepHeader<'_>) -> Result<Self, String> {
+        de(table)
     }
 
     fn fields(&self) -> Vec<Field<'_>> {

@@ -11,16 +11,22 @@ use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
 use super::context::StopRead;
-use super::kind::{de, take_duration, Field, Render, StepHeader, StepKind};
+use super::kind::{de, duration, Field, Render, StepHeader, StepKind};
 use super::{Outcome, StepContext};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Extract {
     pub from: String,
     pub component: String,
     pub target: String,
     pub mode: ExtractMode,
+    #[serde(default = "two_hours", deserialize_with = "duration")]
     pub timeout: Duration,
+}
+
+fn two_hours() -> Duration {
+    Duration::from_secs(2 * 3600)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -31,28 +37,11 @@ pub enum ExtractMode {
     Verify,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Raw {
-    from: String,
-    component: String,
-    target: String,
-    mode: ExtractMode,
-}
-
 impl StepKind for Extract {
     const NAME: &'static str = "extract";
 
-    fn parse(mut table: toml::Table, _: &StepHeader<'_>) -> Result<Self, String> {
-        let timeout = take_duration(&mut table, "timeout", Duration::from_secs(2 * 3600))?;
-        let r: Raw = de(table)?;
-        Ok(Extract {
-            from: r.from,
-            component: r.component,
-            target: r.target,
-            mode: r.mode,
-            timeout,
-        })
+    fn parse(table: toml::Table, _: &StepHeader<'_>) -> Result<Self, String> {
+        de(table)
     }
 
     fn fields(&self) -> Vec<Field<'_>> {

@@ -6,7 +6,8 @@ use std::fmt;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use serde::de::DeserializeOwned;
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer};
 
 use super::context::StepContext;
 use super::outcome::Outcome;
@@ -177,18 +178,25 @@ pub fn de<T: DeserializeOwned>(table: toml::Table) -> Result<T, String> {
         .map_err(|e| e.message().trim().to_string())
 }
 
-/// Removes `key` from the table as a duration: seconds, or text like "30s" / "2h".
-pub fn take_duration(
-    table: &mut toml::Table,
-    key: &str,
-    default: Duration,
-) -> Result<Duration, String> {
-    match table.remove(key) {
-        None => Ok(default),
-        Some(toml::Value::Integer(n)) if n >= 0 => Ok(Duration::from_secs(n as u64)),
-        Some(toml::Value::String(s)) => humantime::parse_duration(&s)
-            .map_err(|e| format!("`{key}`: `{s}` is not a duration like \"30s\" or \"10m\" ({e})")),
-        Some(_) => Err(format!("`{key}` must be a duration like \"30s\"")),
+/// A duration field (`timeout = 30` in seconds, or `timeout = "10m"`), for
+/// `#[serde(deserialize_with = "duration")]`.
+pub fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given {
+        Seconds(u64),
+        Text(String),
+    }
+    match Given::deserialize(d) {
+        Ok(Given::Seconds(n)) => Ok(Duration::from_secs(n)),
+        Ok(Given::Text(s)) => humantime::parse_duration(&s).map_err(|e| {
+            D::Error::custom(format!(
+                "`{s}` is not a duration like \"30s\" or \"10m\" ({e})"
+            ))
+        }),
+        Err(_) => Err(D::Error::custom(
+            "a duration like \"30s\" or \"10m\" is wanted",
+        )),
     }
 }
 

@@ -9,31 +9,26 @@ use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
 use super::context::StopRead;
-use super::kind::{de, take_duration, Field, FieldUse, Render, StepHeader, StepKind};
+use super::kind::{de, duration, Field, FieldUse, Render, StepHeader, StepKind};
 use super::{Outcome, StepContext};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RotateFiles {
     pub paths: Vec<String>,
+    #[serde(default = "one_hour", deserialize_with = "duration")]
     pub timeout: Duration,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Raw {
-    paths: Vec<String>,
+fn one_hour() -> Duration {
+    Duration::from_secs(3600)
 }
 
 impl StepKind for RotateFiles {
     const NAME: &'static str = "rotate_files";
 
-    fn parse(mut table: toml::Table, _: &StepHeader<'_>) -> Result<Self, String> {
-        let timeout = take_duration(&mut table, "timeout", Duration::from_secs(3600))?;
-        let r: Raw = de(table)?;
-        Ok(RotateFiles {
-            paths: r.paths,
-            timeout,
-        })
+    fn parse(table: toml::Table, _: &StepHeader<'_>) -> Result<Self, String> {
+        de(table)
     }
 
     fn fields(&self) -> Vec<Field<'_>> {

@@ -7,7 +7,7 @@ use chrono::Utc;
 use futures::future::BoxFuture;
 use serde::Deserialize;
 
-use super::kind::{de, take_duration, Field, Render, StepHeader, StepKind};
+use super::kind::{de, duration, Field, Render, StepHeader, StepKind};
 use super::{Outcome, StepContext};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -22,6 +22,8 @@ pub struct ScheduleFollowup {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
+    #[serde(default = "half_a_minute", deserialize_with = "duration")]
+    timeout: Duration,
     #[serde(default)]
     followup: Option<String>,
     due: String,
@@ -29,11 +31,14 @@ struct Raw {
     note: Option<String>,
 }
 
+fn half_a_minute() -> Duration {
+    Duration::from_secs(30)
+}
+
 impl StepKind for ScheduleFollowup {
     const NAME: &'static str = "schedule_followup";
 
-    fn parse(mut table: toml::Table, header: &StepHeader<'_>) -> Result<Self, String> {
-        let timeout = take_duration(&mut table, "timeout", Duration::from_secs(30))?;
+    fn parse(table: toml::Table, header: &StepHeader<'_>) -> Result<Self, String> {
         let r: Raw = de(table)?;
         let title = r
             .followup
@@ -43,7 +48,7 @@ impl StepKind for ScheduleFollowup {
             title,
             due: r.due,
             note: r.note,
-            timeout,
+            timeout: r.timeout,
         })
     }
 

@@ -7,52 +7,40 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use serde::Deserialize;
 
-use super::kind::{de, take_duration, Field, FieldUse, Render, StepHeader, StepKind};
+use super::kind::{de, duration, Field, FieldUse, Render, StepHeader, StepKind};
 use super::{Outcome, StepContext};
 use crate::runbook::exec::sql::{run_statements, url_with_database};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Sql {
     pub connection: String,
     /// Connect to this database instead of the connection's own.
+    #[serde(default)]
     pub database: Option<String>,
     pub statements: Vec<String>,
     /// The first column of the last statement's first row must (not) equal this.
+    #[serde(default)]
     pub expect: Option<String>,
+    #[serde(default)]
     pub expect_not: Option<String>,
+    #[serde(default = "ten_minutes", deserialize_with = "duration")]
     pub timeout: Duration,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Raw {
-    connection: String,
-    #[serde(default)]
-    database: Option<String>,
-    statements: Vec<String>,
-    #[serde(default)]
-    expect: Option<String>,
-    #[serde(default)]
-    expect_not: Option<String>,
+fn ten_minutes() -> Duration {
+    Duration::from_secs(600)
 }
 
 impl StepKind for Sql {
     const NAME: &'static str = "sql";
 
-    fn parse(mut table: toml::Table, _: &StepHeader<'_>) -> Result<Self, String> {
-        let timeout = take_duration(&mut table, "timeout", Duration::from_secs(600))?;
-        let r: Raw = de(table)?;
-        if r.statements.is_empty() {
+    fn parse(table: toml::Table, _: &StepHeader<'_>) -> Result<Self, String> {
+        let s: Sql = de(table)?;
+        if s.statements.is_empty() {
             return Err("`statements` must hold at least one statement".into());
         }
-        Ok(Sql {
-            connection: r.connection,
-            database: r.database,
-            statements: r.statements,
-            expect: r.expect,
-            expect_not: r.expect_not,
-            timeout,
-        })
+        Ok(s)
     }
 
     fn fields(&self) -> Vec<Field<'_>> {

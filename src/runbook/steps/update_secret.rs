@@ -6,7 +6,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use serde::Deserialize;
 
-use super::kind::{de, take_duration, Field, Render, StepHeader, StepKind};
+use super::kind::{de, duration, Field, Render, StepHeader, StepKind};
 use super::{Outcome, StepContext};
 use crate::secrets::{Secret, SecretTarget};
 
@@ -26,6 +26,8 @@ pub struct UpdateSecret {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
+    #[serde(default = "two_minutes", deserialize_with = "duration")]
+    timeout: Duration,
     store: String,
     #[serde(default)]
     path: Option<String>,
@@ -38,6 +40,10 @@ struct Raw {
     #[serde(default)]
     endpoint_url: Option<String>,
     value: String,
+}
+
+fn two_minutes() -> Duration {
+    Duration::from_secs(120)
 }
 
 impl UpdateSecret {
@@ -64,8 +70,7 @@ impl UpdateSecret {
 impl StepKind for UpdateSecret {
     const NAME: &'static str = "update_secret";
 
-    fn parse(mut table: toml::Table, _: &StepHeader<'_>) -> Result<Self, String> {
-        let timeout = take_duration(&mut table, "timeout", Duration::from_secs(120))?;
+    fn parse(table: toml::Table, _: &StepHeader<'_>) -> Result<Self, String> {
         let u: Raw = de(table)?;
         let location = match (u.store.as_str(), u.path, u.secret_id) {
             ("file", Some(p), None) => p,
@@ -89,7 +94,7 @@ impl StepKind for UpdateSecret {
             region: u.region,
             endpoint_url: u.endpoint_url,
             value: u.value,
-            timeout,
+            timeout: u.timeout,
         })
     }
 

@@ -9,33 +9,28 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use serde::Deserialize;
 
-use super::kind::{de, take_duration, Field, Render, StepHeader, StepKind};
+use super::kind::{de, duration, Field, Render, StepHeader, StepKind};
 use super::{Outcome, StepContext};
 use crate::backups::lookup::verify_path;
 use crate::backups::verify::verdict;
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct VerifyBackup {
     pub path: String,
+    #[serde(default = "two_hours", deserialize_with = "duration")]
     pub timeout: Duration,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Raw {
-    path: String,
+fn two_hours() -> Duration {
+    Duration::from_secs(2 * 3600)
 }
 
 impl StepKind for VerifyBackup {
     const NAME: &'static str = "verify_backup";
 
-    fn parse(mut table: toml::Table, _: &StepHeader<'_>) -> Result<Self, String> {
-        let timeout = take_duration(&mut table, "timeout", Duration::from_secs(2 * 3600))?;
-        let r: Raw = de(table)?;
-        Ok(VerifyBackup {
-            path: r.path,
-            timeout,
-        })
+    fn parse(table: toml::Table, _: &StepHeader<'_>) -> Result<Self, String> {
+        de(table)
     }
 
     fn fields(&self) -> Vec<Field<'_>> {

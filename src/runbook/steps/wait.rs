@@ -9,7 +9,7 @@ use futures::future::BoxFuture;
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
 
-use super::kind::{de, take_duration, Field, Render, StepHeader, StepKind};
+use super::kind::{de, duration, Field, Render, StepHeader, StepKind};
 use super::{Outcome, StepContext};
 use crate::runbook::exec::wait::{wait_until, WaitCheck};
 
@@ -54,6 +54,8 @@ impl WaitTarget {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
+    #[serde(default = "two_minutes", deserialize_with = "duration")]
+    timeout: Duration,
     #[serde(default)]
     http: Option<String>,
     #[serde(default)]
@@ -66,12 +68,16 @@ struct Raw {
     written: Option<String>,
 }
 
+fn two_minutes() -> Duration {
+    Duration::from_secs(120)
+}
+
 impl StepKind for Wait {
     const NAME: &'static str = "wait";
 
-    fn parse(mut table: toml::Table, _: &StepHeader<'_>) -> Result<Self, String> {
-        let timeout = take_duration(&mut table, "timeout", Duration::from_secs(120))?;
+    fn parse(table: toml::Table, _: &StepHeader<'_>) -> Result<Self, String> {
         let w: Raw = de(table)?;
+        let timeout = w.timeout;
         let target = match (w.http, w.tcp, w.file, w.container, w.written) {
             (Some(u), None, None, None, None) => WaitTarget::Http(u),
             (None, Some(a), None, None, None) => WaitTarget::Tcp(a),

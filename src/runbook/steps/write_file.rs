@@ -7,7 +7,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use serde::Deserialize;
 
-use super::kind::{de, take_duration, Field, Render, StepHeader, StepKind};
+use super::kind::{de, duration, Field, Render, StepHeader, StepKind};
 use super::{Outcome, StepContext};
 use crate::atomic_write::write_atomically;
 
@@ -22,17 +22,22 @@ pub struct WriteFile {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
+    #[serde(default = "one_minute", deserialize_with = "duration")]
+    timeout: Duration,
     path: String,
     content: String,
     #[serde(default)]
     mode: Option<String>,
 }
 
+fn one_minute() -> Duration {
+    Duration::from_secs(60)
+}
+
 impl StepKind for WriteFile {
     const NAME: &'static str = "write_file";
 
-    fn parse(mut table: toml::Table, _: &StepHeader<'_>) -> Result<Self, String> {
-        let timeout = take_duration(&mut table, "timeout", Duration::from_secs(60))?;
+    fn parse(table: toml::Table, _: &StepHeader<'_>) -> Result<Self, String> {
         let w: Raw = de(table)?;
         let mode = match w.mode {
             None => 0o600,
@@ -45,7 +50,7 @@ impl StepKind for WriteFile {
             path: w.path,
             content: w.content,
             mode,
-            timeout,
+            timeout: w.timeout,
         })
     }
 
