@@ -3,6 +3,7 @@
 pub mod action;
 pub mod alarm_types;
 pub mod app;
+pub mod atomic_write;
 pub mod backups;
 pub mod cli;
 pub mod config;

@@ -3,8 +3,6 @@
 //! JSON object (seed 001 keeps `{"username", "password", "host", …}` in one secret).
 
 use std::fmt;
-use std::io::Write;
-use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::PathBuf;
 
 use anyhow::{bail, Context};
@@ -197,31 +195,6 @@ fn set_field(old: &str, field: &str, value: &Secret) -> anyhow::Result<String> {
 /// Writes a file that only its owner can read, replacing the old one atomically so a
 /// reader never sees half a secret.
 pub fn write_private_file(path: &std::path::Path, body: &[u8]) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let name = path.file_name().context("secret path has no file name")?;
-    let tmp = dir.join(format!(
-        ".{}.toban-{}",
-        name.to_string_lossy(),
-        std::process::id()
-    ));
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&tmp)
-        .with_context(|| format!("creating {}", tmp.display()))?;
-    let result = (|| {
-        f.write_all(body)?;
-        f.sync_all()?;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
-        std::fs::rename(&tmp, path)
-    })();
-    if let Err(e) = result {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(e).with_context(|| format!("writing {}", path.display()));
-    }
-    Ok(())
+    crate::atomic_write::write_atomically(path, body, 0o600)
+        .with_context(|| format!("writing {}", path.display()))
 }

@@ -61,7 +61,7 @@ fn read_only_runs_are_dry_runs() {
 fn calendar_lists_follow_ups_that_runbooks_scheduled() {
     let mut s = busy_state();
     s.tab = Tab::Calendar;
-    s.followups = vec![toban::store::runs::Followup {
+    s.followups = vec![toban::runbook::store::Followup {
         id: 1,
         title: "Delete the old access key AKIAOLD of ci-cd-user".into(),
         note: Some("scheduled by rotate-access-key (seed 002: 7 days after rotation)".into()),

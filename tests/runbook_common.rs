@@ -8,9 +8,10 @@ use std::sync::Arc;
 use chrono::Utc;
 use tempfile::TempDir;
 use toban::runbook::engine::{Engine, EngineEffect, Event, RunOptions, RunStatus};
+use toban::runbook::exec::{set_supervisor, Supervisor, SUPERVISE_SUBCOMMAND};
 use toban::runbook::runner::{self, RunEnv};
 use toban::runbook::spec::{self, Runbook};
-use toban::runbook::steps::LocalExecutor;
+use toban::runbook::steps::SupervisedExecutor;
 use toban::store::Store;
 use tokio_util::sync::CancellationToken;
 
@@ -25,8 +26,17 @@ impl TestEnv {
     }
 }
 
-/// A run environment over SQLite in a temp dir and the real executors.
+/// Commands run under the real `toban __supervise`, as in production.
+pub fn use_toban_supervisor() {
+    set_supervisor(Supervisor {
+        program: PathBuf::from(env!("CARGO_BIN_EXE_toban")),
+        args: vec![SUPERVISE_SUBCOMMAND.to_string()],
+    });
+}
+
+/// A run environment over SQLite in a temp dir and the production executor.
 pub async fn sqlite_env() -> TestEnv {
+    use_toban_supervisor();
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(None, &dir.path().join("data"))
         .await
@@ -34,7 +44,7 @@ pub async fn sqlite_env() -> TestEnv {
     TestEnv {
         env: RunEnv {
             store,
-            executor: Arc::new(LocalExecutor),
+            executor: Arc::new(SupervisedExecutor),
             runs_dir: dir.path().join("data/runs"),
             connections: BTreeMap::new(),
         },
@@ -110,8 +120,9 @@ pub async fn drive(env: &RunEnv, engine: &mut Engine, script: Vec<Event>, start:
     }
 }
 
-/// Builds `<dir>/<component>.tar.gz` from (path, bytes) pairs, and a manifest.json with
-/// their sha256.
+/// Builds `<dir>/<component>.tar.gz` from (path, bytes) pairs, and the manifest.json a
+/// backup job writes (seed 000's format: service, kind, created, status, each file's size
+/// and sha256). `dir` is `<root>/<service>/<kind>/<date>`.
 /// (path inside the archive, content)
 pub type Entry<'a> = (&'a str, &'a [u8]);
 
@@ -133,15 +144,27 @@ pub fn make_backup(dir: &std::path::Path, components: &[(&str, &[Entry])]) {
             tar.append_data(&mut h, path, *bytes).unwrap();
         }
         tar.into_inner().unwrap().finish().unwrap();
-        let sum = format!(
-            "{:x}",
-            Sha256::digest(std::fs::read(dir.join(&name)).unwrap())
-        );
-        manifest.push(serde_json::json!({"name": name, "sha256": sum}));
+        let bytes = std::fs::read(dir.join(&name)).unwrap();
+        let sum = format!("{:x}", Sha256::digest(&bytes));
+        manifest.push(serde_json::json!({"path": name, "size": bytes.len(), "sha256": sum}));
     }
+    let name_of = |p: Option<&std::path::Path>| {
+        p.and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    };
+    let kind = name_of(dir.parent());
+    let service = name_of(dir.parent().and_then(|p| p.parent()));
     std::fs::write(
         dir.join("manifest.json"),
-        serde_json::to_string_pretty(&serde_json::json!({ "files": manifest })).unwrap(),
+        serde_json::to_string_pretty(&serde_json::json!({
+            "service": service,
+            "kind": kind,
+            "created": "2026-11-20T03:00:00Z",
+            "status": "success",
+            "files": manifest,
+        }))
+        .unwrap(),
     )
     .unwrap();
 }

@@ -406,3 +406,198 @@ async fn rotate_db_password_updates_the_aws_secrets_manager_field() {
         serde_json::to_string(&t.env.store.run_audit(&e.state.run_id).await.unwrap()).unwrap();
     assert!(!audit.contains(&new) && !audit.contains(old));
 }
+
+/// A run of one `sql` step that deletes every row of `items` (blocked while another
+/// session holds a lock on it), with `extra` TOML for the step.
+fn wipe_runbook(extra: &str) -> toban::runbook::spec::Runbook {
+    let src = format!(
+        "name = \"wipe\"\ntitle = \"Wipe\"\nkind = \"maintenance\"\n\n[[step]]\nid = \"wipe\"\n\
+         kind = \"sql\"\nconnection = \"pg\"\nstatements = [\"DELETE FROM items\"]\n{extra}\n"
+    );
+    toban::runbook::spec::parse(std::path::Path::new("wipe.toml"), &src).expect("runbook")
+}
+
+/// Sessions of `url`'s database waiting for a lock on `DELETE FROM items`.
+async fn waiting_deletes(url: &str) -> i64 {
+    let mut c = PgConnection::connect(url).await.unwrap();
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() \
+         AND wait_event_type = 'Lock' AND query = 'DELETE FROM items'",
+    )
+    .fetch_one(&mut c)
+    .await
+    .unwrap();
+    c.close().await.unwrap();
+    n
+}
+
+async fn until_waiting(url: &str, want: i64) {
+    let start = std::time::Instant::now();
+    while waiting_deletes(url).await != want {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "the DELETE never reached {want} waiting session(s)"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+/// A second session holding `items` locked until it is dropped or commits.
+async fn lock_items(url: &str) -> PgConnection {
+    let mut holder = PgConnection::connect(url).await.unwrap();
+    sqlx::raw_sql("BEGIN; LOCK TABLE items IN ACCESS EXCLUSIVE MODE;")
+        .execute(&mut holder)
+        .await
+        .unwrap();
+    holder
+}
+
+/// Starts the run and its one SQL step in a task; returns the engine and the step's task.
+async fn start_wipe(
+    t: &TestEnv,
+    spec: &toban::runbook::spec::Runbook,
+    cancel: tokio_util::sync::CancellationToken,
+) -> (
+    toban::runbook::engine::Engine,
+    tokio::task::JoinHandle<toban::runbook::engine::StepOutcome>,
+) {
+    use toban::runbook::engine::EngineEffect;
+    let mut e = engine(spec, &[], RunOptions::default());
+    let mut rendered = None;
+    for fx in e.handle(Event::Start, chrono::Utc::now().timestamp_millis()) {
+        match fx {
+            EngineEffect::Execute(r) => rendered = Some(r),
+            other => toban::runbook::runner::record(&t.env, &e.state, &other)
+                .await
+                .unwrap(),
+        }
+    }
+    let (env, state, r) = (
+        t.env.clone(),
+        e.state.clone(),
+        rendered.expect("the step runs"),
+    );
+    let task = tokio::spawn(async move {
+        toban::runbook::runner::perform_step(&env, &state, r, None, cancel).await
+    });
+    (e, task)
+}
+
+#[tokio::test]
+async fn cancelling_a_sql_step_blocked_on_a_lock_ends_within_a_second_and_says_so() {
+    use toban::runbook::engine::EngineEffect;
+    let Some(pg) = fresh().await else { return };
+    let mut t = sqlite_env().await;
+    t.env.connections.insert("pg".into(), pg.url.clone());
+    exec(
+        &pg.url,
+        "CREATE TABLE items (id int); INSERT INTO items VALUES (1), (2);",
+    )
+    .await;
+    let mut holder = lock_items(&pg.url).await;
+
+    let cancel = tokio_util::sync::CancellationToken::new();
+    let (mut e, task) = start_wipe(&t, &wipe_runbook(""), cancel.clone()).await;
+    until_waiting(&pg.url, 1).await;
+
+    // The operator interrupts: the engine asks for it, the runner fires the step's token.
+    let now = chrono::Utc::now().timestamp_millis();
+    let fx = e.handle(Event::Cancel, now);
+    assert!(fx.contains(&EngineEffect::Interrupt { step: 0 }), "{fx:?}");
+    let asked = std::time::Instant::now();
+    cancel.cancel();
+    let o = task.await.unwrap();
+    let took = asked.elapsed();
+    assert!(took < std::time::Duration::from_secs(1), "took {took:?}");
+    assert!(o.cancelled, "{o:?}");
+    assert!(!o.ok);
+    assert!(
+        o.message.contains("interrupted by the operator")
+            && o.message
+                .contains("the server cancelled the running statement"),
+        "{}",
+        o.message
+    );
+    let fx = e.handle(Event::StepFinished(o), now + 1);
+    assert!(fx.contains(&EngineEffect::Finished(RunStatus::Aborted)));
+    assert_eq!(e.state.steps[0].state, StepState::Cancelled);
+
+    // Cancelled on the server, not only abandoned: nothing waits, and when the lock goes
+    // the DELETE does not run after all.
+    until_waiting(&pg.url, 0).await;
+    sqlx::raw_sql("COMMIT").execute(&mut holder).await.unwrap();
+    let mut c = PgConnection::connect(&pg.url).await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let (n,): (i64,) = sqlx::query_as("SELECT count(*) FROM items")
+        .fetch_one(&mut c)
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+}
+
+#[tokio::test]
+async fn a_sql_step_stops_at_its_time_limit_and_the_server_stops_too() {
+    let Some(pg) = fresh().await else { return };
+    let mut t = sqlite_env().await;
+    t.env.connections.insert("pg".into(), pg.url.clone());
+    exec(
+        &pg.url,
+        "CREATE TABLE items (id int); INSERT INTO items VALUES (1);",
+    )
+    .await;
+    let mut holder = lock_items(&pg.url).await;
+
+    let started = std::time::Instant::now();
+    let (_e, task) = start_wipe(
+        &t,
+        &wipe_runbook("timeout = \"1s\""),
+        tokio_util::sync::CancellationToken::new(),
+    )
+    .await;
+    let o = task.await.unwrap();
+    let took = started.elapsed();
+    assert!(
+        took >= std::time::Duration::from_millis(900) && took < std::time::Duration::from_secs(4),
+        "took {took:?}"
+    );
+    assert!(!o.ok && !o.cancelled, "{o:?}");
+    assert!(
+        o.message.contains("stopped at its time limit"),
+        "{}",
+        o.message
+    );
+    until_waiting(&pg.url, 0).await;
+    sqlx::raw_sql("COMMIT").execute(&mut holder).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_servers_error_text_reaches_neither_terminal_nor_store_with_escape_sequences() {
+    let Some(pg) = fresh().await else { return };
+    let mut t = sqlite_env().await;
+    t.env.connections.insert("pg".into(), pg.url.clone());
+    let src = "name = \"esc\"\ntitle = \"Esc\"\nkind = \"maintenance\"\n\n[[step]]\nid = \"bad\"\n\
+               kind = \"sql\"\nconnection = \"pg\"\n\
+               statements = [\"SELECT * FROM \\\"no\\u001b]0;pwned\\u0007\\u001b[2Jtable\\\"\"]\n";
+    let spec = toban::runbook::spec::parse(std::path::Path::new("esc.toml"), src).unwrap();
+    let mut out = Vec::new();
+    let code = toban::runbook::runner::run_headless(
+        &t.env,
+        &spec,
+        &Default::default(),
+        &Default::default(),
+        &mut out,
+    )
+    .await;
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(code, toban::runbook::runner::EXIT_FAILED, "{text}");
+    assert!(text.contains("does not exist"), "{text}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    let runs = t.env.store.run_history(1).await.unwrap();
+    let audit = t.env.store.run_audit(&runs[0].run_id).await.unwrap();
+    let stored = serde_json::to_string(&audit).unwrap();
+    assert!(stored.contains("does not exist"), "{stored}");
+    assert!(!stored.contains("\\u001b"), "{stored}");
+}

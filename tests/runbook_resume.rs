@@ -7,7 +7,6 @@
 
 #[path = "runbook_common.rs"]
 mod common;
-mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -17,31 +16,23 @@ use std::time::{Duration, Instant};
 use toban::runbook::engine::{Event, Reattach, ResumeChoice, RunStatus, StepState};
 use toban::runbook::runner::{self, HeadlessOpts, RunEnv};
 use toban::runbook::spec;
-use toban::runbook::steps::{LocalExecutor, StepExecutor, SupervisedExecutor};
+use toban::runbook::steps::SupervisedExecutor;
 use toban::store::Store;
 
 const DATA: &str = "TOBAN_RB_CHILD_DATA";
 const MARKER: &str = "TOBAN_RB_CHILD_MARKER";
-const SUPERVISED: &str = "TOBAN_RB_CHILD_SUPERVISED";
 const SECONDS: &str = "TOBAN_RB_CHILD_SECONDS";
-
-// The supervisor that runexec's executor starts is this test binary, re-run.
-crate::supervisor_hook!();
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/runbooks/good")
 }
 
-async fn env_at(data: &Path, supervised: bool) -> RunEnv {
-    let executor: Arc<dyn StepExecutor> = if supervised {
-        support::engine::use_test_supervisor();
-        Arc::new(SupervisedExecutor)
-    } else {
-        Arc::new(LocalExecutor)
-    };
+/// The production executor: commands under the real `toban __supervise`.
+async fn env_at(data: &Path) -> RunEnv {
+    common::use_toban_supervisor();
     RunEnv {
         store: Store::open(None, data).await.expect("store"),
-        executor,
+        executor: Arc::new(SupervisedExecutor),
         runs_dir: data.join("runs"),
         connections: Default::default(),
     }
@@ -54,7 +45,7 @@ async fn child_runs_slow_runbook() {
     let (Ok(data), Ok(marker)) = (std::env::var(DATA), std::env::var(MARKER)) else {
         return;
     };
-    let env = env_at(Path::new(&data), std::env::var_os(SUPERVISED).is_some()).await;
+    let env = env_at(Path::new(&data)).await;
     let seconds = std::env::var(SECONDS).unwrap_or_else(|_| "60".into());
     let (books, errors) = spec::load_all(&[fixtures()]);
     assert!(errors.is_empty(), "{errors:?}");
@@ -68,6 +59,16 @@ async fn child_runs_slow_runbook() {
         &mut out,
     )
     .await;
+}
+
+/// Dead: no such process, or a zombie nobody has reaped yet.
+fn gone(pid: i32) -> bool {
+    let alive = unsafe { libc::kill(pid, 0) } == 0;
+    !alive
+        || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .ok()
+            .and_then(|s| s.rfind(')').map(|i| s[i + 2..].starts_with('Z')))
+            .unwrap_or(true)
 }
 
 fn wait_for(mut f: impl FnMut() -> bool, what: &str) {
@@ -107,7 +108,7 @@ async fn kill_9_mid_step_then_resume() {
     child.wait().unwrap();
 
     // Start again.
-    let env = env_at(&data, false).await;
+    let env = env_at(&data).await;
     let (books, _) = spec::load_all(&[fixtures()]);
     let (mut found, missing) = runner::interrupted_runs(&env, &books).await.unwrap();
     assert!(missing.is_empty());
@@ -165,7 +166,19 @@ async fn kill_9_mid_step_then_resume() {
     .await;
     assert_eq!(d.notices.len(), 1, "{:?}", d.notices);
     assert!(d.executed.is_empty());
-    let pid: i32 = std::fs::read_to_string(env.runs_dir.join(&run_id).join("slow.pid"))
+    // Nobody may see it end: the supervisor that outlived toban goes first, then the
+    // command's process group.
+    let step_dir = env.runs_dir.join(&run_id).join("steps/slow");
+    let supervisor: i32 = std::fs::read_to_string(step_dir.join("supervisor.pid"))
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    unsafe { libc::kill(supervisor, libc::SIGKILL) };
+    wait_for(|| gone(supervisor), "the supervisor to stop");
+    let pid: i32 = std::fs::read_to_string(step_dir.join("command.pid"))
         .unwrap()
         .trim()
         .parse()
@@ -217,7 +230,6 @@ async fn kill_9_under_the_supervisor_then_accept_the_outcome_it_recorded() {
         ])
         .env(DATA, &data)
         .env(MARKER, &marker)
-        .env(SUPERVISED, "1")
         .env(SECONDS, "2")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -230,7 +242,7 @@ async fn kill_9_under_the_supervisor_then_accept_the_outcome_it_recorded() {
     child.kill().unwrap();
     child.wait().unwrap();
 
-    let env = env_at(&data, true).await;
+    let env = env_at(&data).await;
     let (books, _) = spec::load_all(&[fixtures()]);
     let (mut found, _) = runner::interrupted_runs(&env, &books).await.unwrap();
     assert_eq!(found.len(), 1);

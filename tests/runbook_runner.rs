@@ -27,7 +27,7 @@ fn fixtures() -> PathBuf {
 async fn pump(
     c: &mut Console,
     h: &RunnerHandle,
-    rx: &mut mpsc::UnboundedReceiver<RunnerMsg>,
+    rx: &mut mpsc::Receiver<RunnerMsg>,
     done: impl Fn(&Console) -> bool,
 ) {
     tokio::time::timeout(Duration::from_secs(30), async {
@@ -62,7 +62,7 @@ async fn interrupting_a_running_step_asks_first_then_stops_it_and_records_it() {
         .unwrap()
         .clone();
     let marker = t.path("marker");
-    let (tx, mut rx) = mpsc::unbounded_channel();
+    let (tx, mut rx) = mpsc::channel(64);
     let h = RunnerHandle::spawn(t.env.clone(), tx);
     let mut c = Console::new(vec![spec]);
     c.keys("R <Enter>");
@@ -101,12 +101,14 @@ async fn interrupting_a_running_step_asks_first_then_stops_it_and_records_it() {
     assert_eq!(w.engine.state.steps[1].state, StepState::Cancelled);
     assert_eq!(w.engine.state.steps[2].state, StepState::Pending);
     let run_id = w.engine.state.run_id.clone();
-    let out = std::fs::read_to_string(t.env.runs_dir.join(&run_id).join("slow.out")).unwrap();
+    // The supervised command's files: <runs>/<run>/steps/<step>/.
+    let step_dir = t.env.runs_dir.join(&run_id).join("steps/slow");
+    let out = std::fs::read_to_string(step_dir.join("output.log")).unwrap();
     assert!(
         out.contains("started") && !out.contains("finished"),
         "{out}"
     );
-    let pid: i32 = std::fs::read_to_string(t.env.runs_dir.join(&run_id).join("slow.pid"))
+    let pid: i32 = std::fs::read_to_string(step_dir.join("command.pid"))
         .unwrap()
         .trim()
         .parse()
@@ -454,4 +456,101 @@ async fn renew_certificate_checks_the_installed_expiry_moved() {
     let text = String::from_utf8(out).unwrap();
     assert_eq!(code, runner::EXIT_FAILED, "{text}");
     assert!(text.contains("check failed"), "{text}");
+}
+
+fn inline(name: &str, steps: &str) -> toban::runbook::spec::Runbook {
+    let src = format!("name = \"{name}\"\ntitle = \"T\"\nkind = \"maintenance\"\n\n{steps}");
+    spec::parse(std::path::Path::new("inline.toml"), &src).expect("runbook")
+}
+
+#[tokio::test]
+async fn output_waits_for_a_slow_screen_instead_of_piling_up() {
+    use toban::runbook::engine::Event;
+    let t = sqlite_env().await;
+    let spec = inline(
+        "chatty",
+        "[[step]]\nid = \"chatty\"\nkind = \"command\"\n\
+         argv = [\"sh\", \"-c\", \"i=0; while [ $i -lt 3000 ]; do echo line $i; i=$((i+1)); done\"]\n",
+    );
+    let mut engine = runner::new_engine(&spec, &params(&[]), RunOptions::default()).unwrap();
+    let (tx, mut rx) = mpsc::channel(16);
+    let probe = tx.clone();
+    let h = RunnerHandle::spawn(t.env.clone(), tx);
+    let fx = engine.handle(Event::Start, chrono::Utc::now().timestamp_millis());
+    h.submit_effects(&engine, fx);
+    // The command is done within this time; nobody reads the screen's channel.
+    let log = t
+        .env
+        .runs_dir
+        .join(&engine.state.run_id)
+        .join("steps/chatty/output.log");
+    tokio::time::timeout(Duration::from_secs(30), async {
+        while std::fs::read_to_string(&log).map_or(0, |s| s.lines().count()) < 3000 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("the command wrote its output");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Bounded: the screen's channel is full, the rest waits upstream.
+    assert_eq!(probe.capacity(), 0, "the channel is full, not growing");
+    drop(probe);
+
+    // Every line arrives, in order, and the step ends only after the last one.
+    let mut lines = Vec::new();
+    let outcome = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            match rx.recv().await.expect("runner alive") {
+                RunnerMsg::Output { line, .. } => lines.push(line),
+                RunnerMsg::Event(Event::StepFinished(o)) => break o,
+                other => panic!("{other:?}"),
+            }
+        }
+    })
+    .await
+    .expect("the step finished");
+    assert!(outcome.ok, "{outcome:?}");
+    let expected: Vec<String> = (0..3000).map(|i| format!("line {i}")).collect();
+    assert_eq!(lines, expected);
+}
+
+#[tokio::test]
+async fn escape_sequences_from_a_command_never_reach_the_terminal_or_the_store() {
+    let t = sqlite_env().await;
+    let spec = inline(
+        "noisy",
+        "[[step]]\nid = \"noisy\"\nkind = \"command\"\n\
+         argv = [\"sh\", \"-c\", \"printf '\\\\033]0;pwned\\\\007ok \\\\033[31mred\\\\033[0m\\\\n'; exit 3\"]\n",
+    );
+    let mut out = Vec::new();
+    let code = runner::run_headless(
+        &t.env,
+        &spec,
+        &params(&[]),
+        &HeadlessOpts::default(),
+        &mut out,
+    )
+    .await;
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(code, runner::EXIT_FAILED, "{text}");
+    assert!(text.contains("| ok red"), "{text}");
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+
+    let runs = t.env.store.run_history(1).await.unwrap();
+    let run_id = runs[0].run_id.clone();
+    let audit = t.env.store.run_audit(&run_id).await.unwrap();
+    let tail = audit
+        .iter()
+        .find(|a| a.event == "step_end")
+        .and_then(|a| a.tail.clone())
+        .unwrap();
+    assert_eq!(tail, "ok red");
+    let mut shown = Vec::new();
+    toban::runbook::cli::history(&mut shown, &t.env.store, Some(&run_id), 10).await;
+    let shown = String::from_utf8(shown).unwrap();
+    assert!(shown.contains("| ok red"), "{shown}");
+    assert!(!shown.contains('\u{1b}'), "{shown:?}");
 }

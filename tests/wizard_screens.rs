@@ -82,8 +82,8 @@ fn wizard_confirm_typed_wrong_name() {
 #[test]
 fn wizard_confirm_plain_focus_on_no() {
     let mut spec = from_step("rotate-access-key", "deactivate");
-    if let StepAction::Confirm { typed, .. } = &mut spec.steps[0].action {
-        *typed = None;
+    if let StepAction::Confirm(c) = &mut spec.steps[0].action {
+        c.typed = None;
     }
     let c = open(spec, &[("old_key_id", "AKIAOLD")]);
     insta::assert_snapshot!(c.screen(80, 24));

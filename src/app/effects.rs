@@ -125,7 +125,7 @@ async fn start_runbooks(runner: &Runner, store: Store, tx: &mpsc::Sender<Msg>) -
         runs_dir: runner.data_dir.join("runs"),
         connections: runner.config.runbooks.connections.clone(),
     };
-    let (mtx, mut mrx) = mpsc::unbounded_channel();
+    let (mtx, mut mrx) = mpsc::channel(256);
     let handle = RunnerHandle::spawn(env.clone(), mtx);
     let fwd = tx.clone();
     tokio::spawn(async move {
@@ -157,7 +157,7 @@ async fn send_records(store: Store, roots: Vec<PathBuf>, tx: mpsc::Sender<Msg>) 
 }
 
 /// The service of a drill is the first folder under a backup root.
-fn drill_records(rows: Vec<crate::store::runs::Drill>, roots: &[PathBuf]) -> Vec<DrillRecord> {
+fn drill_records(rows: Vec<crate::runbook::store::Drill>, roots: &[PathBuf]) -> Vec<DrillRecord> {
     rows.into_iter()
         .map(|d| {
             let backup = d.backup.clone().unwrap_or_default();

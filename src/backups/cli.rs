@@ -12,7 +12,7 @@ use super::catalog::{BackupEntry, Catalog};
 use super::config::BackupsConfig;
 use super::manifest::clip;
 use super::scan::scan_once;
-use super::verify::{verify_backup, VerifyReport};
+use super::verify::{verdict, verify_backup, Verdict, VerifyReport};
 use crate::store::Store;
 
 #[derive(Serialize)]
@@ -104,20 +104,12 @@ pub async fn verify_command(
     }
 
     let root_failed = catalog.roots.iter().any(|r| r.error.is_some());
-    let results: Vec<(bool, String)> = entries
+    let results: Vec<Verdict> = entries
         .iter()
         .zip(&reports)
-        .map(|(e, r)| {
-            let ok = r.ok() && e.problems.is_empty();
-            let summary = if r.ok() && !e.problems.is_empty() {
-                e.problems[0].message.clone()
-            } else {
-                r.summary()
-            };
-            (ok, summary)
-        })
+        .map(|(e, r)| verdict(e, r))
         .collect();
-    let failed = results.iter().filter(|(ok, _)| !ok).count();
+    let failed = results.iter().filter(|v| !v.ok).count();
     let all_ok = failed == 0 && !root_failed && !entries.is_empty();
 
     if json {
@@ -138,9 +130,9 @@ pub async fn verify_command(
                 .iter()
                 .zip(&reports)
                 .zip(&results)
-                .map(|((e, r), (ok, summary))| JsonBackup {
-                    ok: *ok,
-                    summary: summary.clone(),
+                .map(|((e, r), v)| JsonBackup {
+                    ok: v.ok,
+                    summary: v.summary.clone(),
                     service: &e.service,
                     kind: e.kind.as_str(),
                     name: &e.name,
@@ -161,23 +153,18 @@ pub async fn verify_command(
                 writeln!(out, "FAIL  root {}: {err}", r.path.display())?;
             }
         }
-        for ((e, r), (ok, summary)) in entries.iter().zip(&reports).zip(&results) {
+        for (e, v) in entries.iter().zip(&results) {
             writeln!(
                 out,
                 "{}  {:<14} {:<7} {:<24} {}",
-                if *ok { "OK  " } else { "FAIL" },
+                if v.ok { "OK  " } else { "FAIL" },
                 clip(&e.service),
                 e.kind.as_str(),
                 clip(&e.name),
-                summary
+                v.summary
             )?;
-            if !ok {
-                for p in &e.problems {
-                    writeln!(out, "      {}", p.message)?;
-                }
-                for f in r.files.iter().filter(|f| !f.outcome.is_ok()) {
-                    writeln!(out, "      {}: {}", clip(&f.path), f.outcome.describe())?;
-                }
+            for d in &v.details {
+                writeln!(out, "      {d}")?;
             }
         }
         if entries.is_empty() {

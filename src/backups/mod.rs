@@ -7,6 +7,7 @@ pub mod config;
 pub mod demo;
 pub mod fixture;
 pub mod gzip_check;
+pub mod lookup;
 pub mod manifest;
 pub mod rules;
 pub mod safe_path;

@@ -28,6 +28,21 @@ const GRACE: Duration = DAY;
 
 pub use crate::alarm_types::Finding;
 
+/// Brings `catalog.findings` up to `now`: the one place findings are computed. The scan,
+/// the provider (after stored verifications are applied) and the console (when time alone
+/// ages a backup past its RPO) all call this, so the Backups tab and the alarms agree.
+pub fn update_findings(catalog: &mut Catalog, now: DateTime<Utc>) {
+    catalog.findings = evaluate(catalog, now);
+}
+
+/// The findings that raise an alarm (anything worse than ok).
+pub fn alarming(catalog: &Catalog) -> impl Iterator<Item = &Finding> {
+    catalog
+        .findings
+        .iter()
+        .filter(|f| f.severity != Severity::Ok)
+}
+
 /// Every rule over every service and root, worst first.
 pub fn evaluate(catalog: &Catalog, now: DateTime<Utc>) -> Vec<Finding> {
     let mut out = Vec::new();

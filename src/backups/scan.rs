@@ -155,7 +155,7 @@ impl Scanner {
             notes: Vec::new(),
         };
         catalog.mark_newest_good();
-        catalog.findings = rules::evaluate(&catalog, now);
+        rules::update_findings(&mut catalog, now);
         catalog
     }
 
@@ -238,33 +238,10 @@ impl Scanner {
         seen: &mut HashSet<PathBuf>,
     ) -> BackupEntry {
         seen.insert(path.to_path_buf());
-        let mut entry = BackupEntry {
-            id: path.display().to_string(),
-            service: service.to_string(),
-            kind: BackupKind::Dump,
-            name: name.to_string(),
-            path: path.to_path_buf(),
-            time,
-            size: 0,
-            files: 1,
-            status: BackupStatus::Unknown,
-            problems: Vec::new(),
-            verification: VerificationState::Never,
-            newest_good: false,
+        let (mut entry, found) = dump_entry(service, path, name, time);
+        let Some((real, meta)) = found else {
+            return entry;
         };
-        let resolved = match path.parent().map(std::fs::canonicalize) {
-            Some(Ok(base)) => resolve_inside(&base, Path::new(name)),
-            Some(Err(e)) => Resolved::Error(e),
-            None => Resolved::Missing,
-        };
-        let (real, meta) = match resolved {
-            Resolved::File(p, m) => (p, m),
-            other => {
-                entry.problems.push(resolution_problem(name, other));
-                return entry;
-            }
-        };
-        entry.size = meta.len();
         let stamp = (meta.len(), meta.modified().ok());
         match self.gz.get(path) {
             Some(c) if c.stamp == stamp => apply_gzip_result(&mut entry, c.result.clone()),
@@ -318,8 +295,47 @@ fn apply_gzip_result(entry: &mut BackupEntry, result: Result<u64, String>) {
     }
 }
 
+/// A dump's entry with what is known without reading it: its size and where it really is
+/// (resolved inside its folder), or the problem that keeps it from being read.
+pub(super) fn dump_entry(
+    service: &str,
+    path: &Path,
+    name: &str,
+    time: DateTime<Utc>,
+) -> (BackupEntry, Option<(PathBuf, std::fs::Metadata)>) {
+    let mut entry = BackupEntry {
+        id: path.display().to_string(),
+        service: service.to_string(),
+        kind: BackupKind::Dump,
+        name: name.to_string(),
+        path: path.to_path_buf(),
+        time,
+        size: 0,
+        files: 1,
+        status: BackupStatus::Unknown,
+        problems: Vec::new(),
+        verification: VerificationState::Never,
+        newest_good: false,
+    };
+    let resolved = match path.parent().map(std::fs::canonicalize) {
+        Some(Ok(base)) => resolve_inside(&base, Path::new(name)),
+        Some(Err(e)) => Resolved::Error(e),
+        None => Resolved::Missing,
+    };
+    match resolved {
+        Resolved::File(p, m) => {
+            entry.size = m.len();
+            (entry, Some((p, m)))
+        }
+        other => {
+            entry.problems.push(resolution_problem(name, other));
+            (entry, None)
+        }
+    }
+}
+
 /// Reads one backup folder: its manifest, and each listed file's presence and size.
-fn read_folder(
+pub(super) fn read_folder(
     service: &str,
     kind: BackupKind,
     dir: &Path,

@@ -141,6 +141,43 @@ impl VerifyReport {
     }
 }
 
+/// What `toban backups verify` concludes about one backup, and every restore gate with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// Intact: the verification passed and the scan found nothing wrong.
+    pub ok: bool,
+    /// One line: the first thing wrong, or what was verified.
+    pub summary: String,
+    /// Everything wrong, one line each (empty when ok).
+    pub details: Vec<String>,
+}
+
+/// The verdict on a backup from its entry (what the scan found) and its verification.
+pub fn verdict(entry: &BackupEntry, report: &VerifyReport) -> Verdict {
+    let ok = report.ok() && entry.problems.is_empty();
+    let summary = if report.ok() && !entry.problems.is_empty() {
+        entry.problems[0].message.clone()
+    } else {
+        report.summary()
+    };
+    let mut details: Vec<String> = Vec::new();
+    if !ok {
+        details.extend(entry.problems.iter().map(|p| p.message.clone()));
+        details.extend(
+            report
+                .files
+                .iter()
+                .filter(|f| !f.outcome.is_ok())
+                .map(|f| format!("{}: {}", clip(&f.path), f.outcome.describe())),
+        );
+    }
+    Verdict {
+        ok,
+        summary,
+        details,
+    }
+}
+
 /// Bytes done of bytes total for the backup being verified, and the file being read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileProgress<'a> {

@@ -104,16 +104,16 @@ pub fn update(state: &mut State, msg: Msg) -> (bool, Vec<Effect>) {
     (dirty, fx)
 }
 
-/// Backup rules become local alarms under the `backup.` prefix.
+/// Backup rules become local alarms under the `backup.` prefix. The catalog's findings are
+/// brought up to now first, so the Backups tab shows what the alarms say.
 fn backup_findings(state: &mut State, fx: &mut Vec<Effect>) {
-    let Some(cat) = state.backups.catalog.clone() else {
+    let Some(cat) = state.backups.catalog.as_mut() else {
         return;
     };
+    let cat = std::sync::Arc::make_mut(cat);
+    crate::backups::rules::update_findings(cat, state.now);
     let findings: Vec<crate::alarm_types::Finding> =
-        crate::backups::rules::evaluate(&cat, state.now)
-            .into_iter()
-            .filter(|f| f.severity != Severity::Ok)
-            .collect();
+        crate::backups::rules::alarming(cat).cloned().collect();
     for t in state.alarms.set_findings("backup.", &findings, state.now) {
         fx.push(Effect::RecordTransition(t));
     }

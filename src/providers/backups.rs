@@ -358,7 +358,7 @@ fn overlay(
 ) -> Arc<Catalog> {
     let mut c = base.clone();
     c.apply_verifications(verifications);
-    c.findings = rules::evaluate(&c, Utc::now());
+    rules::update_findings(&mut c, Utc::now());
     c.notes.extend(notes.iter().cloned());
     Arc::new(c)
 }

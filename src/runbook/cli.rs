@@ -6,7 +6,8 @@ use std::io::Write;
 
 use super::engine::{initial_params, Engine, RunOptions};
 use super::runner::{self, HeadlessOpts, RunEnv, EXIT_FAILED, EXIT_OK, EXIT_USAGE};
-use super::spec::{ParamKind, Runbook};
+use super::spec::{DrillMode, ParamKind, Runbook};
+use crate::sanitize::strip_escapes;
 use crate::store::Store;
 
 pub fn list(out: &mut dyn Write, books: &[Runbook]) -> i32 {
@@ -84,8 +85,8 @@ pub fn show(out: &mut dyn Write, books: &[Runbook], name: &str) -> i32 {
             flags.push("rollback only".into());
         }
         match s.drill {
-            super::spec::DrillMode::Skip => flags.push("not in drills".into()),
-            super::spec::DrillMode::Only => flags.push("drill only".into()),
+            DrillMode::Skip => flags.push("not in drills".into()),
+            DrillMode::Only => flags.push("drill only".into()),
             _ => {}
         }
         if let Some(w) = &s.when {
@@ -166,14 +167,14 @@ pub async fn history(out: &mut dyn Write, store: &Store, run: Option<&str>, limi
                     let _ = writeln!(
                         out,
                         "{}  {}  {:<20} {:<10} {:>6}  {}{}{}",
-                        r.run_id,
+                        strip_escapes(&r.run_id),
                         r.started.format("%Y-%m-%d %H:%M:%S"),
-                        r.runbook,
+                        strip_escapes(&r.runbook),
                         r.status,
                         dur,
-                        r.user,
+                        strip_escapes(&r.user),
                         r.ssh_client
-                            .map(|s| format!(" from {s}"))
+                            .map(|s| format!(" from {}", strip_escapes(&s)))
                             .unwrap_or_default(),
                         mode
                     );
@@ -199,18 +200,19 @@ pub async fn history(out: &mut dyn Write, store: &Store, run: Option<&str>, limi
             }
             for a in audit {
                 let at = crate::store::from_ms(a.at_ms).format("%Y-%m-%d %H:%M:%S%.3f");
+                // What was stored may quote a server or a program: never raw to a terminal.
                 let _ = writeln!(
                     out,
                     "{at}  {:<10} {:<16} {}{}",
-                    a.event,
-                    a.step_id.unwrap_or_default(),
-                    a.user,
+                    strip_escapes(&a.event),
+                    strip_escapes(&a.step_id.unwrap_or_default()),
+                    strip_escapes(&a.user),
                     a.ssh_client
-                        .map(|s| format!(" from {s}"))
+                        .map(|s| format!(" from {}", strip_escapes(&s)))
                         .unwrap_or_default()
                 );
                 for l in a.detail.lines() {
-                    let _ = writeln!(out, "    {l}");
+                    let _ = writeln!(out, "    {}", strip_escapes(l));
                 }
                 let mut facts = Vec::new();
                 if let Some(c) = a.exit_code {
@@ -220,7 +222,7 @@ pub async fn history(out: &mut dyn Write, store: &Store, run: Option<&str>, limi
                     facts.push(format!("{:.1}s", d as f64 / 1000.0));
                 }
                 if let Some(d) = a.digest {
-                    facts.push(d);
+                    facts.push(strip_escapes(&d));
                 }
                 if a.dry_run {
                     facts.push("dry run".into());
@@ -230,7 +232,7 @@ pub async fn history(out: &mut dyn Write, store: &Store, run: Option<&str>, limi
                 }
                 if let Some(t) = a.tail.filter(|t| !t.is_empty()) {
                     for l in t.lines() {
-                        let _ = writeln!(out, "    | {l}");
+                        let _ = writeln!(out, "    | {}", strip_escapes(l));
                     }
                 }
             }

@@ -7,9 +7,12 @@
 //! anything a value happens to contain beyond that.
 //!
 //! Filters for SQL: `{{params.db | ident}}` quotes an identifier, `| literal` a string
-//! literal, `| raw` inserts text as written (the runbook author vouches for it).
+//! literal (both with `exec::sql_quote`, the one quoting toban has), `| raw` inserts text
+//! as written (the runbook author vouches for it).
 
 use std::collections::BTreeMap;
+
+use super::exec::sql_quote::{quote_pg_ident, quote_pg_literal};
 
 /// What a template may refer to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,8 +195,8 @@ impl Scope<'_> {
                     };
                     match h.filter {
                         Filter::None | Filter::Raw => out.push_str(&v),
-                        Filter::Ident => out.push_str(&quote_ident(&v)),
-                        Filter::Literal => out.push_str(&quote_literal(&v)),
+                        Filter::Ident => out.push_str(&quote_pg_ident(&v)?),
+                        Filter::Literal => out.push_str(&quote_pg_literal(&v)?),
                     }
                 }
             }
@@ -241,16 +244,6 @@ pub fn split_list(v: &str) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_string)
         .collect()
-}
-
-/// A PostgreSQL identifier, always quoted.
-pub fn quote_ident(s: &str) -> String {
-    format!("\"{}\"", s.replace('"', "\"\""))
-}
-
-/// A PostgreSQL string literal (standard_conforming_strings = on).
-pub fn quote_literal(s: &str) -> String {
-    format!("'{}'", s.replace('\'', "''"))
 }
 
 #[cfg(test)]

@@ -72,7 +72,7 @@ pub struct State {
     /// Where drills restore to when the runbook has no scratch target of its own.
     pub drill_dir: std::path::PathBuf,
     /// Open follow-ups scheduled by runbooks (the access key to delete 7 days later).
-    pub followups: Vec<crate::store::runs::Followup>,
+    pub followups: Vec<crate::runbook::store::Followup>,
     pub providers: Board,
     pub help: Option<HelpState>,
     pub keymap: Keymap,

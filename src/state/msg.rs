@@ -37,7 +37,7 @@ pub enum Msg {
         missing: Vec<String>,
     },
     /// Follow-up duties runbooks scheduled and nobody has done yet, soonest first.
-    Followups(Vec<crate::store::runs::Followup>),
+    Followups(Vec<crate::runbook::store::Followup>),
     /// The restore drills on record, newest first.
     Drills(Vec<crate::backups::state::DrillRecord>),
     /// SIGTERM, SIGHUP or SIGINT.

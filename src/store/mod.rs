@@ -3,12 +3,12 @@
 //! One `AnyPool` serves both backends so every query is written once; SQL uses `$1`
 //! placeholders (SQLite accepts them too) and stores times as Unix milliseconds (BIGINT).
 //! Record kinds live in their own files (`samples`, `alarms`, …) as `impl Store` blocks
-//! that reach the database through [`Store::pool`].
+//! that reach the database through [`Store::pool`]; a capability's own records live with
+//! it (`runbook::store`), so nothing here imports a capability.
 
 mod alarms;
 pub mod backups;
 mod db_url;
-pub mod runs;
 mod samples;
 
 use std::fs::{DirBuilder, OpenOptions, Permissions};

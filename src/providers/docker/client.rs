@@ -9,7 +9,7 @@ use futures::{Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 
 use super::{candidate_endpoints, Endpoint, EngineError};
-use crate::runbook::exec::sanitize::strip_escapes;
+use crate::sanitize::strip_escapes;
 
 /// Each request's limit, besides stop/restart which get their own timeout on top.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);

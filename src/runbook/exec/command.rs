@@ -8,22 +8,23 @@
 //! [`reattach`] later finds out what became of it.
 
 use std::fmt;
-use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::RwLock;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
-use tokio::io::{AsyncBufReadExt, AsyncSeekExt, AsyncWriteExt};
+use chrono::Utc;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 
-use super::sanitize::strip_escapes;
+use super::output::{follow_output, outcome_from, summarize_output, CommandOutcome};
+use super::process_group;
+use super::run_dir::{
+    read_json, read_pgid, supervisor_alive, write_atomically, Spec, Status, StdinKind, CANCEL_FILE,
+    COMMAND_PID_FILE, OUTPUT_FILE, SPEC_FILE, STATUS_FILE, SUPERVISOR_LOG_FILE,
+    SUPERVISOR_PID_FILE,
+};
 use super::supervise::{HANDSHAKE, SUPERVISE_DIR_ENV};
-
-/// Lines of output kept in a [`CommandOutcome`].
-pub const TAIL_LINES: usize = 50;
+use crate::sanitize::strip_escapes;
 
 /// Bytes that must not be shown or logged (a password piped into a program).
 #[derive(Clone, PartialEq, Eq)]
@@ -98,67 +99,6 @@ impl fmt::Debug for CommandRequest {
             .field("run_dir", &self.run_dir)
             .field("kill_grace", &self.kill_grace)
             .finish()
-    }
-}
-
-/// How a command ended.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CommandOutcome {
-    /// None when it was killed by a signal (or never started).
-    pub exit_code: Option<i32>,
-    pub signal: Option<i32>,
-    pub timed_out: bool,
-    pub cancelled: bool,
-    pub duration: Duration,
-    /// Last [`TAIL_LINES`] lines of stdout+stderr, escape sequences stripped.
-    pub output_tail: Vec<String>,
-    /// Hex SHA-256 of this command's output bytes as written.
-    pub output_sha256: String,
-    pub output_bytes: u64,
-    /// Problems outside the command itself: it could not be started, feeding its stdin
-    /// failed (e.g. a corrupt .gz), the supervisor noticed something.
-    pub error: Option<String>,
-    /// When the supervisor saw it end.
-    pub ended_at: Option<chrono::DateTime<chrono::Utc>>,
-}
-
-impl CommandOutcome {
-    /// Exit code 0, no signal, no timeout, no cancel, no stdin error.
-    pub fn success(&self) -> bool {
-        self.exit_code == Some(0)
-            && self.signal.is_none()
-            && !self.timed_out
-            && !self.cancelled
-            && self.error.is_none()
-    }
-
-    /// One line for the wizard and the audit: "exit code 0", "killed by signal 9 (timed
-    /// out after 30s)" …
-    pub fn summary(&self) -> String {
-        let took =
-            humantime::format_duration(Duration::from_millis(self.duration.as_millis() as u64));
-        let mut s = if self.exit_code.is_none() && self.signal.is_none() {
-            match &self.error {
-                Some(e) => return format!("did not run: {e}"),
-                None => "no exit status".to_string(),
-            }
-        } else if self.timed_out {
-            format!("timed out after {took} and was stopped")
-        } else if self.cancelled {
-            format!("cancelled by the operator after {took}")
-        } else if let Some(sig) = self.signal {
-            format!("killed by signal {sig} ({}) after {took}", signal_name(sig))
-        } else {
-            format!(
-                "exit code {} after {took}",
-                self.exit_code.unwrap_or_default()
-            )
-        };
-        if let Some(e) = &self.error {
-            s.push_str("; ");
-            s.push_str(e);
-        }
-        s
     }
 }
 
@@ -253,129 +193,6 @@ pub enum Reattached {
     },
 }
 
-// ---------------------------------------------------------------------------------------
-// The run folder: what toban and the supervisor tell each other.
-
-pub(crate) const SPEC_FILE: &str = "spec.json";
-pub(crate) const STATUS_FILE: &str = "status.json";
-pub(crate) const OUTPUT_FILE: &str = "output.log";
-pub(crate) const COMMAND_PID_FILE: &str = "command.pid";
-pub(crate) const SUPERVISOR_PID_FILE: &str = "supervisor.pid";
-pub(crate) const SUPERVISOR_LOG_FILE: &str = "supervisor.log";
-pub(crate) const CANCEL_FILE: &str = "cancel";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum StdinKind {
-    None,
-    File,
-    Gunzip,
-    /// The supervisor's own stdin.
-    Pipe,
-}
-
-/// What the supervisor runs. Never holds the environment (it may hold secrets): that is
-/// inherited.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub(crate) struct Spec {
-    pub argv: Vec<String>,
-    pub cwd: Option<PathBuf>,
-    pub stdin: StdinKind,
-    pub stdin_path: Option<PathBuf>,
-    pub timeout_ms: Option<u64>,
-    pub grace_ms: u64,
-    pub started_at: DateTime<Utc>,
-    /// Where this command's output starts in `output.log` (earlier commands' output may
-    /// precede it).
-    pub output_offset: u64,
-}
-
-/// What the supervisor records when the command ends.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub(crate) struct Status {
-    pub exit_code: Option<i32>,
-    pub signal: Option<i32>,
-    pub timed_out: bool,
-    pub cancelled: bool,
-    pub duration_ms: u64,
-    pub ended_at: Option<DateTime<Utc>>,
-    pub error: Option<String>,
-}
-
-pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
-    let text = std::fs::read(path).ok()?;
-    serde_json::from_slice(&text).ok()
-}
-
-/// Written to a temporary name, synced and renamed: a reader never sees half a file, and
-/// a crash right after leaves either nothing or the whole file.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::os::unix::fs::OpenOptionsExt;
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = dir.join(format!(
-        ".{}.{}.tmp",
-        path.file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default(),
-        std::process::id()
-    ));
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
-/// `pid starttime`: the start time (from /proc) tells a live supervisor from an unrelated
-/// process that got its pid later.
-pub(crate) fn process_identity(pid: i32) -> Option<String> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // Fields after the command name (which may hold spaces) in parentheses.
-    let after = &stat[stat.rfind(')')? + 2..];
-    // starttime is field 22 overall, the 20th after the name.
-    let start = after.split_whitespace().nth(19)?;
-    Some(format!("{pid} {start}"))
-}
-
-fn supervisor_alive(run_dir: &Path) -> bool {
-    let Ok(recorded) = std::fs::read_to_string(run_dir.join(SUPERVISOR_PID_FILE)) else {
-        return false;
-    };
-    let recorded = recorded.trim();
-    let Some(pid) = recorded
-        .split_whitespace()
-        .next()
-        .and_then(|p| p.parse::<i32>().ok())
-    else {
-        return false;
-    };
-    // A zombie (dead, not yet reaped by toban) counts as gone.
-    let zombie = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .ok()
-        .and_then(|s| s.rfind(')').map(|i| s[i + 2..].starts_with('Z')))
-        .unwrap_or(true);
-    !zombie && process_identity(pid).as_deref() == Some(recorded)
-}
-
-pub(crate) fn group_alive(pgid: i32) -> bool {
-    pgid > 0 && unsafe { libc::kill(-pgid, 0) } == 0
-}
-
-fn read_pgid(run_dir: &Path) -> i32 {
-    std::fs::read_to_string(run_dir.join(COMMAND_PID_FILE))
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(0)
-}
-
 fn io_err(path: &Path, e: impl fmt::Display) -> ExecError {
     ExecError::Io {
         path: path.to_path_buf(),
@@ -417,131 +234,6 @@ fn find_program(program: &str, cwd: Option<&Path>, path_var: Option<&str>) -> Op
 }
 
 // ---------------------------------------------------------------------------------------
-// Output
-
-/// Hash, size and escape-stripped tail of `output.log` from `from`.
-fn summarize_output(log: &Path, from: u64) -> (String, u64, Vec<String>) {
-    let mut hash = Sha256::new();
-    let mut bytes = 0u64;
-    let mut tail_bytes: Vec<u8> = Vec::new();
-    const TAIL_WINDOW: usize = 256 * 1024;
-    if let Ok(mut f) = std::fs::File::open(log) {
-        if f.seek(SeekFrom::Start(from)).is_ok() {
-            let mut buf = vec![0u8; 64 * 1024];
-            loop {
-                match f.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        hash.update(&buf[..n]);
-                        bytes += n as u64;
-                        tail_bytes.extend_from_slice(&buf[..n]);
-                        if tail_bytes.len() > 2 * TAIL_WINDOW {
-                            tail_bytes.drain(..tail_bytes.len() - TAIL_WINDOW);
-                        }
-                    }
-                }
-            }
-        }
-    }
-    (
-        format!("{:x}", hash.finalize()),
-        bytes,
-        tail_lines(&tail_bytes),
-    )
-}
-
-fn tail_lines(bytes: &[u8]) -> Vec<String> {
-    let text = String::from_utf8_lossy(bytes);
-    let lines: Vec<&str> = text.lines().collect();
-    let start = lines.len().saturating_sub(TAIL_LINES);
-    lines[start..].iter().map(|l| strip_escapes(l)).collect()
-}
-
-fn outcome_from(run_dir: &Path, status: &Status, spec: Option<&Spec>) -> CommandOutcome {
-    let from = spec.map(|s| s.output_offset).unwrap_or(0);
-    let (sha, bytes, tail) = summarize_output(&run_dir.join(OUTPUT_FILE), from);
-    CommandOutcome {
-        exit_code: status.exit_code,
-        signal: status.signal,
-        timed_out: status.timed_out,
-        cancelled: status.cancelled,
-        duration: Duration::from_millis(status.duration_ms),
-        output_tail: tail,
-        output_sha256: sha,
-        output_bytes: bytes,
-        error: status.error.clone(),
-        ended_at: status.ended_at,
-    }
-}
-
-pub(crate) fn signal_name(sig: i32) -> &'static str {
-    match sig {
-        libc::SIGHUP => "SIGHUP",
-        libc::SIGINT => "SIGINT",
-        libc::SIGQUIT => "SIGQUIT",
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGPIPE => "SIGPIPE",
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGBUS => "SIGBUS",
-        _ => "signal",
-    }
-}
-
-/// Follows `output.log` from `from`, sending whole lines, until the status exists and
-/// everything before it has been sent.
-async fn follow_output(run_dir: PathBuf, from: u64, tx: mpsc::Sender<String>) {
-    use tokio::io::AsyncReadExt;
-    let log = run_dir.join(OUTPUT_FILE);
-    let status = run_dir.join(STATUS_FILE);
-    let mut file = None;
-    let mut pending: Vec<u8> = Vec::new();
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        // Checked before reading: once it exists, all output is in the file.
-        let finished = status.exists();
-        if file.is_none() {
-            if let Ok(mut f) = tokio::fs::File::open(&log).await {
-                if f.seek(SeekFrom::Start(from)).await.is_ok() {
-                    file = Some(f);
-                }
-            }
-        }
-        let mut got = false;
-        if let Some(f) = file.as_mut() {
-            loop {
-                match f.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => {
-                        got = true;
-                        pending.extend_from_slice(&buf[..n]);
-                        while let Some(pos) = pending.iter().position(|b| *b == b'\n') {
-                            let line: Vec<u8> = pending.drain(..=pos).collect();
-                            let text = strip_escapes(&String::from_utf8_lossy(&line));
-                            if tx.send(text).await.is_err() {
-                                return;
-                            }
-                        }
-                    }
-                }
-            }
-        }
-        if finished && !got {
-            if !pending.is_empty() {
-                let _ = tx
-                    .send(strip_escapes(&String::from_utf8_lossy(&pending)))
-                    .await;
-            }
-            return;
-        }
-        if !got {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-    }
-}
-
-// ---------------------------------------------------------------------------------------
 // Cancel
 
 impl CancelHandle {
@@ -559,20 +251,7 @@ impl CancelHandle {
         } else {
             read_pgid(&self.run_dir)
         };
-        if pgid <= 0 {
-            return;
-        }
-        unsafe { libc::kill(-pgid, libc::SIGINT) };
-        let deadline = tokio::time::Instant::now() + self.grace;
-        while tokio::time::Instant::now() < deadline {
-            if !group_alive(pgid) {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        if group_alive(pgid) {
-            unsafe { libc::kill(-pgid, libc::SIGKILL) };
-        }
+        process_group::stop(pgid, libc::SIGINT, self.grace).await;
     }
 }
 
@@ -681,7 +360,7 @@ fn what_is_known(run_dir: &Path) -> String {
     if pgid > 0 {
         parts.push(format!(
             "process group {pgid} is {}",
-            if group_alive(pgid) {
+            if process_group::alive(pgid) {
                 "still running"
             } else {
                 "no longer running"
@@ -850,28 +529,6 @@ pub async fn spawn_command(req: CommandRequest) -> Result<RunningCommand, ExecEr
             )))
         }
     }
-}
-
-/// The output of the command last started in `run_dir` (stdout and stderr together, as
-/// written), escape sequences stripped, at most its first `max_bytes` bytes: for a later
-/// step that uses what this one printed.
-pub fn read_command_output(run_dir: &Path, max_bytes: usize) -> Result<String, ExecError> {
-    let from = read_json::<Spec>(&run_dir.join(SPEC_FILE))
-        .map(|s| s.output_offset)
-        .unwrap_or(0);
-    let log = run_dir.join(OUTPUT_FILE);
-    let mut f = std::fs::File::open(&log).map_err(|e| io_err(&log, e))?;
-    f.seek(SeekFrom::Start(from)).map_err(|e| io_err(&log, e))?;
-    let mut buf = Vec::new();
-    f.take(max_bytes as u64)
-        .read_to_end(&mut buf)
-        .map_err(|e| io_err(&log, e))?;
-    let text = String::from_utf8_lossy(&buf);
-    Ok(text
-        .lines()
-        .map(strip_escapes)
-        .collect::<Vec<_>>()
-        .join("\n"))
 }
 
 /// After a restart: what became of the command last started in `run_dir`.

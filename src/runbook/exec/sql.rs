@@ -1,21 +1,26 @@
-//! SQL over sqlx's Any driver (PostgreSQL and SQLite). URLs hold passwords: they are shown
-//! only through [`redact_url`], and statement logging is off (statements may carry a
-//! password).
+//! SQL over sqlx's Any driver (PostgreSQL and SQLite): the one path every SQL-ish runbook
+//! step takes (`sql`, `alter_password`, `check_login`).
+//!
+//! URLs hold passwords: they are shown only through [`redact_url`], errors are scrubbed of
+//! them, and statement logging is off (statements may carry a password). Every call has a
+//! time limit and a cancel token ([`Limits`]): when either fires, PostgreSQL is asked to
+//! cancel the running statement (`pg_cancel_backend` from a second connection), so a
+//! `DROP DATABASE` stuck behind a lock stops on the server, not only in toban.
 
 use std::fmt;
 use std::str::FromStr;
-use std::time::{Duration, Instant};
 
+use futures::future::BoxFuture;
 use futures::TryStreamExt;
 use sqlx::any::{AnyConnectOptions, AnyRow};
-use sqlx::{Column, ConnectOptions, Connection, Either, Row};
+use sqlx::{Column, Either, Executor, Row};
 
-use super::sanitize::strip_escapes;
-use crate::runbook::template::quote_ident;
+use super::scram::scram_sha256_verifier;
+use super::sql_quote::{quote_pg_ident, quote_pg_literal};
+use super::sql_session::{execute, Session};
+pub use super::sql_session::{Limits, SqlError};
+use crate::sanitize::strip_escapes;
 pub use crate::store::redact_url;
-
-/// How long connecting may take before the step fails.
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// What the statements must return for the step to succeed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,54 +71,101 @@ pub struct SqlOutcome {
     pub duration: std::time::Duration,
 }
 
+impl SqlOutcome {
+    /// The first column of the first row kept, as text ("" when there is none).
+    pub fn first_value(&self) -> &str {
+        self.rows
+            .first()
+            .and_then(|r| r.first())
+            .map(String::as_str)
+            .unwrap_or("")
+    }
+}
+
 /// Runs the statements in one session (no transaction is added: include `BEGIN`/`COMMIT`
 /// to want one) and checks `expect`. Errors are the server's message, never the URL's
 /// password.
 pub async fn run_sql(req: &SqlRequest) -> Result<SqlOutcome, String> {
-    let started = Instant::now();
-    let mut conn = connect(&req.url).await?;
-    let scrub = Scrubber::new(&req.url);
-    let mut out = SqlOutcome::default();
+    let mut all = run_statements(
+        &req.url,
+        std::slice::from_ref(&req.statements),
+        req.expect.as_ref(),
+        &Limits::default(),
+    )
+    .await
+    .map_err(|e| e.message)?;
+    Ok(all.pop().unwrap_or_default())
+}
+
+/// Runs each element of `statements` in turn in one session (each may itself hold several
+/// statements), within `limits`: one outcome per element, `expect` checked on the last.
+pub async fn run_statements(
+    url: &str,
+    statements: &[String],
+    expect: Option<&ExpectRows>,
+    limits: &Limits,
+) -> Result<Vec<SqlOutcome>, SqlError> {
+    let mut session = Session::open(url, limits).await?;
+    let mut all = Vec::with_capacity(statements.len());
+    for s in statements {
+        let started = std::time::Instant::now();
+        let mut out = SqlOutcome::default();
+        let guard = session.guard("SQL failed");
+        guard.run(run_one(&mut session.conn, s, &mut out)).await?;
+        out.duration = started.elapsed();
+        all.push(out);
+    }
+    session.close().await;
+    if let (Some(expect), Some(last)) = (expect, all.last()) {
+        check_expect(expect, last).map_err(SqlError::new)?;
+    }
+    Ok(all)
+}
+
+/// Streams one simple query's results into `out`. (Boxed with named lifetimes: a future
+/// borrowing the connection must be seen to be `Send` where it is built.)
+fn run_one<'c>(
+    conn: &'c mut sqlx::AnyConnection,
+    statements: &'c str,
+    out: &'c mut SqlOutcome,
+) -> BoxFuture<'c, Result<(), sqlx::Error>> {
+    Box::pin(run_one_inner(conn, statements, out))
+}
+
+async fn run_one_inner(
+    conn: &mut sqlx::AnyConnection,
+    statements: &str,
+    out: &mut SqlOutcome,
+) -> Result<(), sqlx::Error> {
     let mut current: Vec<Vec<String>> = Vec::new();
     let mut current_count = 0u64;
     let mut current_columns: Vec<String> = Vec::new();
-    let result: Result<(), String> = async {
-        let mut stream = sqlx::raw_sql(&req.statements).fetch_many(&mut conn);
-        while let Some(item) = stream
-            .try_next()
-            .await
-            .map_err(|e| scrub.error("SQL failed", &e))?
-        {
-            match item {
-                Either::Left(done) => {
-                    out.rows_affected += done.rows_affected();
-                    if current_count > 0 || !current_columns.is_empty() {
-                        out.rows_returned = current_count;
-                        out.columns = std::mem::take(&mut current_columns);
-                        out.rows = std::mem::take(&mut current);
-                        out.last_statement_rows = current_count;
-                    } else {
-                        out.last_statement_rows = done.rows_affected();
-                    }
-                    current_count = 0;
+    let mut stream = conn.fetch_many(sqlx::raw_sql(statements));
+    while let Some(item) = stream.try_next().await? {
+        match item {
+            Either::Left(done) => {
+                out.rows_affected += done.rows_affected();
+                if current_count > 0 || !current_columns.is_empty() {
+                    out.rows_returned = current_count;
+                    out.columns = std::mem::take(&mut current_columns);
+                    out.rows = std::mem::take(&mut current);
+                    out.last_statement_rows = current_count;
+                } else {
+                    out.last_statement_rows = done.rows_affected();
                 }
-                Either::Right(row) => {
-                    if current_count == 0 {
-                        current_columns =
-                            row.columns().iter().map(|c| c.name().to_string()).collect();
-                    }
-                    current_count += 1;
-                    if current.len() < MAX_ROWS {
-                        current.push(row_as_text(&row));
-                    }
+                current_count = 0;
+            }
+            Either::Right(row) => {
+                if current_count == 0 {
+                    current_columns = row.columns().iter().map(|c| c.name().to_string()).collect();
+                }
+                current_count += 1;
+                if current.len() < MAX_ROWS {
+                    current.push(row_as_text(&row));
                 }
             }
         }
-        Ok(())
     }
-    .await;
-    let _ = conn.close().await;
-    result?;
     // Rows after the last command tag (a driver that sends none for the last statement).
     if current_count > 0 {
         out.rows_returned = current_count;
@@ -121,11 +173,7 @@ pub async fn run_sql(req: &SqlRequest) -> Result<SqlOutcome, String> {
         out.rows = current;
         out.last_statement_rows = current_count;
     }
-    out.duration = started.elapsed();
-    if let Some(expect) = &req.expect {
-        check_expect(expect, &out)?;
-    }
-    Ok(out)
+    Ok(())
 }
 
 fn check_expect(expect: &ExpectRows, out: &SqlOutcome) -> Result<(), String> {
@@ -181,116 +229,26 @@ fn row_as_text(row: &AnyRow) -> Vec<String> {
         .collect()
 }
 
-/// Removes the URL's password from any text that might quote it.
-struct Scrubber {
-    shown: String,
-    secrets: Vec<String>,
-}
-
-impl Scrubber {
-    fn new(url: &str) -> Self {
-        let mut secrets = Vec::new();
-        if let Ok(o) = AnyConnectOptions::from_str(url) {
-            if let Some(p) = o.database_url.password() {
-                if !p.is_empty() {
-                    secrets.push(p.to_string());
-                    if let Ok(d) = percent_decode(p) {
-                        secrets.push(d);
-                    }
-                }
-            }
-        }
-        secrets.push(url.to_string());
-        Scrubber {
-            shown: redact_url(url),
-            secrets,
-        }
-    }
-
-    fn clean(&self, s: &str) -> String {
-        let mut s = s.to_string();
-        for secret in &self.secrets {
-            if !secret.is_empty() {
-                s = s.replace(secret.as_str(), "***");
-            }
-        }
-        strip_escapes(&s)
-    }
-
-    fn error(&self, what: &str, e: &sqlx::Error) -> String {
-        let mut msg = match e.as_database_error() {
-            Some(d) => d.message().to_string(),
-            None => e.to_string(),
-        };
-        if msg.contains("Any driver does not support") {
-            msg.push_str(" (cast the column to text, e.g. `SELECT now()::text`)");
-        }
-        self.clean(&format!("{what} on {}: {msg}", self.shown))
-    }
-}
-
-fn percent_decode(s: &str) -> Result<String, ()> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() {
-            let h = std::str::from_utf8(&b[i + 1..i + 3]).map_err(|_| ())?;
-            out.push(u8::from_str_radix(h, 16).map_err(|_| ())?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).map_err(|_| ())
-}
-
-async fn connect(url: &str) -> Result<sqlx::AnyConnection, String> {
-    sqlx::any::install_default_drivers();
-    let scrub = Scrubber::new(url);
-    let opts = AnyConnectOptions::from_str(url)
-        .map_err(|_| format!("not a database URL: {}", scrub.shown))?
-        // Statements may hold a password (ALTER USER): never into toban's log.
-        .disable_statement_logging();
-    match tokio::time::timeout(CONNECT_TIMEOUT, sqlx::AnyConnection::connect_with(&opts)).await {
-        Ok(Ok(c)) => Ok(c),
-        Ok(Err(e)) => Err(scrub.error("cannot connect", &e)),
-        Err(_) => Err(format!(
-            "cannot connect on {}: no answer within {}s",
-            scrub.shown,
-            CONNECT_TIMEOUT.as_secs()
-        )),
-    }
-}
-
 /// Connects and runs `SELECT 1`: Ok when the URL's credentials work.
 pub async fn check_login(url: &str) -> Result<(), String> {
-    let mut conn = connect(url).await?;
-    let r = sqlx::raw_sql("SELECT 1").execute(&mut conn).await;
-    let _ = conn.close().await;
-    r.map(|_| ())
-        .map_err(|e| Scrubber::new(url).error("login check failed", &e))
+    try_login(url, &Limits::default())
+        .await
+        .map_err(|e| e.message)
 }
 
-/// A PostgreSQL string literal that means exactly `s` whatever `standard_conforming_strings`
-/// says (libpq's `PQescapeLiteral`: quotes doubled, and `E'…'` with doubled backslashes
-/// when there is a backslash). NUL cannot be in a PostgreSQL string: an error.
-pub fn quote_pg_literal(s: &str) -> Result<String, String> {
-    if s.contains('\0') {
-        return Err("a NUL character cannot be in a PostgreSQL string".into());
-    }
-    let body = s.replace('\'', "''");
-    Ok(if s.contains('\\') {
-        format!("E'{}'", body.replace('\\', "\\\\"))
-    } else {
-        format!("'{body}'")
-    })
+/// [`check_login`] within `limits`; the error tells a refused login
+/// ([`SqlError::is_auth_refused`]) from a server that could not be asked.
+pub async fn try_login(url: &str, limits: &Limits) -> Result<(), SqlError> {
+    let mut session = Session::open(url, limits).await?;
+    let guard = session.guard("login check failed");
+    let r = guard.run(execute(&mut session.conn, "SELECT 1")).await;
+    session.close().await;
+    r.map(|_| ())
 }
 
 /// `ALTER USER "name" WITH PASSWORD '…'`: PostgreSQL takes no bind parameters there, so
-/// the name is a quoted identifier and the password a quoted literal. The result holds
-/// the password: never log it.
+/// the name is a quoted identifier and the password text a quoted literal. The result holds
+/// the password text: never log it.
 pub fn alter_user_password_sql(user: &str, password: &str) -> Result<String, String> {
     if user.is_empty() || user.contains('\0') {
         return Err("the user name is empty or holds a NUL character".into());
@@ -300,40 +258,71 @@ pub fn alter_user_password_sql(user: &str, password: &str) -> Result<String, Str
     }
     Ok(format!(
         "ALTER USER {} WITH PASSWORD {}",
-        quote_ident(user),
+        quote_pg_ident(user)?,
         quote_pg_literal(password)?
     ))
 }
 
-/// Runs [`alter_user_password_sql`] on `url` (a PostgreSQL admin URL).
+/// Sets `user`'s password on `url` (a PostgreSQL admin URL).
 pub async fn alter_user_password(url: &str, user: &str, password: &str) -> Result<(), String> {
+    set_password(url, user, password, &Limits::default())
+        .await
+        .map_err(|e| e.message)
+}
+
+/// [`alter_user_password`] within `limits`. The server gets a SCRAM-SHA-256 verifier,
+/// never the password itself.
+pub async fn set_password(
+    url: &str,
+    user: &str,
+    password: &str,
+    limits: &Limits,
+) -> Result<(), SqlError> {
     if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-        return Err(format!(
+        return Err(SqlError::new(format!(
             "changing a password needs a PostgreSQL URL, not {}",
             redact_url(url)
-        ));
+        )));
     }
-    let stmt = alter_user_password_sql(user, password)?;
-    let mut conn = connect(url).await?;
-    let r = sqlx::raw_sql(&stmt).execute(&mut conn).await;
-    let _ = conn.close().await;
-    let mut scrub = Scrubber::new(url);
-    scrub.secrets.push(password.to_string());
+    if password.is_empty() {
+        return Err(SqlError::new("refusing an empty password"));
+    }
+    let verifier = scram_sha256_verifier(password);
+    let stmt = alter_user_password_sql(user, &verifier).map_err(SqlError::new)?;
+    let mut session = Session::open(url, limits).await?;
+    session.scrub = session.scrub.also(password).also(&verifier);
+    let guard = session.guard(format!("ALTER USER {user}"));
+    let r = guard.run(execute(&mut session.conn, &stmt)).await;
+    session.close().await;
     r.map(|_| ())
-        .map_err(|e| scrub.error(&format!("ALTER USER {user}"), &e))
+}
+
+/// `url` logging in as `user` with `password` instead of its own credentials.
+pub fn url_with_login(url: &str, user: &str, password: &str) -> Result<String, String> {
+    let mut u = AnyConnectOptions::from_str(url)
+        .map_err(|_| format!("not a database URL: {}", redact_url(url)))?
+        .database_url;
+    u.set_username(user)
+        .and_then(|()| u.set_password(Some(password)))
+        .map_err(|()| format!("cannot log in as `{user}` on {}", redact_url(url)))?;
+    Ok(u.to_string())
+}
+
+/// `url` connecting to `database` instead of its own.
+pub fn url_with_database(url: &str, database: &str) -> Result<String, String> {
+    let mut u = AnyConnectOptions::from_str(url)
+        .map_err(|_| format!("not a database URL: {}", redact_url(url)))?
+        .database_url;
+    if u.scheme().starts_with("sqlite") {
+        return Err(format!("{} has no other databases", redact_url(url)));
+    }
+    u.set_path(&format!("/{database}"));
+    Ok(u.to_string())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn literals_survive_quotes_backslashes_and_semicolons() {
-        assert_eq!(quote_pg_literal("plain").unwrap(), "'plain'");
-        assert_eq!(quote_pg_literal("it's; DROP").unwrap(), "'it''s; DROP'");
-        assert_eq!(quote_pg_literal(r"a\'b").unwrap(), r"E'a\\''b'");
-        assert!(quote_pg_literal("nul\0").is_err());
-    }
 
     #[test]
     fn alter_user_quotes_the_name_as_an_identifier() {
@@ -364,5 +353,17 @@ mod tests {
             check_expect(&ExpectRows::FirstValue("7".into()), &out).unwrap_err(),
             "expected `7`, got `42`"
         );
+    }
+
+    #[test]
+    fn urls_change_login_and_database_and_never_show_the_password() {
+        let u =
+            url_with_login("postgres://admin:s3cret@db:5432/postgres", "app", "p@ss/w").unwrap();
+        assert!(u.starts_with("postgres://app:"), "{u}");
+        assert_eq!(redact_url(&u), "postgres://app@db:5432/postgres");
+        let d =
+            url_with_database("postgres://admin:s3cret@db:5432/postgres", "shop_drill").unwrap();
+        assert_eq!(redact_url(&d), "postgres://admin@db:5432/shop_drill");
+        assert!(url_with_database("sqlite://x.db", "y").is_err());
     }
 }

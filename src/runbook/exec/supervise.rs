@@ -27,9 +27,10 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
-use super::command::{
-    group_alive, process_identity, read_json, write_atomically, Spec, Status, StdinKind,
-    CANCEL_FILE, COMMAND_PID_FILE, OUTPUT_FILE, SPEC_FILE, STATUS_FILE, SUPERVISOR_PID_FILE,
+use super::process_group;
+use super::run_dir::{
+    process_identity, read_json, write_atomically, Spec, Status, StdinKind, CANCEL_FILE,
+    COMMAND_PID_FILE, OUTPUT_FILE, SPEC_FILE, STATUS_FILE, SUPERVISOR_PID_FILE,
 };
 
 /// The hidden subcommand toban's `main` dispatches to [`supervise_main`].
@@ -237,12 +238,12 @@ fn supervise(run_dir: &Path) -> Result<(), String> {
                 kill_at = Some(now + grace);
             } else if deadline.is_some_and(|d| now >= d) {
                 timed_out = true;
-                unsafe { libc::kill(-pgid, libc::SIGTERM) };
+                process_group::signal(pgid, libc::SIGTERM);
                 kill_at = Some(now + grace);
             }
         }
         if kill_at.is_some_and(|k| now >= k) {
-            unsafe { libc::kill(-pgid, libc::SIGKILL) };
+            process_group::signal(pgid, libc::SIGKILL);
             kill_at = None;
         }
         std::thread::sleep(Duration::from_millis(25));
@@ -252,13 +253,7 @@ fn supervise(run_dir: &Path) -> Result<(), String> {
     // left behind gets the rest of the grace period, then SIGKILL.
     if timed_out || cancelled || cancel_path.exists() {
         cancelled = cancelled || (!timed_out && cancel_path.exists());
-        let until = kill_at.unwrap_or_else(Instant::now);
-        while group_alive(pgid) && Instant::now() < until {
-            std::thread::sleep(Duration::from_millis(25));
-        }
-        if group_alive(pgid) {
-            unsafe { libc::kill(-pgid, libc::SIGKILL) };
-        }
+        process_group::kill_after(pgid, kill_at.unwrap_or_else(Instant::now));
     }
     if let Some(f) = feeder {
         // A grandchild holding the pipe open must not keep the status from being written.

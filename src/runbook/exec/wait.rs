@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use super::sanitize::strip_escapes;
 use crate::providers::docker::{Engine, EngineError};
+use crate::sanitize::strip_escapes;
 
 /// Longest single attempt, however much time is left.
 const MAX_ATTEMPT: Duration = Duration::from_secs(10);

@@ -80,7 +80,7 @@ impl ParamForm {
                 && spec
                     .steps
                     .iter()
-                    .any(|s| matches!(&s.action, StepAction::Input { param, .. } if param == name))
+                    .any(|s| matches!(&s.action, StepAction::Input(i) if i.param == name))
         };
         let set_by_drill = |name: &str| {
             drill

@@ -362,7 +362,7 @@ impl WizardState {
             .engine
             .current_step()
             .map(|s| match &s.action {
-                StepAction::Command { ok_codes, .. } => ok_codes.clone(),
+                StepAction::Command(c) => c.ok_codes.clone(),
                 _ => vec![0],
             })
             .unwrap_or_else(|| vec![0]);

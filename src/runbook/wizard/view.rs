@@ -373,14 +373,9 @@ fn render_step(frame: &mut Frame, area: Rect, w: &WizardState, theme: &Theme, no
 fn step_lines(w: &WizardState, i: usize) -> Vec<String> {
     match w.engine.render(i, true) {
         Ok(r) => match &r.action {
-            StepAction::Command {
-                argv,
-                cwd,
-                env,
-                stdin,
-                timeout,
-                ..
-            } => {
+            StepAction::Command(c) => {
+                let (argv, cwd, env, stdin, timeout) =
+                    (&c.argv, &c.cwd, &c.env, &c.stdin, &c.timeout);
                 let quoted: Vec<String> = argv.iter().map(|a| format!("{a:?}")).collect();
                 let mut v = vec![format!("argv [{}]", quoted.join(", "))];
                 if let Some(c) = cwd {

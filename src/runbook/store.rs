@@ -1,10 +1,11 @@
-//! Runbook runs (state saved after every transition), the append-only audit log, restore
-//! drills and follow-ups.
+//! Runbook records in toban's store: runs (state saved after every transition), the
+//! append-only audit log, restore drills and follow-ups. The runbook side owns them, so the
+//! store knows nothing of runbooks.
 
 use chrono::{DateTime, Utc};
 
-use super::{from_ms, to_ms, Store};
-use crate::runbook::engine::{AuditEntry, DrillRecord, RunState};
+use super::engine::{AuditEntry, DrillRecord, RunState};
+use crate::store::{from_ms, to_ms, Store};
 
 /// One line of `toban runbook history`.
 #[derive(Debug, Clone, PartialEq)]

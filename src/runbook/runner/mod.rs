@@ -1,0 +1,226 @@
+//! Carries out what the engine asks for: saves the run, appends the audit, runs steps
+//! through the [`StepExecutor`] and feeds the outcomes back as events.
+//!
+//! Two drivers share [`record`] and [`perform_step`]: [`run_headless`] (cron, `toban
+//! runbook run`), which answers the engine's questions from the command line or fails, and
+//! [`RunnerHandle`] (the wizard), a task per run that takes jobs from the UI and answers
+//! with [`RunnerMsg`]s.
+//!
+//! - [`headless`]: the command-line driver.
+//! - [`handle`]: the wizard's driver; output reaches the screen through bounded channels.
+//! - [`secrets`]: a run's secrets between a crash and its resumption.
+
+pub mod handle;
+pub mod headless;
+mod secrets;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use chrono::Utc;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+pub use handle::{Job, RunnerHandle, RunnerMsg};
+pub use headless::{
+    drive_headless, run_headless, HeadlessOpts, EXIT_FAILED, EXIT_NEEDS_CONFIRMATION, EXIT_OK,
+    EXIT_USAGE,
+};
+pub use secrets::load_secrets;
+
+use super::engine::{initial_params, Engine, EngineEffect, Event, RunOptions, RunState, StepState};
+use super::spec::Runbook;
+use super::steps::{ExecContext, ExecRequest, Rendered, StepExecutor, StepOutcome};
+use crate::store::Store;
+
+/// What a run needs from the rest of toban.
+#[derive(Clone)]
+pub struct RunEnv {
+    pub store: Store,
+    pub executor: Arc<dyn StepExecutor>,
+    /// Per-run folders for command output (`<data dir>/runs`).
+    pub runs_dir: PathBuf,
+    /// Connection names → database URLs.
+    pub connections: BTreeMap<String, String>,
+}
+
+impl RunEnv {
+    pub fn exec_context(&self, run_id: &str) -> ExecContext {
+        ExecContext {
+            run_id: run_id.to_string(),
+            run_dir: self.runs_dir.join(run_id),
+            connections: self.connections.clone(),
+            store: self.store.clone(),
+        }
+    }
+}
+
+/// Who is running this: `$USER` (else the uid).
+pub fn current_user() -> String {
+    std::env::var("USER")
+        .ok()
+        .filter(|u| !u.is_empty())
+        .unwrap_or_else(|| format!("uid {}", unsafe { libc::getuid() }))
+}
+
+/// Where from: the SSH client's address and port, when logged in over SSH.
+pub fn ssh_client() -> Option<String> {
+    if let Ok(c) = std::env::var("SSH_CONNECTION") {
+        let parts: Vec<&str> = c.split_whitespace().collect();
+        if parts.len() >= 2 {
+            return Some(format!("{} port {}", parts[0], parts[1]));
+        }
+    }
+    std::env::var("SSH_CLIENT").ok().and_then(|c| {
+        let parts: Vec<&str> = c.split_whitespace().collect();
+        (parts.len() >= 2).then(|| format!("{} port {}", parts[0], parts[1]))
+    })
+}
+
+pub fn new_run_id() -> String {
+    format!(
+        "{}-{:06x}",
+        Utc::now().format("%Y%m%dT%H%M%SZ"),
+        rand::random::<u32>() & 0xff_ffff
+    )
+}
+
+/// A new engine for `spec` with `given` parameters (defaults and drill overrides applied).
+pub fn new_engine(
+    spec: &Runbook,
+    given: &BTreeMap<String, String>,
+    opts: RunOptions,
+) -> Result<Engine, String> {
+    let run_id = new_run_id();
+    // Drill overrides may name the run (a scratch folder per drill).
+    let params = initial_params(spec, given, opts.drill, &run_id)?;
+    Ok(Engine::new(
+        spec.clone(),
+        run_id,
+        params,
+        opts,
+        current_user(),
+        ssh_client(),
+        Utc::now().timestamp_millis(),
+    ))
+}
+
+/// Does one effect that needs no waiting: persist, audit, drill record. Returns an error
+/// text when the store fails (the run goes on; the operator is told).
+pub async fn record(env: &RunEnv, state: &RunState, effect: &EngineEffect) -> Result<(), String> {
+    if matches!(effect, EngineEffect::Persist) {
+        secrets::keep_secrets(env, state).map_err(|e| format!("keeping the run's secrets: {e}"))?;
+    }
+    let r = match effect {
+        EngineEffect::Persist => env.store.save_run(state, Utc::now()).await,
+        EngineEffect::Audit(a) => env.store.append_audit(a).await,
+        EngineEffect::RecordDrill(d) => env.store.record_drill(d).await,
+        _ => Ok(()),
+    };
+    r.map_err(|e| format!("the state database failed: {e:#}"))
+}
+
+/// Runs one rendered step through the executor. `lines` gets its output as it comes
+/// (bounded: a slow reader slows the step's output reader, not memory).
+pub async fn perform_step(
+    env: &RunEnv,
+    state: &RunState,
+    r: Rendered,
+    lines: Option<mpsc::Sender<String>>,
+    cancel: CancellationToken,
+) -> StepOutcome {
+    env.executor
+        .execute(ExecRequest {
+            ctx: env.exec_context(&state.run_id),
+            step: r,
+            lines,
+            cancel,
+        })
+        .await
+}
+
+/// Asks the executor what became of each interrupted step of a resumed run.
+pub async fn reattach_events(env: &RunEnv, engine: &Engine) -> Vec<Event> {
+    let mut out = Vec::new();
+    for (i, rec) in engine.state.steps.iter().enumerate() {
+        let unknown = matches!(
+            rec.reattach,
+            None | Some(super::steps::Reattach::StillRunning)
+        );
+        if rec.state == StepState::Interrupted && unknown {
+            let info = env
+                .executor
+                .reattach(&env.exec_context(&engine.state.run_id), &rec.id)
+                .await;
+            out.push(Event::Reattached { step: i, info });
+        }
+    }
+    out
+}
+
+/// Runs found unfinished at start, loaded and marked interrupted, ready for the wizard:
+/// `(engine, reattach events to feed it)`. Runs whose runbook no longer exists are
+/// reported by name in the error list.
+pub async fn interrupted_runs(
+    env: &RunEnv,
+    books: &[Runbook],
+) -> anyhow::Result<(Vec<(Engine, Vec<Event>)>, Vec<String>)> {
+    let mut found = Vec::new();
+    let mut missing = Vec::new();
+    for s in env.store.interrupted_runs().await? {
+        let Some(state) = env.store.load_run(&s.run_id).await? else {
+            continue;
+        };
+        let Some(spec) = books.iter().find(|b| b.name == state.runbook) else {
+            missing.push(format!(
+                "run {} of `{}`: that runbook no longer exists",
+                s.run_id, s.runbook
+            ));
+            continue;
+        };
+        let mut engine = Engine::resume(spec.clone(), state);
+        engine.state.secrets = load_secrets(env, &engine.state.run_id);
+        let events = reattach_events(env, &engine).await;
+        found.push((engine, events));
+    }
+    Ok((found, missing))
+}
+
+/// Parameters for opening `spec` on a backup picked in the Backups tab: the runbook's
+/// first `backup` parameter gets the path.
+pub fn params_for_backup(spec: &Runbook, path: &str) -> BTreeMap<String, String> {
+    spec.params
+        .iter()
+        .find(|p| p.kind == super::spec::ParamKind::Backup)
+        .map(|p| BTreeMap::from([(p.name.clone(), path.to_string())]))
+        .unwrap_or_default()
+}
+
+/// The shipped runbook that restores a backup at `path`: `restore-postgres` for a
+/// `*.sql.gz` dump, `restore-files` for anything else (a dated folder or a tarball).
+pub fn restore_runbook_for<'a>(books: &'a [Runbook], path: &str) -> Option<&'a Runbook> {
+    let name = if path.ends_with(".sql.gz") {
+        "restore-postgres"
+    } else {
+        "restore-files"
+    };
+    books.iter().find(|b| b.name == name)
+}
+
+/// The jobs for an engine's effects, in order, and the effects meant for the screen.
+pub fn engine_jobs(engine: &Engine, effects: Vec<EngineEffect>) -> (Vec<Job>, Vec<EngineEffect>) {
+    let mut jobs = Vec::new();
+    let mut rest = Vec::new();
+    for fx in effects {
+        match fx {
+            EngineEffect::Execute(r) => jobs.push(Job::Execute(Box::new(engine.state.clone()), r)),
+            EngineEffect::Interrupt { step } => jobs.push(Job::Interrupt { step }),
+            EngineEffect::Persist | EngineEffect::Audit(_) | EngineEffect::RecordDrill(_) => {
+                jobs.push(Job::Record(Box::new(engine.state.clone()), fx))
+            }
+            other => rest.push(other),
+        }
+    }
+    (jobs, rest)
+}

@@ -1,0 +1,208 @@
+//! `command`: a program run as argv (never through a shell) under toban's supervisor, so it
+//! survives toban, is stopped at its time limit even when toban is gone, and can be
+//! reattached after a restart. Output (stdout and stderr together) streams to the wizard.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use serde::Deserialize;
+
+use super::kind::{de, duration, Field, FieldUse, Render, StepHeader, StepKind};
+use super::{Outcome, Reattach, StepContext};
+use crate::runbook::exec::{
+    read_command_output, reattach as reattach_dir, spawn_command, CommandRequest, Reattached,
+    StdinSource,
+};
+
+/// Most of a command's output kept as `{{steps.ID.output}}`.
+pub const OUTPUT_CAP: usize = 64 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Command {
+    pub argv: Vec<String>,
+    #[serde(default)]
+    pub cwd: Option<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    #[serde(default = "ten_minutes", deserialize_with = "duration")]
+    pub timeout: Duration,
+    #[serde(default)]
+    pub stdin: Option<StdinSpec>,
+    /// Exit codes that count as success (default `[0]`).
+    #[serde(default)]
+    pub ok_codes: Vec<i32>,
+}
+
+fn ten_minutes() -> Duration {
+    Duration::from_secs(600)
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StdinSpec {
+    /// Feed this file to the command's stdin.
+    pub file: String,
+    /// Decompress it on the way (gzip), in-process: no `gunzip | …` shell pipe.
+    #[serde(default)]
+    pub gunzip: bool,
+}
+
+impl StepKind for Command {
+    const NAME: &'static str = "command";
+
+    fn parse(table: toml::Table, _: &StepHeader<'_>) -> Result<Self, String> {
+        let mut c: Command = de(table)?;
+        if c.argv.is_empty() {
+            return Err("`argv` must name a program".into());
+        }
+        if c.ok_codes.is_empty() {
+            c.ok_codes = vec![0];
+        }
+        Ok(c)
+    }
+
+    fn fields(&self) -> Vec<Field<'_>> {
+        let mut v = Field::each("argv", &self.argv, FieldUse::Public);
+        if let Some(c) = &self.cwd {
+            v.push(Field::public("cwd", c));
+        }
+        for (k, s) in &self.env {
+            v.push(Field::public(format!("env.{k}"), s));
+        }
+        if let Some(s) = &self.stdin {
+            v.push(Field::public("stdin.file", &s.file));
+        }
+        v
+    }
+
+    fn render(&self, r: &Render<'_>) -> Result<Self, String> {
+        let mut env = BTreeMap::new();
+        for (k, v) in &self.env {
+            let v = r.text(v)?;
+            // An empty value leaves the variable unset (an optional setting not given).
+            if !v.is_empty() {
+                env.insert(k.clone(), v);
+            }
+        }
+        Ok(Command {
+            argv: r.list(&self.argv)?,
+            cwd: r.opt_set(&self.cwd)?,
+            env,
+            timeout: self.timeout,
+            stdin: match &self.stdin {
+                Some(st) => Some(StdinSpec {
+                    file: r.text(&st.file)?,
+                    gunzip: st.gunzip,
+                }),
+                None => None,
+            },
+            ok_codes: self.ok_codes.clone(),
+        })
+    }
+
+    fn describe(&self) -> Vec<String> {
+        let mut v = vec!["run the program (no shell), argv:".to_string()];
+        for (i, a) in self.argv.iter().enumerate() {
+            v.push(format!("  [{i}] {a}"));
+        }
+        if let Some(c) = &self.cwd {
+            v.push(format!("in folder {c}"));
+        }
+        for (k, val) in &self.env {
+            v.push(format!("env {k}={val}"));
+        }
+        if let Some(s) = &self.stdin {
+            v.push(format!(
+                "stdin: {}{}",
+                s.file,
+                if s.gunzip {
+                    " (decompressed by toban)"
+                } else {
+                    ""
+                }
+            ));
+        }
+        v.push(format!(
+            "time limit {}",
+            humantime::format_duration(self.timeout)
+        ));
+        v
+    }
+
+    fn time_limit(&self) -> Duration {
+        // The supervisor stops it at `timeout` and needs its kill grace on top.
+        self.timeout + Duration::from_secs(6)
+    }
+
+    fn execute(self, cx: StepContext) -> BoxFuture<'static, Outcome> {
+        Box::pin(run(self, cx))
+    }
+}
+
+async fn run(c: Command, cx: StepContext) -> Outcome {
+    let dir = cx.step_dir();
+    let mut req = CommandRequest::new(c.argv, &dir);
+    req.cwd = c.cwd.map(PathBuf::from);
+    req.env = c.env.into_iter().collect();
+    req.timeout = Some(c.timeout);
+    req.stdin = match c.stdin {
+        Some(s) if s.gunzip => StdinSource::GunzipFile(PathBuf::from(s.file)),
+        Some(s) => StdinSource::File(PathBuf::from(s.file)),
+        None => StdinSource::None,
+    };
+    let running = match spawn_command(req).await {
+        Ok(r) => r,
+        Err(e) => return Outcome::fail(e.to_string()),
+    };
+    let mut lines = running.output_lines();
+    let to_screen = cx.lines.clone();
+    // Awaiting the send is the backpressure: a slow screen slows this reader, which only
+    // follows the output file (the command itself never waits for toban).
+    let forward = tokio::spawn(async move {
+        while let Some(l) = lines.recv().await {
+            if let Some(tx) = &to_screen {
+                if tx.send(l).await.is_err() {
+                    break;
+                }
+            }
+        }
+    });
+    let result = running.wait_or_cancel(cx.cancel.clone()).await;
+    let _ = forward.await;
+    let o = match result {
+        Err(e) => return Outcome::fail(e.to_string()),
+        Ok(o) => o,
+    };
+    let ok = o.error.is_none()
+        && !o.timed_out
+        && !o.cancelled
+        && o.exit_code.is_some_and(|code| c.ok_codes.contains(&code));
+    Outcome {
+        ok,
+        cancelled: o.cancelled,
+        exit_code: o.exit_code,
+        output: read_command_output(&dir, OUTPUT_CAP)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default(),
+        message: o.summary(),
+        tail: o.output_tail.join("\n"),
+        digest: Some(format!("sha256:{}", o.output_sha256)),
+        secret: None,
+        duration: Some(o.duration),
+    }
+}
+
+/// What became of the command last started in a step's folder.
+pub fn reattach(dir: &Path) -> Reattach {
+    match reattach_dir(dir) {
+        Reattached::Finished(o) => Reattach::Finished {
+            exit_code: o.exit_code.unwrap_or(128 + o.signal.unwrap_or(0)),
+            tail: o.output_tail.join("\n"),
+        },
+        Reattached::StillRunning(_) => Reattach::StillRunning,
+        Reattached::Lost { .. } => Reattach::Lost,
+    }
+}

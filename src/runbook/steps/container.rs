@@ -1,0 +1,100 @@
+//! `container`: start, stop or restart containers through the shared engine client (Docker
+//! or Podman, `DOCKER_HOST` honoured).
+
+use std::time::Duration;
+
+use futures::future::BoxFuture;
+use serde::Deserialize;
+
+use super::kind::{de, duration, Field, FieldUse, Render, StepHeader, StepKind};
+use super::{Outcome, StepContext};
+
+/// How long a container gets to stop before the engine kills it.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Container {
+    pub action: ContainerAction,
+    pub names: Vec<String>,
+    #[serde(default = "two_minutes", deserialize_with = "duration")]
+    pub timeout: Duration,
+}
+
+fn two_minutes() -> Duration {
+    Duration::from_secs(120)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ContainerAction {
+    Start,
+    Stop,
+    Restart,
+}
+
+impl ContainerAction {
+    fn verb(self) -> String {
+        format!("{self:?}").to_lowercase()
+    }
+}
+
+impl StepKind for Container {
+    const NAME: &'static str = "container";
+
+    fn parse(table: toml::Table, _: &StepHeader<'_>) -> Result<Self, String> {
+        de(table)
+    }
+
+    fn fields(&self) -> Vec<Field<'_>> {
+        Field::each("names", &self.names, FieldUse::Public)
+    }
+
+    fn render(&self, r: &Render<'_>) -> Result<Self, String> {
+        Ok(Container {
+            names: r.list(&self.names)?,
+            ..self.clone()
+        })
+    }
+
+    fn describe(&self) -> Vec<String> {
+        vec![format!(
+            "{} container(s): {}",
+            self.action.verb(),
+            self.names.join(", ")
+        )]
+    }
+
+    fn time_limit(&self) -> Duration {
+        self.timeout
+    }
+
+    fn execute(self, cx: StepContext) -> BoxFuture<'static, Outcome> {
+        Box::pin(async move { cx.bounded(run(self)).await })
+    }
+}
+
+async fn run(c: Container) -> Outcome {
+    let engine = match crate::providers::docker::Engine::connect().await {
+        Ok(e) => e,
+        Err(e) => return Outcome::fail(e.to_string()),
+    };
+    let mut done = Vec::new();
+    for name in &c.names {
+        let r = match c.action {
+            ContainerAction::Start => engine.start(name).await,
+            ContainerAction::Stop => engine.stop(name, STOP_GRACE).await,
+            ContainerAction::Restart => engine.restart(name, STOP_GRACE).await,
+        };
+        if let Err(e) = r {
+            return Outcome::fail(format!("{}: {e}", c.action.verb()));
+        }
+        done.push(name.clone());
+    }
+    Outcome::done(format!(
+        "{} {} ({})",
+        c.action.verb(),
+        done.join(", "),
+        engine.describe()
+    ))
+}

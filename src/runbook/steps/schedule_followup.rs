@@ -1,0 +1,122 @@
+//! `schedule_followup`: put a follow-up on the calendar (delete the old access key in 7
+//! days), due after a duration like "7d".
+
+use std::time::Duration;
+
+use chrono::Utc;
+use futures::future::BoxFuture;
+use serde::Deserialize;
+
+use super::kind::{de, duration, Field, Render, StepHeader, StepKind};
+use super::{Outcome, StepContext};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScheduleFollowup {
+    /// The calendar entry's title: `followup`, else the step's own title.
+    pub title: String,
+    pub due: String,
+    pub note: Option<String>,
+    pub timeout: Duration,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    #[serde(default = "half_a_minute", deserialize_with = "duration")]
+    timeout: Duration,
+    #[serde(default)]
+    followup: Option<String>,
+    due: String,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+fn half_a_minute() -> Duration {
+    Duration::from_secs(30)
+}
+
+impl StepKind for ScheduleFollowup {
+    const NAME: &'static str = "schedule_followup";
+
+    fn parse(table: toml::Table, header: &StepHeader<'_>) -> Result<Self, String> {
+        let r: Raw = de(table)?;
+        let title = r
+            .followup
+            .or_else(|| header.title.map(str::to_string))
+            .ok_or("missing field `followup` (the follow-up's title; or give the step a `title`)")?;
+        Ok(ScheduleFollowup {
+            title,
+            due: r.due,
+            note: r.note,
+            timeout: r.timeout,
+        })
+    }
+
+    fn fields(&self) -> Vec<Field<'_>> {
+        let mut v = vec![
+            Field::public("title", &self.title),
+            Field::public("due", &self.due),
+        ];
+        if let Some(n) = &self.note {
+            v.push(Field::public("note", n));
+        }
+        v
+    }
+
+    fn render(&self, r: &Render<'_>) -> Result<Self, String> {
+        Ok(ScheduleFollowup {
+            title: r.text(&self.title)?,
+            due: r.text(&self.due)?,
+            note: r.opt(&self.note)?,
+            timeout: self.timeout,
+        })
+    }
+
+    fn describe(&self) -> Vec<String> {
+        let mut v = vec![format!(
+            "add a follow-up to the calendar, due in {}: {}",
+            self.due, self.title
+        )];
+        if let Some(n) = &self.note {
+            v.push(n.clone());
+        }
+        v
+    }
+
+    fn time_limit(&self) -> Duration {
+        self.timeout
+    }
+
+    fn execute(self, cx: StepContext) -> BoxFuture<'static, Outcome> {
+        Box::pin(async move { cx.bounded(run(self, &cx)).await })
+    }
+}
+
+async fn run(f: ScheduleFollowup, cx: &StepContext) -> Outcome {
+    let d = match humantime::parse_duration(&f.due) {
+        Ok(d) => d,
+        Err(e) => return Outcome::said(false, format!("`{}` is not a duration: {e}", f.due)),
+    };
+    let now = Utc::now();
+    let due_at = now + chrono::Duration::from_std(d).unwrap_or_default();
+    let stored = cx
+        .exec
+        .store
+        .add_followup(&f.title, f.note.as_deref(), due_at, Some(&cx.exec.run_id), now)
+        .await;
+    match stored {
+        Ok(id) => {
+            let mut o = Outcome::said(
+                true,
+                format!(
+                    "follow-up #{id} due {}: {}",
+                    due_at.format("%Y-%m-%d %H:%M UTC"),
+                    f.title
+                ),
+            );
+            o.output = id.to_string();
+            o
+        }
+        Err(e) => Outcome::said(false, format!("cannot store the follow-up: {e:#}")),
+    }
+}

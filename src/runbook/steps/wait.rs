@@ -1,0 +1,190 @@
+//! `wait`: until an HTTP endpoint answers 2xx, a TCP port accepts, a file exists, a
+//! container is healthy, or a file is being written (after a log rotation) — or the time
+//! is up.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use futures::future::BoxFuture;
+use serde::Deserialize;
+use tokio_util::sync::CancellationToken;
+
+use super::kind::{de, duration, Field, Render, StepHeader, StepKind};
+use super::{Outcome, StepContext};
+use crate::runbook::exec::wait::{wait_until, WaitCheck};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Wait {
+    pub target: WaitTarget,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum WaitTarget {
+    Http(String),
+    Tcp(String),
+    File(String),
+    Container(String),
+    /// The file is non-empty (written again after a rotation).
+    Written(String),
+}
+
+impl WaitTarget {
+    fn value(&self) -> &String {
+        match self {
+            WaitTarget::Http(s)
+            | WaitTarget::Tcp(s)
+            | WaitTarget::File(s)
+            | WaitTarget::Container(s)
+            | WaitTarget::Written(s) => s,
+        }
+    }
+
+    fn with_value(&self, v: String) -> WaitTarget {
+        match self {
+            WaitTarget::Http(_) => WaitTarget::Http(v),
+            WaitTarget::Tcp(_) => WaitTarget::Tcp(v),
+            WaitTarget::File(_) => WaitTarget::File(v),
+            WaitTarget::Container(_) => WaitTarget::Container(v),
+            WaitTarget::Written(_) => WaitTarget::Written(v),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    #[serde(default = "two_minutes", deserialize_with = "duration")]
+    timeout: Duration,
+    #[serde(default)]
+    http: Option<String>,
+    #[serde(default)]
+    tcp: Option<String>,
+    #[serde(default)]
+    file: Option<String>,
+    #[serde(default)]
+    container: Option<String>,
+    #[serde(default)]
+    written: Option<String>,
+}
+
+fn two_minutes() -> Duration {
+    Duration::from_secs(120)
+}
+
+impl StepKind for Wait {
+    const NAME: &'static str = "wait";
+
+    fn parse(table: toml::Table, _: &StepHeader<'_>) -> Result<Self, String> {
+        let w: Raw = de(table)?;
+        let timeout = w.timeout;
+        let target = match (w.http, w.tcp, w.file, w.container, w.written) {
+            (Some(u), None, None, None, None) => WaitTarget::Http(u),
+            (None, Some(a), None, None, None) => WaitTarget::Tcp(a),
+            (None, None, Some(f), None, None) => WaitTarget::File(f),
+            (None, None, None, Some(c), None) => WaitTarget::Container(c),
+            (None, None, None, None, Some(f)) => WaitTarget::Written(f),
+            _ => {
+                return Err(
+                    "a wait step needs exactly one of `http`, `tcp`, `file`, `container`, `written`"
+                        .into(),
+                )
+            }
+        };
+        Ok(Wait { target, timeout })
+    }
+
+    fn fields(&self) -> Vec<Field<'_>> {
+        vec![Field::public("target", self.target.value())]
+    }
+
+    fn render(&self, r: &Render<'_>) -> Result<Self, String> {
+        Ok(Wait {
+            target: self.target.with_value(r.text(self.target.value())?),
+            timeout: self.timeout,
+        })
+    }
+
+    fn describe(&self) -> Vec<String> {
+        vec![format!(
+            "wait up to {} until {}",
+            humantime::format_duration(self.timeout),
+            match &self.target {
+                WaitTarget::Http(u) => format!("{u} answers 2xx"),
+                WaitTarget::Tcp(a) => format!("{a} accepts connections"),
+                WaitTarget::File(f) => format!("{f} exists"),
+                WaitTarget::Container(c) => format!("container {c} is healthy"),
+                WaitTarget::Written(f) => format!("{f} is being written (not empty)"),
+            }
+        )]
+    }
+
+    fn time_limit(&self) -> Duration {
+        self.timeout
+    }
+
+    fn execute(self, cx: StepContext) -> BoxFuture<'static, Outcome> {
+        Box::pin(async move {
+            match wait(&self.target, self.timeout, &cx.cancel).await {
+                Ok(text) => Outcome::done(text),
+                Err(e) => cx.stopped_or(e),
+            }
+        })
+    }
+}
+
+/// Wait steps use the shared wait-until checks; only "file being written" is particular to
+/// runbooks (log rotation).
+async fn wait(
+    target: &WaitTarget,
+    timeout: Duration,
+    cancel: &CancellationToken,
+) -> Result<String, String> {
+    let check = match target {
+        WaitTarget::Http(url) => WaitCheck::Http {
+            url: url.clone(),
+            expect_status: None,
+        },
+        WaitTarget::Tcp(addr) => WaitCheck::Tcp { addr: addr.clone() },
+        WaitTarget::File(f) => WaitCheck::FileExists { path: f.into() },
+        WaitTarget::Container(c) => WaitCheck::ContainerHealthy { name: c.clone() },
+        WaitTarget::Written(f) => return wait_written(Path::new(f), timeout, cancel).await,
+    };
+    let o = wait_until(&check, timeout, Duration::from_secs(1), cancel).await;
+    if o.ready {
+        Ok(format!("ready after {:.1}s", o.elapsed.as_secs_f64()))
+    } else if o.cancelled {
+        Err("interrupted by the operator".into())
+    } else {
+        Err(format!(
+            "not ready after {} (last: {})",
+            humantime::format_duration(timeout),
+            o.last_error.unwrap_or_else(|| "no answer".into())
+        ))
+    }
+}
+
+/// Until `f` exists and is not empty (a rotated log written to again).
+async fn wait_written(
+    f: &Path,
+    timeout: Duration,
+    cancel: &CancellationToken,
+) -> Result<String, String> {
+    let start = Instant::now();
+    loop {
+        if std::fs::metadata(f).map(|m| m.len() > 0).unwrap_or(false) {
+            return Ok(format!("ready after {:.1}s", start.elapsed().as_secs_f64()));
+        }
+        if start.elapsed() >= timeout {
+            return Err(format!(
+                "{} not written to within {}",
+                f.display(),
+                humantime::format_duration(timeout)
+            ));
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = cancel.cancelled() => return Err("interrupted by the operator".into()),
+        }
+    }
+}
