@@ -14,4 +14,5 @@ pub mod sanitize;
 pub mod secrets;
 pub mod state;
 pub mod store;
+pub mod time;
 pub mod ui;

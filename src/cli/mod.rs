@@ -1,5 +1,6 @@
 //! Command line: the TUI is the default command; headless twins for scripts and cron.
 
+pub mod config_check;
 pub mod status;
 
 use std::path::PathBuf;

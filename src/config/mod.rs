@@ -1,15 +1,25 @@
 //! Configuration: `config.toml`, themes and keymaps. Every field has a default so toban runs
-//! with no file at all; unknown keys are errors that name file, line and field.
+//! with no file at all; a mistake is reported with file, line and field and costs only the
+//! field it is in (see [`lenient`]).
+//!
+//! A section is a `#[serde(default, deny_unknown_fields)]` struct with a `Default` that
+//! encodes the seeds' defaults, added as one field of [`Config`]; its semantic checks return
+//! `(dotted field, message)` pairs and are called from `validate.rs`. Nothing else is needed
+//! for its mistakes to be reported and its good fields kept.
 
+pub mod backups;
 pub mod check;
 pub mod color;
 pub mod error;
 pub mod keymap;
+pub mod lenient;
 pub mod load;
 pub mod locate;
 pub mod paths;
+pub mod runbooks;
 pub mod suggest;
 pub mod theme;
+pub mod timezone;
 pub mod validate;
 
 use std::path::{Path, PathBuf};
@@ -35,9 +45,13 @@ pub struct Config {
     pub database_url: Option<String>,
     /// Refuse every action that changes something.
     pub read_only: bool,
+    /// The zone times are shown in, an IANA name (`"Asia/Tokyo"`). Default: the system's
+    /// (`TZ`, else `/etc/localtime`).
+    #[serde(deserialize_with = "timezone::deserialize")]
+    pub timezone: crate::time::Zone,
     pub host: HostConfig,
-    pub backups: crate::backups::config::BackupsConfig,
-    pub runbooks: crate::runbook::config::RunbooksConfig,
+    pub backups: backups::BackupsConfig,
+    pub runbooks: runbooks::RunbooksConfig,
 }
 
 impl Default for Config {
@@ -47,6 +61,7 @@ impl Default for Config {
             keymap: "default".into(),
             database_url: None,
             read_only: false,
+            timezone: crate::time::Zone::system(),
             host: HostConfig::default(),
             backups: Default::default(),
             runbooks: Default::default(),
