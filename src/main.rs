@@ -57,6 +57,9 @@ fn main() -> ExitCode {
 
     match cli.command {
         Some(Command::Status { json }) => {
+            for p in &problems {
+                eprintln!("toban: {p}");
+            }
             let mut out = std::io::stdout().lock();
             match toban::cli::status::run(&config, &problems, json, &mut out) {
                 Ok(code) => ExitCode::from(code as u8),
@@ -92,6 +95,7 @@ fn main() -> ExitCode {
                 let mut out = std::io::stdout().lock();
                 let verified = toban::backups::cli::verify_command(
                     &config.backups,
+                    &config.timezone,
                     store.as_ref(),
                     service.as_deref(),
                     json,

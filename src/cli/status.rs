@@ -196,3 +196,51 @@ pub fn run(
     write(&report, &cfg.timezone.show_named(now), json, out)?;
     Ok(report.exit_code)
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::time::Zone;
+
+    #[test]
+    fn a_backup_check_shows_the_newest_backup_in_the_configured_zone() {
+        let root = tempfile::tempdir().unwrap();
+        let now = Utc::now();
+        // Whole seconds: the dump's name keeps no more.
+        let at = Utc.timestamp_opt(now.timestamp() - 2 * 3600, 0).unwrap();
+        crate::backups::fixture::dump(root.path(), "db", None, at, b"select 1;", true).unwrap();
+        let mut cfg = Config::default();
+        cfg.backups.roots = vec![root.path().to_path_buf()];
+        cfg.timezone = Zone::parse("Asia/Tokyo").unwrap();
+        let checks = backup_checks(&cfg, now);
+        let rpo = checks.iter().find(|c| c.key == "backup.rpo:db").unwrap();
+        assert_eq!(rpo.severity, Severity::Ok, "{rpo:?}");
+        assert_eq!(
+            rpo.message,
+            format!(
+                "db: newest good backup 2h old, {} (RPO 24h)",
+                cfg.timezone.show_named(at)
+            )
+        );
+        assert!(rpo.message.contains(" JST "), "{}", rpo.message);
+    }
+
+    #[test]
+    fn every_config_problem_is_a_warning_of_its_own() {
+        let problems = [
+            ConfigError::new("/etc/toban/config.toml", "unknown key `x`").at(3, 1),
+            ConfigError::new("/etc/toban/themes/t.toml", "bad \u{1b}[31mcolour").field("a.fg"),
+        ];
+        let checks = config_checks(&problems);
+        assert_eq!(checks.len(), 2);
+        assert!(checks.iter().all(|c| c.severity == Severity::Warning));
+        assert_eq!(
+            checks[0].message,
+            "/etc/toban/config.toml:3:1: unknown key `x`"
+        );
+        assert!(!checks[1].message.contains('\u{1b}'), "{:?}", checks[1]);
+        assert_eq!(report(checks).exit_code, 1);
+    }
+}

@@ -342,6 +342,47 @@ mod tests {
         assert_eq!(c.host.raise_after, 3);
         assert_eq!(c.host.cpu, HostConfig::default().cpu);
     }
+
+    #[test]
+    fn a_threshold_table_fills_the_gaps_from_its_own_metric() {
+        let (c, p) = parse_config(Path::new("c.toml"), "[host.disk]\nwarn = 75.0\n");
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!((c.host.disk.warn, c.host.disk.crit), (75.0, 85.0));
+    }
+
+    #[test]
+    fn a_semantic_problem_names_the_field_as_the_file_numbers_it() {
+        // The first override lacks its path (dropped), so validation sees the second one as
+        // mount[0]; the report must still say mount[1], on its own line.
+        let text = "[[host.mount]]\nwarn = 1.0\n[[host.mount]]\npath = \"/data\"\nwarn = 120.0\n";
+        let (c, p) = parse_config(Path::new("c.toml"), text);
+        assert_eq!(p.len(), 2, "{p:#?}");
+        assert_eq!(p[0].field.as_deref(), Some("host.mount[0]"));
+        assert!(p[0].message.contains("missing field `path`"), "{}", p[0]);
+        assert_eq!(
+            (p[1].line, p[1].field.as_deref()),
+            (Some(5), Some("host.mount[1].warn")),
+            "{}",
+            p[1]
+        );
+        assert_eq!(c.host.mounts.len(), 1);
+        assert_eq!(c.host.mounts[0].path, Path::new("/data"));
+        assert_eq!(c.host.mounts[0].warn, None);
+    }
+
+    #[test]
+    fn a_conflict_with_an_unwritten_default_keeps_the_section_and_says_where() {
+        let text = "read_only = true\n[host]\ninterval = \"20m\"\nraise_after = 4\n";
+        let (c, p) = parse_config(Path::new("c.toml"), text);
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert_eq!(
+            (p[0].line, p[0].field.as_deref()),
+            (Some(2), Some("host.history"))
+        );
+        assert!(c.read_only);
+        assert_eq!(c.host.interval, std::time::Duration::from_secs(1200));
+        assert_eq!(c.host.raise_after, 4);
+    }
 }
 
 #[cfg(test)]

@@ -85,8 +85,11 @@ pub struct HostConfig {
     pub clear_after: u32,
     /// Percentage points below a threshold a value must fall to count as calm.
     pub hysteresis: f64,
+    #[serde(deserialize_with = "threshold_fill::cpu")]
     pub cpu: Threshold,
+    #[serde(deserialize_with = "threshold_fill::memory")]
     pub memory: Threshold,
+    #[serde(deserialize_with = "threshold_fill::disk")]
     pub disk: Threshold,
     /// Filesystem types never shown (pseudo filesystems).
     pub ignore_fs_types: Vec<String>,
@@ -105,9 +108,9 @@ impl Default for HostConfig {
             raise_after: 3,
             clear_after: 3,
             hysteresis: 5.0,
-            cpu: Threshold::new(80.0, 95.0),
-            memory: Threshold::new(80.0, 95.0),
-            disk: Threshold::new(70.0, 85.0),
+            cpu: Threshold::CPU,
+            memory: Threshold::MEMORY,
+            disk: Threshold::DISK,
             ignore_fs_types: [
                 "tmpfs",
                 "devtmpfs",
@@ -165,6 +168,11 @@ pub struct Threshold {
 }
 
 impl Threshold {
+    /// Seed 000 §2.3: CPU and memory 80/95 %, disks 70/85 %.
+    pub const CPU: Threshold = Threshold::new(80.0, 95.0);
+    pub const MEMORY: Threshold = Threshold::new(80.0, 95.0);
+    pub const DISK: Threshold = Threshold::new(70.0, 85.0);
+
     pub const fn new(warn: f64, crit: f64) -> Self {
         Threshold {
             warn,
@@ -177,6 +185,44 @@ impl Threshold {
 impl Default for Threshold {
     fn default() -> Self {
         Threshold::new(80.0, 95.0)
+    }
+}
+
+/// A `[host.cpu]`/`[host.memory]`/`[host.disk]` table fills what it leaves out from that
+/// metric's own default (`[host.disk] warn = 75` keeps the disk's critical 85, not the CPU's
+/// 95).
+mod threshold_fill {
+    use serde::{Deserialize, Deserializer};
+
+    use super::Threshold;
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Partial {
+        warn: Option<f64>,
+        crit: Option<f64>,
+        enabled: Option<bool>,
+    }
+
+    fn fill<'de, D: Deserializer<'de>>(d: D, base: Threshold) -> Result<Threshold, D::Error> {
+        let p = Partial::deserialize(d)?;
+        Ok(Threshold {
+            warn: p.warn.unwrap_or(base.warn),
+            crit: p.crit.unwrap_or(base.crit),
+            enabled: p.enabled.unwrap_or(base.enabled),
+        })
+    }
+
+    pub fn cpu<'de, D: Deserializer<'de>>(d: D) -> Result<Threshold, D::Error> {
+        fill(d, Threshold::CPU)
+    }
+
+    pub fn memory<'de, D: Deserializer<'de>>(d: D) -> Result<Threshold, D::Error> {
+        fill(d, Threshold::MEMORY)
+    }
+
+    pub fn disk<'de, D: Deserializer<'de>>(d: D) -> Result<Threshold, D::Error> {
+        fill(d, Threshold::DISK)
     }
 }
 
