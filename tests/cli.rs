@@ -181,3 +181,38 @@ fn read_only_refuses_a_real_runbook_run_but_allows_a_dry_run() {
     );
     assert_ne!(code, 2, "{out}{err}");
 }
+
+/// Every theme and keymap file in the repository is embedded, and `--help` names them all.
+#[test]
+fn help_lists_every_shipped_theme_and_keymap() {
+    let out = Command::new(env!("CARGO_BIN_EXE_toban"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout).into_owned();
+    for (folder, shipped) in [
+        ("themes", toban::config::theme::SHIPPED),
+        ("keymaps", toban::config::keymap::SHIPPED),
+    ] {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        let mut embedded: Vec<String> = shipped.iter().map(|(n, _)| n.to_string()).collect();
+        embedded.sort();
+        assert_eq!(embedded, files, "{folder}/*.toml and SHIPPED differ");
+        let line = help
+            .lines()
+            .find(|l| l.contains(&format!("--{}", folder.trim_end_matches('s'))))
+            .unwrap();
+        for name in &files {
+            assert!(line.contains(name), "--help lacks {name}: {line}");
+        }
+    }
+    assert!(help.contains("nord"), "{help}");
+}
