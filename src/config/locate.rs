@@ -131,37 +131,8 @@ pub fn remove_at(table: &mut DeTable<'_>, offset: usize) -> bool {
             break;
         }
         let value_span = v.span();
-        match v.get_mut() {
-            DeValue::Table(t) => {
-                if remove_at(t, offset) {
-                    return true;
-                }
-            }
-            DeValue::Array(items) => {
-                for i in 0..items.len() {
-                    if let DeValue::Table(t) = items.iter_mut().nth(i).expect("in range").get_mut()
-                    {
-                        if remove_at(t, offset) {
-                            return true;
-                        }
-                    }
-                    if items
-                        .get(i)
-                        .is_some_and(|item| item.span().contains(&offset))
-                    {
-                        // DeArray has no `remove`: rebuild it without item i.
-                        let mut kept = toml::de::DeArray::new();
-                        for (j, item) in items.iter().enumerate() {
-                            if j != i {
-                                kept.push(item.clone());
-                            }
-                        }
-                        *items = kept;
-                        return true;
-                    }
-                }
-            }
-            _ => {}
+        if remove_inside(v.get_mut(), offset) {
+            return true;
         }
         if value_span.contains(&offset) {
             target = Some(k.get_ref().to_string());
@@ -169,6 +140,38 @@ pub fn remove_at(table: &mut DeTable<'_>, offset: usize) -> bool {
         }
     }
     target.is_some_and(|name| table.remove(name.as_str()).is_some())
+}
+
+/// [`remove_at`] below a table or array value.
+fn remove_inside(value: &mut DeValue<'_>, offset: usize) -> bool {
+    match value {
+        DeValue::Table(t) => remove_at(t, offset),
+        DeValue::Array(items) => {
+            let mut drop = None;
+            for (i, item) in items.iter_mut().enumerate() {
+                if remove_inside(item.get_mut(), offset) {
+                    return true;
+                }
+                if item.span().contains(&offset) {
+                    drop = Some(i);
+                    break;
+                }
+            }
+            let Some(i) = drop else {
+                return false;
+            };
+            // DeArray has no `remove`: rebuild it without item i.
+            let mut kept = toml::de::DeArray::new();
+            for (j, item) in items.iter().enumerate() {
+                if j != i {
+                    kept.push(item.clone());
+                }
+            }
+            *items = kept;
+            true
+        }
+        _ => false,
+    }
 }
 
 #[cfg(test)]
