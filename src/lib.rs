@@ -17,4 +17,5 @@ pub mod secrets;
 pub mod state;
 pub mod store;
 pub mod tab;
+pub mod time;
 pub mod ui;

@@ -1,4 +1,3 @@
-use std::io::Write;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -43,7 +42,7 @@ fn main() -> ExitCode {
         command: ConfigCommand::Check,
     }) = cli.command
     {
-        return config_check(&opts);
+        return ExitCode::from(toban::cli::config_check::run(&opts) as u8);
     }
     let Loaded {
         config,
@@ -52,17 +51,17 @@ fn main() -> ExitCode {
         mut problems,
     } = toban::config::load(&opts);
     let (runbooks, runbook_problems) =
-        toban::runbook::spec::load_all(&runbook_dirs(&paths, &config));
+        toban::runbook::spec::load_all(&config.runbooks.all_dirs(&paths));
     problems.extend(runbook_problems);
     let runbooks = std::sync::Arc::new(runbooks);
 
     match cli.command {
         Some(Command::Status { json }) => {
-            let mut out = std::io::stdout().lock();
             for p in &problems {
-                let _ = writeln!(std::io::stderr(), "toban: {p}");
+                eprintln!("toban: {p}");
             }
-            match toban::cli::status::run(&config, json, &mut out) {
+            let mut out = std::io::stdout().lock();
+            match toban::cli::status::run(&config, &problems, json, &mut out) {
                 Ok(code) => ExitCode::from(code as u8),
                 Err(_) => ExitCode::from(3),
             }
@@ -96,6 +95,7 @@ fn main() -> ExitCode {
                 let mut out = std::io::stdout().lock();
                 let verified = toban::backups::cli::verify_command(
                     &config.backups,
+                    &config.timezone,
                     store.as_ref(),
                     service.as_deref(),
                     json,
@@ -158,16 +158,6 @@ fn main() -> ExitCode {
     }
 }
 
-/// The user's runbook folder and the extra folders config.toml names.
-fn runbook_dirs(
-    paths: &toban::config::Paths,
-    config: &toban::config::Config,
-) -> Vec<std::path::PathBuf> {
-    let mut dirs = vec![paths.config_dir.join("runbooks")];
-    dirs.extend(config.runbooks.dirs.iter().cloned());
-    dirs
-}
-
 fn runbook_command(
     command: RunbookCommand,
     config: &toban::config::Config,
@@ -215,33 +205,6 @@ fn runbook_command(
         }
     };
     ExitCode::from(code.clamp(0, 255) as u8)
-}
-
-/// Every problem in config.toml, themes, keymaps and runbooks; exit 1 when there is one.
-fn config_check(opts: &LoadOptions) -> ExitCode {
-    let mut problems = toban::config::check(opts);
-    let (config, _) = match std::fs::read_to_string(
-        opts.config_path
-            .clone()
-            .unwrap_or_else(|| opts.paths.config_file()),
-    ) {
-        Ok(text) => toban::config::load::parse_config(&opts.paths.config_file(), &text),
-        Err(_) => (toban::config::Config::default(), Vec::new()),
-    };
-    problems.extend(toban::runbook::spec::check(&runbook_dirs(
-        &opts.paths,
-        &config,
-    )));
-    if problems.is_empty() {
-        println!("configuration OK");
-        ExitCode::SUCCESS
-    } else {
-        for p in &problems {
-            eprintln!("{p}");
-        }
-        eprintln!("{} problem(s)", problems.len());
-        ExitCode::from(1)
-    }
 }
 
 fn init_logging(

@@ -15,10 +15,11 @@ use toban::backups::config::BackupsConfig;
 use toban::backups::fixture::{
     dump, flip_byte, folder_backup, gzip, truncate_half, write_manifest_json,
 };
+use toban::backups::provider::{spawn, BackupsUpdate, VerifyTarget};
 use toban::backups::scan::scan_once;
 use toban::backups::verify::{hex, verify_backup, FileOutcome, VerifyReport};
-use toban::providers::backups::{spawn, BackupsUpdate, VerifyTarget};
 use toban::store::Store;
+use toban::time::Zone;
 use tokio_util::sync::CancellationToken;
 
 fn cfg(root: &Path) -> BackupsConfig {
@@ -368,7 +369,7 @@ async fn verify_command_exit_codes_and_json() {
     let store = sqlite_store(&t.path().join("state")).await;
     let mut out = Vec::new();
     assert_eq!(
-        verify_command(&cfg(&root), Some(&store), None, false, &mut out)
+        verify_command(&cfg(&root), &Zone::UTC, Some(&store), None, false, &mut out)
             .await
             .unwrap(),
         0
@@ -390,7 +391,7 @@ async fn verify_command_exit_codes_and_json() {
     flip_byte(&victim.join("a.tar.gz")).unwrap();
     let mut out = Vec::new();
     assert_eq!(
-        verify_command(&cfg(&root), None, None, false, &mut out)
+        verify_command(&cfg(&root), &Zone::UTC, None, None, false, &mut out)
             .await
             .unwrap(),
         1
@@ -403,7 +404,7 @@ async fn verify_command_exit_codes_and_json() {
 
     let mut out = Vec::new();
     assert_eq!(
-        verify_command(&cfg(&root), None, Some("mail"), true, &mut out)
+        verify_command(&cfg(&root), &Zone::UTC, None, Some("mail"), true, &mut out)
             .await
             .unwrap(),
         1
@@ -427,7 +428,7 @@ async fn verify_command_exit_codes_and_json() {
     // Only the healthy service: exit 0.
     let mut out = Vec::new();
     assert_eq!(
-        verify_command(&cfg(&root), None, Some("db"), true, &mut out)
+        verify_command(&cfg(&root), &Zone::UTC, None, Some("db"), true, &mut out)
             .await
             .unwrap(),
         0
@@ -436,7 +437,7 @@ async fn verify_command_exit_codes_and_json() {
     // Usage and configuration errors: exit 2.
     let mut out = Vec::new();
     assert_eq!(
-        verify_command(&cfg(&root), None, Some("nope"), false, &mut out)
+        verify_command(&cfg(&root), &Zone::UTC, None, Some("nope"), false, &mut out)
             .await
             .unwrap(),
         2
@@ -444,9 +445,16 @@ async fn verify_command_exit_codes_and_json() {
     assert!(String::from_utf8(out).unwrap().contains("found: db, mail"));
     let mut out = Vec::new();
     assert_eq!(
-        verify_command(&BackupsConfig::default(), None, None, false, &mut out)
-            .await
-            .unwrap(),
+        verify_command(
+            &BackupsConfig::default(),
+            &Zone::UTC,
+            None,
+            None,
+            false,
+            &mut out
+        )
+        .await
+        .unwrap(),
         2
     );
     assert!(String::from_utf8(out).unwrap().contains("roots = ["));
@@ -454,9 +462,16 @@ async fn verify_command_exit_codes_and_json() {
     // A root that is not there: exit 1, said so.
     let mut out = Vec::new();
     assert_eq!(
-        verify_command(&cfg(&t.path().join("gone")), None, None, false, &mut out)
-            .await
-            .unwrap(),
+        verify_command(
+            &cfg(&t.path().join("gone")),
+            &Zone::UTC,
+            None,
+            None,
+            false,
+            &mut out
+        )
+        .await
+        .unwrap(),
         1
     );
     assert!(String::from_utf8(out).unwrap().contains("missing"));
@@ -629,4 +644,29 @@ fn the_demo_tree_has_a_corrupt_backup_a_gap_and_good_dumps() {
         names.iter().any(|n| n.starts_with("blog/posts/")),
         "{names:?}"
     );
+}
+
+#[tokio::test]
+async fn verify_command_shows_times_in_the_configured_zone() {
+    use chrono::TimeZone;
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path().join("root");
+    let at = Utc
+        .timestamp_opt(Utc::now().timestamp() - 3 * 3600, 0)
+        .unwrap();
+    toban::backups::fixture::dump(&root, "db", None, at, b"select 1;", true).unwrap();
+    let tokyo = Zone::parse("Asia/Tokyo").unwrap();
+    let mut out = Vec::new();
+    let code = verify_command(&cfg(&root), &tokyo, None, None, false, &mut out)
+        .await
+        .unwrap();
+    let text = String::from_utf8(out).unwrap();
+    assert_eq!(code, 0, "{text}");
+    let line = text.lines().find(|l| l.contains("db")).unwrap();
+    let shown = at
+        .with_timezone(&chrono_tz::Asia::Tokyo)
+        .format("%Y-%m-%d %H:%M")
+        .to_string();
+    assert!(line.contains(&shown), "{shown} in {text}");
+    assert!(text.contains("(times in Asia/Tokyo)"), "{text}");
 }

@@ -61,6 +61,68 @@ fn status_json_is_machine_readable() {
     assert!(mem["value"].as_f64().unwrap() > 0.0);
 }
 
+/// A misspelt key in `[host]` must not cost the backup checks or the host thresholds: every
+/// check still runs, and the mistake is a WARNING line of its own.
+#[test]
+fn status_with_a_broken_config_runs_every_check_and_warns_about_the_config() {
+    let roots = tempfile::tempdir().unwrap();
+    let three_days_ago = chrono::Utc::now() - chrono::Duration::days(3);
+    toban::backups::fixture::folder_backup(
+        roots.path(),
+        "blog",
+        "daily",
+        three_days_ago,
+        true,
+        &[("site.tar.gz", b"not really a tarball".as_slice())],
+    )
+    .unwrap();
+    let config = format!(
+        "timezone = \"Asia/Tokyo\"\n{OK}intervall = \"5s\"\n[backups]\nroots = [{:?}]\n",
+        roots.path()
+    );
+    let (code, out, _) = toban(&config, &["status"]);
+    assert_eq!(code, 2, "the stale backup is critical:\n{out}");
+    assert!(out.starts_with("TOBAN CRITICAL"), "{out}");
+    let line = |key: &str| {
+        out.lines()
+            .find(|l| l.split_whitespace().nth(1) == Some(key))
+    };
+    let config_line = line("config").unwrap_or_else(|| panic!("no config line:\n{out}"));
+    assert!(config_line.starts_with("WARNING"), "{out}");
+    assert!(
+        config_line.contains("config.toml:6:1: `host.intervall`: unknown key"),
+        "{out}"
+    );
+    assert!(config_line.contains("did you mean `interval`?"), "{out}");
+    // The host section's other settings were kept: memory is judged against 100 %.
+    assert!(line("host.memory").unwrap().starts_with("OK"), "{out}");
+    assert!(line("host.cpu").unwrap().contains("not checked"), "{out}");
+    let blog = line("backup.rpo:blog").unwrap_or_else(|| panic!("no backup check:\n{out}"));
+    assert!(blog.starts_with("CRITICAL"), "{out}");
+    // Times are shown in the configured zone, named.
+    assert!(out.lines().last().unwrap().starts_with("checked "), "{out}");
+    assert!(out.trim_end().ends_with(" JST"), "{out}");
+
+    // Nothing else wrong: the config problem alone makes it a WARNING (exit 1), not OK.
+    let (code, out, _) = toban(&format!("{OK}intervall = \"5s\"\n"), &["status"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.starts_with("TOBAN WARNING - "), "{out}");
+    assert!(out.contains("intervall"), "{out}");
+}
+
+#[test]
+fn config_check_lists_every_problem() {
+    let (code, _, err) = toban(
+        "thme = \"nord\"\n[host]\nintervall = \"5s\"\n[backups]\nrpo = 3\n",
+        &["config", "check"],
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("config.toml:1:1: `thme`"), "{err}");
+    assert!(err.contains("config.toml:3:1: `host.intervall`"), "{err}");
+    assert!(err.contains("config.toml:5:7: `backups.rpo`"), "{err}");
+    assert!(err.contains("3 problem(s)"), "{err}");
+}
+
 #[test]
 fn config_check_names_file_line_and_field() {
     let (code, _, err) = toban(
@@ -118,4 +180,39 @@ fn read_only_refuses_a_real_runbook_run_but_allows_a_dry_run() {
         ],
     );
     assert_ne!(code, 2, "{out}{err}");
+}
+
+/// Every theme and keymap file in the repository is embedded, and `--help` names them all.
+#[test]
+fn help_lists_every_shipped_theme_and_keymap() {
+    let out = Command::new(env!("CARGO_BIN_EXE_toban"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout).into_owned();
+    for (folder, shipped) in [
+        ("themes", toban::config::theme::SHIPPED),
+        ("keymaps", toban::config::keymap::SHIPPED),
+    ] {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(folder);
+        let mut files: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+            .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        let mut embedded: Vec<String> = shipped.iter().map(|(n, _)| n.to_string()).collect();
+        embedded.sort();
+        assert_eq!(embedded, files, "{folder}/*.toml and SHIPPED differ");
+        let line = help
+            .lines()
+            .find(|l| l.contains(&format!("--{}", folder.trim_end_matches('s'))))
+            .unwrap();
+        for name in &files {
+            assert!(line.contains(name), "--help lacks {name}: {line}");
+        }
+    }
+    assert!(help.contains("nord"), "{help}");
 }

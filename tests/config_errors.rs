@@ -69,6 +69,46 @@ fn unknown_key_gets_line_field_and_suggestion() {
 }
 
 #[test]
+fn three_mistakes_in_three_sections_are_all_reported_and_the_rest_is_kept() {
+    let loaded = load(&opts_for(fixture("three_mistakes")));
+    let p = &loaded.problems;
+    let found: Vec<(Option<usize>, Option<&str>)> =
+        p.iter().map(|e| (e.line, e.field.as_deref())).collect();
+    assert_eq!(
+        found,
+        [
+            (Some(7), Some("host.intervall")),
+            (Some(15), Some("backups.rpo")),
+            (Some(20), Some("runbooks.connections.postgres")),
+        ],
+        "{p:#?}"
+    );
+    assert!(
+        p[0].message.contains("did you mean `interval`?"),
+        "{}",
+        p[0]
+    );
+    assert!(p[1].message.contains("not a duration"), "{}", p[1]);
+    assert!(p[2].message.contains("invalid type: integer"), "{}", p[2]);
+    for e in p {
+        assert!(e.file.ends_with("three_mistakes/config.toml"), "{e}");
+    }
+
+    let c = &loaded.config;
+    let d = Config::default();
+    assert_eq!(loaded.theme.name, "nord");
+    assert_eq!(c.timezone.name(), "Asia/Tokyo");
+    assert_eq!((c.host.raise_after, c.host.interval), (5, d.host.interval));
+    assert_eq!((c.host.cpu.warn, c.host.cpu.crit), (70.0, d.host.cpu.crit));
+    assert_eq!(c.backups.roots, [PathBuf::from("/mnt/backup-hdd")]);
+    assert_eq!(c.backups.success_rate, 90.0);
+    assert_eq!(c.backups.rpo, d.backups.rpo);
+    assert_eq!(c.runbooks.dirs, [PathBuf::from("/srv/runbooks")]);
+    assert!(c.runbooks.connections.is_empty());
+    assert_usable(&loaded);
+}
+
+#[test]
 fn warn_above_crit_points_at_crit_and_falls_back_to_the_default_levels() {
     let loaded = load(&opts_for(fixture("thresholds")));
     let p = only_problem(&loaded);

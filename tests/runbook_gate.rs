@@ -51,7 +51,7 @@ async fn cli_verdict(root: &Path) -> (i32, bool, String) {
         ..Default::default()
     };
     let mut out = Vec::new();
-    let code = verify_command(&cfg, None, None, true, &mut out)
+    let code = verify_command(&cfg, &toban::time::Zone::UTC, None, None, true, &mut out)
         .await
         .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
@@ -171,7 +171,7 @@ async fn a_dump_cut_short_is_refused_by_restore_postgres_before_anything_runs() 
     };
     let mut out = Vec::new();
     assert_eq!(
-        verify_command(&cfg, None, None, true, &mut out)
+        verify_command(&cfg, &toban::time::Zone::UTC, None, None, true, &mut out)
             .await
             .unwrap(),
         1

@@ -11,8 +11,8 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::backups::provider::BackupsHandle;
 use crate::config::Config;
-use crate::providers::backups::BackupsHandle;
 use crate::providers::host::{DiskFilter, HostPoller};
 use crate::providers::poller::{self, Refresh, Schedule};
 use crate::providers::{Board, Health, HealthEvent, ProviderId};
@@ -101,10 +101,10 @@ fn spawn_backups(
     cancel: CancellationToken,
 ) -> BackupsHandle {
     let (btx, mut brx) = mpsc::channel(64);
-    let handle = crate::providers::backups::spawn(config.backups.clone(), store, btx, cancel);
+    let handle = crate::backups::provider::spawn(config.backups.clone(), store, btx, cancel);
     tokio::spawn(async move {
         while let Some(u) = brx.recv().await {
-            if matches!(u, crate::providers::backups::BackupsUpdate::Catalog(_)) {
+            if matches!(u, crate::backups::provider::BackupsUpdate::Catalog(_)) {
                 let ok = HealthEvent::Ok {
                     at: chrono::Utc::now(),
                 };

@@ -1,6 +1,6 @@
 //! `toban backups verify [--service S] [--json]`: the headless twin of the Backups tab's
 //! verify, for cron. Exit 0 when every backup is intact, 1 on any failure or problem, 2 on
-//! a usage or configuration error.
+//! a usage or configuration error. Times are shown in the configured zone (JSON keeps UTC).
 
 use std::io::Write;
 
@@ -14,6 +14,7 @@ use super::manifest::clip;
 use super::scan::scan_once;
 use super::verify::{verdict, verify_backup, Verdict, VerifyReport};
 use crate::store::Store;
+use crate::time::Zone;
 
 #[derive(Serialize)]
 struct JsonOut<'a> {
@@ -52,6 +53,7 @@ struct JsonBackup<'a> {
 /// prints one line per backup (or one JSON document). Returns the exit code.
 pub async fn verify_command(
     cfg: &BackupsConfig,
+    zone: &Zone,
     store: Option<&Store>,
     service: Option<&str>,
     json: bool,
@@ -156,11 +158,12 @@ pub async fn verify_command(
         for (e, v) in entries.iter().zip(&results) {
             writeln!(
                 out,
-                "{}  {:<14} {:<7} {:<24} {}",
+                "{}  {:<14} {:<7} {:<24} {}  {}",
                 if v.ok { "OK  " } else { "FAIL" },
                 clip(&e.service),
                 e.kind.as_str(),
                 clip(&e.name),
+                zone.show(e.time),
                 v.summary
             )?;
             for d in &v.details {
@@ -172,10 +175,11 @@ pub async fn verify_command(
         } else {
             writeln!(
                 out,
-                "{} backup{} verified: {} ok, {failed} failed",
+                "{} backup{} verified: {} ok, {failed} failed (times in {})",
                 entries.len(),
                 if entries.len() == 1 { "" } else { "s" },
-                entries.len() - failed
+                entries.len() - failed,
+                zone.name()
             )?;
         }
         if let Some(e) = &store_error {

@@ -389,11 +389,11 @@ pub fn human_age(d: Duration) -> String {
 /// A policy duration as people say it: `24h`, `36h`, `7d`, `30d`, `90m`.
 pub fn human_policy(d: Duration) -> String {
     let s = d.as_secs();
-    if s % 86400 == 0 && s >= 4 * 86400 {
+    if s.is_multiple_of(86400) && s >= 4 * 86400 {
         format!("{}d", s / 86400)
-    } else if s % 3600 == 0 && s >= 3600 {
+    } else if s.is_multiple_of(3600) && s >= 3600 {
         format!("{}h", s / 3600)
-    } else if s % 60 == 0 && s >= 60 {
+    } else if s.is_multiple_of(60) && s >= 60 {
         format!("{}m", s / 60)
     } else {
         format!("{s}s")
@@ -407,7 +407,7 @@ pub fn human_span(d: Duration) -> String {
         // The screen is redrawn once a minute when nothing else changes: seconds would
         // stand still on it and lie.
         0..=59 => "<1m".to_string(),
-        60..=3599 if s % 60 != 0 => format!("{}m {}s", s / 60, s % 60),
+        60..=3599 if !s.is_multiple_of(60) => format!("{}m {}s", s / 60, s % 60),
         _ => human_age(d),
     }
 }

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::backups::catalog::{BackupEntry, Catalog};
+use crate::backups::provider::{BackupsUpdate, VerifyProgress, VerifyRunSummary, VerifyTarget};
 use crate::backups::verify::VerifyReport;
-use crate::providers::backups::{BackupsUpdate, VerifyProgress, VerifyRunSummary, VerifyTarget};
 
 /// One restore drill: when, which backup, how long the restore took (the RTO), result.
 /// Filled by the runbook engine.

@@ -1,5 +1,6 @@
 //! Command line: the TUI is the default command; headless twins for scripts and cron.
 
+pub mod config_check;
 pub mod status;
 
 use std::path::PathBuf;
@@ -13,11 +14,9 @@ use clap::{Parser, Subcommand};
     about = "当番 — the terminal console for the person on call"
 )]
 pub struct Cli {
-    /// Colour theme (shipped: default, light, high-contrast, monochrome; or your own).
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME", help = shipped_help("Colour theme", crate::config::theme::SHIPPED))]
     pub theme: Option<String>,
-    /// Key bindings (shipped: default, vim; or your own).
-    #[arg(long, global = true, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME", help = shipped_help("Key bindings", crate::config::keymap::SHIPPED))]
     pub keymap: Option<String>,
     /// config.toml to use instead of the one in the user's config directory.
     #[arg(long, global = true, value_name = "PATH")]
@@ -30,6 +29,12 @@ pub struct Cli {
     pub demo: bool,
     #[command(subcommand)]
     pub command: Option<Command>,
+}
+
+/// `"Colour theme (shipped: default, light, …; or your own)"`, from what the binary embeds.
+fn shipped_help(what: &str, shipped: &[(&str, &str)]) -> String {
+    let names: Vec<&str> = shipped.iter().map(|(name, _)| *name).collect();
+    format!("{what} (shipped: {}; or your own)", names.join(", "))
 }
 
 #[derive(Debug, Subcommand)]

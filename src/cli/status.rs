@@ -1,5 +1,6 @@
 //! `toban status`: the same health as the screen, as text or JSON, with monitoring-plugin
-//! exit codes so cron and other monitors can use it.
+//! exit codes so cron and other monitors can use it. Problems in the configuration files are
+//! checks of their own (WARNING), so a monitor sees them; every other check still runs.
 
 use std::io::Write;
 use std::path::Path;
@@ -7,7 +8,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::config::{Config, Threshold};
+use crate::config::{Config, ConfigError, Threshold};
 use crate::health::Severity;
 use crate::providers::host::{sample_now, DiskFilter};
 use crate::providers::host_types::HostSample;
@@ -84,7 +85,14 @@ pub fn report(checks: Vec<Check>) -> Report {
     }
 }
 
-pub fn write(report: &Report, json: bool, out: &mut dyn Write) -> std::io::Result<()> {
+/// Prints the report: the monitoring-plugin line first, then one line per check and when
+/// it was made (in the configured zone, named).
+pub fn write(
+    report: &Report,
+    checked: &str,
+    json: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     if json {
         serde_json::to_writer_pretty(&mut *out, report)?;
         writeln!(out)?;
@@ -107,15 +115,29 @@ pub fn write(report: &Report, json: bool, out: &mut dyn Write) -> std::io::Resul
     for c in &report.checks {
         writeln!(out, "{:<8} {:<28} {}", c.severity.label(), c.key, c.message)?;
     }
+    writeln!(out, "checked {checked}")?;
     Ok(())
 }
 
+/// One WARNING per problem in config.toml, a theme, a keymap or a runbook file: toban runs
+/// on the defaults for what is wrong, which a monitor should hear about.
+pub fn config_checks(problems: &[ConfigError]) -> Vec<Check> {
+    problems
+        .iter()
+        .map(|p| Check {
+            key: "config".into(),
+            severity: Severity::Warning,
+            value: None,
+            message: crate::sanitize::strip_escapes(&p.to_string()),
+        })
+        .collect()
+}
+
 /// Backup rules over a fresh scan of the roots (none when no roots are configured).
-pub fn backup_checks(cfg: &Config) -> Vec<Check> {
+pub fn backup_checks(cfg: &Config, now: chrono::DateTime<chrono::Utc>) -> Vec<Check> {
     if cfg.backups.roots.is_empty() {
         return Vec::new();
     }
-    let now = chrono::Utc::now();
     let catalog = crate::backups::scan::scan_once(&cfg.backups, now);
     let mut out: Vec<Check> = crate::backups::rules::summaries(&catalog, now)
         .into_iter()
@@ -125,14 +147,15 @@ pub fn backup_checks(cfg: &Config) -> Vec<Check> {
             value: s
                 .newest_good_age
                 .map(|a| (a.as_secs_f64() / 360.0).round() / 10.0),
-            message: match s.newest_good_age {
-                Some(a) => format!(
-                    "{}: newest good backup {} old (RPO {})",
+            message: match (s.newest_good_age, s.newest_good) {
+                (Some(a), Some(at)) => format!(
+                    "{}: newest good backup {} old, {} (RPO {})",
                     s.service,
                     crate::backups::rules::human_age(a),
+                    cfg.timezone.show_named(at),
                     crate::backups::rules::human_policy(s.rpo)
                 ),
-                None => format!("{}: no good backup", s.service),
+                _ => format!("{}: no good backup", s.service),
             },
         })
         .collect();
@@ -152,16 +175,72 @@ pub fn backup_checks(cfg: &Config) -> Vec<Check> {
     out
 }
 
-/// Runs the checks and prints; returns the exit code.
-pub fn run(cfg: &Config, json: bool, out: &mut dyn Write) -> std::io::Result<i32> {
+/// Runs every check the configuration allows, adds one per configuration problem, prints;
+/// returns the exit code.
+pub fn run(
+    cfg: &Config,
+    problems: &[ConfigError],
+    json: bool,
+    out: &mut dyn Write,
+) -> std::io::Result<i32> {
+    let now = chrono::Utc::now();
     let filter = DiskFilter {
         ignore_fs_types: cfg.host.ignore_fs_types.clone(),
         ignore_mounts: cfg.host.ignore_mounts.clone(),
     };
     let sample = sample_now(&filter, Duration::from_millis(500));
-    let mut checks = host_checks(&sample, cfg);
-    checks.extend(backup_checks(cfg));
+    let mut checks = config_checks(problems);
+    checks.extend(host_checks(&sample, cfg));
+    checks.extend(backup_checks(cfg, now));
     let report = report(checks);
-    write(&report, json, out)?;
+    write(&report, &cfg.timezone.show_named(now), json, out)?;
     Ok(report.exit_code)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{TimeZone, Utc};
+
+    use super::*;
+    use crate::time::Zone;
+
+    #[test]
+    fn a_backup_check_shows_the_newest_backup_in_the_configured_zone() {
+        let root = tempfile::tempdir().unwrap();
+        let now = Utc::now();
+        // Whole seconds: the dump's name keeps no more.
+        let at = Utc.timestamp_opt(now.timestamp() - 2 * 3600, 0).unwrap();
+        crate::backups::fixture::dump(root.path(), "db", None, at, b"select 1;", true).unwrap();
+        let mut cfg = Config::default();
+        cfg.backups.roots = vec![root.path().to_path_buf()];
+        cfg.timezone = Zone::parse("Asia/Tokyo").unwrap();
+        let checks = backup_checks(&cfg, now);
+        let rpo = checks.iter().find(|c| c.key == "backup.rpo:db").unwrap();
+        assert_eq!(rpo.severity, Severity::Ok, "{rpo:?}");
+        assert_eq!(
+            rpo.message,
+            format!(
+                "db: newest good backup 2h old, {} (RPO 24h)",
+                cfg.timezone.show_named(at)
+            )
+        );
+        assert!(rpo.message.contains(" JST "), "{}", rpo.message);
+    }
+
+    #[test]
+    fn every_config_problem_is_a_warning_of_its_own() {
+        let problems = [
+            ConfigError::new("/etc/toban/config.toml", "unknown key `x`").at(3, 1),
+            ConfigError::new("/etc/toban/themes/t.toml", "bad \u{1b}[31mcolour").field("a.fg"),
+        ];
+        let checks = config_checks(&problems);
+        assert_eq!(checks.len(), 2);
+        assert!(checks.iter().all(|c| c.severity == Severity::Warning));
+        assert_eq!(
+            checks[0].message,
+            "/etc/toban/config.toml:3:1: unknown key `x`"
+        );
+        assert!(!checks[1].message.contains('\u{1b}'), "{:?}", checks[1]);
+        assert_eq!(report(checks).exit_code, 1);
+    }
 }

@@ -355,7 +355,7 @@ impl Keymap {
 /// Names of all keymaps: shipped ones and `*.toml` in `keymaps_dir`, sorted.
 pub fn keymap_names(keymaps_dir: Option<&Path>) -> Vec<String> {
     let mut names: Vec<String> = SHIPPED.iter().map(|(n, _)| n.to_string()).collect();
-    names.extend(super::load::toml_stems(keymaps_dir));
+    names.extend(super::paths::toml_stems(keymaps_dir));
     names.sort();
     names.dedup();
     names

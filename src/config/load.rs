@@ -1,15 +1,21 @@
 //! Loading config.toml, the theme and the keymap at start. Never fails: every mistake becomes
 //! a [`ConfigError`] in [`Loaded::problems`] and toban goes on with the presets.
 
+use std::ops::Range;
 use std::path::{Path, PathBuf};
+
+use toml::de::DeTable;
+use toml::Spanned;
 
 use super::error::{line_col, ConfigError};
 use super::keymap::{keymap_names, load_keymap, Keymap};
+use super::lenient;
 use super::locate;
 use super::paths::Paths;
 use super::suggest::hint;
 use super::theme::{load_theme, theme_names, ColorSupport, Theme};
-use super::{Config, HostConfig};
+use super::validate::FieldProblem;
+use super::Config;
 
 #[derive(Debug, Clone)]
 pub struct LoadOptions {
@@ -186,8 +192,10 @@ fn read_config(opts: &LoadOptions) -> (Config, Option<ConfigSource>, Vec<ConfigE
     (config, Some(ConfigSource { path, text }), problems)
 }
 
-/// Parses config.toml text: syntax errors (all of them), then type and unknown-key errors
-/// (the first, as serde stops there), then every semantic problem.
+/// Parses config.toml text. A syntax error (all are reported) gives the default config, as
+/// the file's structure cannot be trusted. Otherwise every unknown key and wrong type is
+/// reported and only that entry falls back to its default (see [`super::lenient`]); then
+/// every value that makes no sense is reported and reset the same way.
 pub fn parse_config(path: &Path, text: &str) -> (Config, Vec<ConfigError>) {
     let (doc, syntax) = toml::de::DeTable::parse_recoverable(text);
     if !syntax.is_empty() {
@@ -197,58 +205,95 @@ pub fn parse_config(path: &Path, text: &str) -> (Config, Vec<ConfigError>) {
             .collect();
         return (Config::default(), problems);
     }
-    let mut config: Config = match toml::from_str(text) {
-        Ok(c) => c,
-        Err(e) => {
-            let mut err = ConfigError::from_toml(path, text, &e);
-            if let Some(span) = e.span() {
-                err.field = locate::path_at(doc.get_ref(), span.start);
+    let original = doc.get_ref();
+    let mut work = doc.clone();
+    let (mut config, rejected) = lenient::read::<Config>(original, &mut work);
+    let mut problems: Vec<ConfigError> = rejected
+        .into_iter()
+        .map(|r| {
+            let mut e = ConfigError::new(path, explain_serde_message(&r.message));
+            if let Some(span) = r.span {
+                let (l, c) = line_col(text, span.start);
+                e = e.at(l, c);
             }
-            err.message = explain_serde_message(&err.message);
-            return (Config::default(), vec![err]);
+            e.field = r.field;
+            e
+        })
+        .collect();
+
+    // Semantic checks. Resetting a field can leave a conflict with another one (a warning
+    // level above the default critical level): then the written part of the enclosing
+    // table goes too, never a whole top-level section. Each field is reported once.
+    let mut reported: Vec<String> = Vec::new();
+    for _round in 0..8 {
+        let found = config.validate();
+        if found.is_empty() {
+            break;
         }
-    };
-    let source = ConfigSource {
-        path: path.to_path_buf(),
-        text: text.to_string(),
-    };
-    let mut problems = Vec::new();
-    let found = config.validate();
-    for p in &found {
-        problems.push(source.error_at(&p.field, format!("{}; using the default", p.message)));
-    }
-    for p in found.iter().rev() {
-        reset_field(&mut config, &p.field);
+        let mut progress = false;
+        for p in &found {
+            let target = reset_target(work.get_ref(), &p.field);
+            if !reported.contains(&p.field) {
+                reported.push(p.field.clone());
+                problems.push(semantic_error(path, text, original, &work, p, &target));
+            }
+            if let Some((span, _)) = target {
+                progress |= locate::remove_at(work.get_mut(), span.start);
+            }
+        }
+        if !progress {
+            break;
+        }
+        // Entries removed above may leave a required field missing (a mount override
+        // without its path): that entry goes too, silently — its problem is reported.
+        config = lenient::read::<Config>(original, &mut work).0;
     }
     (config, problems)
 }
 
-/// Puts the default back for a field that failed validation (mount overrides are dropped).
-fn reset_field(config: &mut Config, field: &str) {
-    let d = HostConfig::default();
-    let h = &mut config.host;
-    let rest = field.strip_prefix("host.").unwrap_or(field);
-    if let Some(i) = rest
-        .strip_prefix("mount[")
-        .and_then(|r| r.split(']').next())
-        .and_then(|n| n.parse::<usize>().ok())
-    {
-        if i < h.mounts.len() {
-            h.mounts.remove(i);
+/// What to take out of the document so `field` gets its default: the field itself when it is
+/// written, else its nearest written enclosing table below the top level. With the length of
+/// the part of `field` that names it.
+fn reset_target(doc: &DeTable<'_>, field: &str) -> Option<(Range<usize>, usize)> {
+    let mut p = field;
+    loop {
+        if let Some(span) = locate::exact_span(doc, p) {
+            return Some((span, p.len()));
         }
-        return;
+        let cut = p.rfind(['.', '['])?;
+        p = &p[..cut];
+        if !p.contains(['.', '[']) {
+            return None;
+        }
     }
-    match rest.split('.').next().unwrap_or("") {
-        "interval" => h.interval = d.interval,
-        "history" => h.history = d.history.max(h.interval),
-        "hysteresis" => h.hysteresis = d.hysteresis,
-        "raise_after" => h.raise_after = d.raise_after,
-        "clear_after" => h.clear_after = d.clear_after,
-        "cpu" => h.cpu = d.cpu,
-        "memory" => h.memory = d.memory,
-        "disk" => h.disk = d.disk,
-        _ => {}
+}
+
+/// A semantic problem with the file's line and the field as the file numbers it (`work`
+/// may have lost array items, which shifts the indices validation sees).
+fn semantic_error(
+    path: &Path,
+    text: &str,
+    original: &DeTable<'_>,
+    work: &Spanned<DeTable<'_>>,
+    p: &FieldProblem,
+    target: &Option<(Range<usize>, usize)>,
+) -> ConfigError {
+    let mut e =
+        ConfigError::new(path, format!("{}; using the default", p.message)).field(p.field.clone());
+    let at = match target {
+        Some((span, matched)) => {
+            if let Some(written) = locate::path_at(original, span.start) {
+                e.field = Some(format!("{written}{}", &p.field[*matched..]));
+            }
+            Some(span.clone())
+        }
+        None => locate::nearest_key_span(work.get_ref(), &p.field),
+    };
+    if let Some(at) = at {
+        let (l, c) = line_col(text, at.start);
+        e = e.at(l, c);
     }
+    e
 }
 
 /// serde's "unknown field `intervl`, expected one of `interval`, …" becomes
@@ -271,24 +316,10 @@ fn explain_serde_message(msg: &str) -> String {
     )
 }
 
-/// Stems of the `*.toml` files in a folder (none when it does not exist).
-pub(crate) fn toml_stems(dir: Option<&Path>) -> Vec<String> {
-    let Some(entries) = dir.and_then(|d| std::fs::read_dir(d).ok()) else {
-        return Vec::new();
-    };
-    let mut names: Vec<String> = entries
-        .filter_map(Result::ok)
-        .map(|e| e.path())
-        .filter(|p| p.extension().is_some_and(|x| x == "toml") && p.is_file())
-        .filter_map(|p| p.file_stem().and_then(|s| s.to_str()).map(String::from))
-        .collect();
-    names.sort();
-    names
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::HostConfig;
 
     #[test]
     fn serde_unknown_field_message_gets_a_suggestion() {
@@ -311,6 +342,47 @@ mod tests {
         assert_eq!(c.host.raise_after, 3);
         assert_eq!(c.host.cpu, HostConfig::default().cpu);
     }
+
+    #[test]
+    fn a_threshold_table_fills_the_gaps_from_its_own_metric() {
+        let (c, p) = parse_config(Path::new("c.toml"), "[host.disk]\nwarn = 75.0\n");
+        assert!(p.is_empty(), "{p:?}");
+        assert_eq!((c.host.disk.warn, c.host.disk.crit), (75.0, 85.0));
+    }
+
+    #[test]
+    fn a_semantic_problem_names_the_field_as_the_file_numbers_it() {
+        // The first override lacks its path (dropped), so validation sees the second one as
+        // mount[0]; the report must still say mount[1], on its own line.
+        let text = "[[host.mount]]\nwarn = 1.0\n[[host.mount]]\npath = \"/data\"\nwarn = 120.0\n";
+        let (c, p) = parse_config(Path::new("c.toml"), text);
+        assert_eq!(p.len(), 2, "{p:#?}");
+        assert_eq!(p[0].field.as_deref(), Some("host.mount[0]"));
+        assert!(p[0].message.contains("missing field `path`"), "{}", p[0]);
+        assert_eq!(
+            (p[1].line, p[1].field.as_deref()),
+            (Some(5), Some("host.mount[1].warn")),
+            "{}",
+            p[1]
+        );
+        assert_eq!(c.host.mounts.len(), 1);
+        assert_eq!(c.host.mounts[0].path, Path::new("/data"));
+        assert_eq!(c.host.mounts[0].warn, None);
+    }
+
+    #[test]
+    fn a_conflict_with_an_unwritten_default_keeps_the_section_and_says_where() {
+        let text = "read_only = true\n[host]\ninterval = \"20m\"\nraise_after = 4\n";
+        let (c, p) = parse_config(Path::new("c.toml"), text);
+        assert_eq!(p.len(), 1, "{p:#?}");
+        assert_eq!(
+            (p[0].line, p[0].field.as_deref()),
+            (Some(2), Some("host.history"))
+        );
+        assert!(c.read_only);
+        assert_eq!(c.host.interval, std::time::Duration::from_secs(1200));
+        assert_eq!(c.host.raise_after, 4);
+    }
 }
 
 #[cfg(test)]
@@ -318,8 +390,8 @@ mod type_error_tests {
     use super::*;
 
     fn first(text: &str) -> ConfigError {
-        let (c, p) = parse_config(Path::new("c.toml"), text);
-        assert_eq!(c, Config::default());
+        let (_, p) = parse_config(Path::new("c.toml"), text);
+        assert_eq!(p.len(), 1, "{p:#?}");
         p.into_iter().next().expect("a problem")
     }
 

@@ -1,5 +1,5 @@
 //! Finding things in a TOML document by byte span: which dotted field an error offset falls in,
-//! and where a field's key is written.
+//! where a field's key is written, and taking an entry out.
 
 use std::ops::Range;
 
@@ -88,6 +88,89 @@ pub fn nearest_key_span(root: &DeTable<'_>, path: &str) -> Option<Range<usize>> 
             return Some(s);
         }
         p = &p[..p.rfind('.')?];
+    }
+}
+
+/// The span of the key (or array item) at `path`, only when that very entry is written.
+pub fn exact_span(root: &DeTable<'_>, path: &str) -> Option<Range<usize>> {
+    let mut table = root;
+    let segments: Vec<&str> = path.split('.').collect();
+    for (n, seg) in segments.iter().enumerate() {
+        let (name, index) = match seg.split_once('[') {
+            Some((n, rest)) => (n, Some(rest.trim_end_matches(']').parse::<usize>().ok()?)),
+            None => (*seg, None),
+        };
+        let (k, v) = table.iter().find(|(k, _)| k.get_ref() == name)?;
+        let mut found = k.span();
+        let mut value = v;
+        if let Some(i) = index {
+            let DeValue::Array(items) = v.get_ref() else {
+                return None;
+            };
+            value = items.get(i)?;
+            found = value.span();
+        }
+        if n + 1 == segments.len() {
+            return Some(found);
+        }
+        match value.get_ref() {
+            DeValue::Table(t) => table = t,
+            _ => return None,
+        }
+    }
+    None
+}
+
+/// Removes the entry [`path_at`] names for `offset` (a key with its value, or an array
+/// item). False when no entry contains `offset`.
+pub fn remove_at(table: &mut DeTable<'_>, offset: usize) -> bool {
+    let mut target: Option<String> = None;
+    for (k, v) in table.iter_mut() {
+        if k.span().contains(&offset) {
+            target = Some(k.get_ref().to_string());
+            break;
+        }
+        let value_span = v.span();
+        if remove_inside(v.get_mut(), offset) {
+            return true;
+        }
+        if value_span.contains(&offset) {
+            target = Some(k.get_ref().to_string());
+            break;
+        }
+    }
+    target.is_some_and(|name| table.remove(name.as_str()).is_some())
+}
+
+/// [`remove_at`] below a table or array value.
+fn remove_inside(value: &mut DeValue<'_>, offset: usize) -> bool {
+    match value {
+        DeValue::Table(t) => remove_at(t, offset),
+        DeValue::Array(items) => {
+            let mut drop = None;
+            for (i, item) in items.iter_mut().enumerate() {
+                if remove_inside(item.get_mut(), offset) {
+                    return true;
+                }
+                if item.span().contains(&offset) {
+                    drop = Some(i);
+                    break;
+                }
+            }
+            let Some(i) = drop else {
+                return false;
+            };
+            // DeArray has no `remove`: rebuild it without item i.
+            let mut kept = toml::de::DeArray::new();
+            for (j, item) in items.iter().enumerate() {
+                if j != i {
+                    kept.push(item.clone());
+                }
+            }
+            *items = kept;
+            true
+        }
+        _ => false,
     }
 }
 

@@ -1,15 +1,25 @@
 //! Configuration: `config.toml`, themes and keymaps. Every field has a default so toban runs
-//! with no file at all; unknown keys are errors that name file, line and field.
+//! with no file at all; a mistake is reported with file, line and field and costs only the
+//! field it is in (see [`lenient`]).
+//!
+//! A section is a `#[serde(default, deny_unknown_fields)]` struct with a `Default` that
+//! encodes the seeds' defaults, added as one field of [`Config`]; its semantic checks return
+//! `(dotted field, message)` pairs and are called from `validate.rs`. Nothing else is needed
+//! for its mistakes to be reported and its good fields kept.
 
+pub mod backups;
 pub mod check;
 pub mod color;
 pub mod error;
 pub mod keymap;
+pub mod lenient;
 pub mod load;
 pub mod locate;
 pub mod paths;
+pub mod runbooks;
 pub mod suggest;
 pub mod theme;
+pub mod timezone;
 pub mod validate;
 
 use std::path::{Path, PathBuf};
@@ -35,9 +45,13 @@ pub struct Config {
     pub database_url: Option<String>,
     /// Refuse every action that changes something.
     pub read_only: bool,
+    /// The zone times are shown in, an IANA name (`"Asia/Tokyo"`). Default: the system's
+    /// (`TZ`, else `/etc/localtime`).
+    #[serde(deserialize_with = "timezone::deserialize")]
+    pub timezone: crate::time::Zone,
     pub host: HostConfig,
-    pub backups: crate::backups::config::BackupsConfig,
-    pub runbooks: crate::runbook::config::RunbooksConfig,
+    pub backups: backups::BackupsConfig,
+    pub runbooks: runbooks::RunbooksConfig,
 }
 
 impl Default for Config {
@@ -47,6 +61,7 @@ impl Default for Config {
             keymap: "default".into(),
             database_url: None,
             read_only: false,
+            timezone: crate::time::Zone::system(),
             host: HostConfig::default(),
             backups: Default::default(),
             runbooks: Default::default(),
@@ -70,8 +85,11 @@ pub struct HostConfig {
     pub clear_after: u32,
     /// Percentage points below a threshold a value must fall to count as calm.
     pub hysteresis: f64,
+    #[serde(deserialize_with = "threshold_fill::cpu")]
     pub cpu: Threshold,
+    #[serde(deserialize_with = "threshold_fill::memory")]
     pub memory: Threshold,
+    #[serde(deserialize_with = "threshold_fill::disk")]
     pub disk: Threshold,
     /// Filesystem types never shown (pseudo filesystems).
     pub ignore_fs_types: Vec<String>,
@@ -90,9 +108,9 @@ impl Default for HostConfig {
             raise_after: 3,
             clear_after: 3,
             hysteresis: 5.0,
-            cpu: Threshold::new(80.0, 95.0),
-            memory: Threshold::new(80.0, 95.0),
-            disk: Threshold::new(70.0, 85.0),
+            cpu: Threshold::CPU,
+            memory: Threshold::MEMORY,
+            disk: Threshold::DISK,
             ignore_fs_types: [
                 "tmpfs",
                 "devtmpfs",
@@ -150,6 +168,11 @@ pub struct Threshold {
 }
 
 impl Threshold {
+    /// Seed 000 §2.3: CPU and memory 80/95 %, disks 70/85 %.
+    pub const CPU: Threshold = Threshold::new(80.0, 95.0);
+    pub const MEMORY: Threshold = Threshold::new(80.0, 95.0);
+    pub const DISK: Threshold = Threshold::new(70.0, 85.0);
+
     pub const fn new(warn: f64, crit: f64) -> Self {
         Threshold {
             warn,
@@ -162,6 +185,44 @@ impl Threshold {
 impl Default for Threshold {
     fn default() -> Self {
         Threshold::new(80.0, 95.0)
+    }
+}
+
+/// A `[host.cpu]`/`[host.memory]`/`[host.disk]` table fills what it leaves out from that
+/// metric's own default (`[host.disk] warn = 75` keeps the disk's critical 85, not the CPU's
+/// 95).
+mod threshold_fill {
+    use serde::{Deserialize, Deserializer};
+
+    use super::Threshold;
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Partial {
+        warn: Option<f64>,
+        crit: Option<f64>,
+        enabled: Option<bool>,
+    }
+
+    fn fill<'de, D: Deserializer<'de>>(d: D, base: Threshold) -> Result<Threshold, D::Error> {
+        let p = Partial::deserialize(d)?;
+        Ok(Threshold {
+            warn: p.warn.unwrap_or(base.warn),
+            crit: p.crit.unwrap_or(base.crit),
+            enabled: p.enabled.unwrap_or(base.enabled),
+        })
+    }
+
+    pub fn cpu<'de, D: Deserializer<'de>>(d: D) -> Result<Threshold, D::Error> {
+        fill(d, Threshold::CPU)
+    }
+
+    pub fn memory<'de, D: Deserializer<'de>>(d: D) -> Result<Threshold, D::Error> {
+        fill(d, Threshold::MEMORY)
+    }
+
+    pub fn disk<'de, D: Deserializer<'de>>(d: D) -> Result<Threshold, D::Error> {
+        fill(d, Threshold::DISK)
     }
 }
 

@@ -128,7 +128,7 @@ impl Theme {
 /// Names of all themes: shipped ones and `*.toml` in `themes_dir`, sorted.
 pub fn theme_names(themes_dir: Option<&Path>) -> Vec<String> {
     let mut names: Vec<String> = SHIPPED.iter().map(|(n, _)| n.to_string()).collect();
-    names.extend(super::load::toml_stems(themes_dir));
+    names.extend(super::paths::toml_stems(themes_dir));
     names.sort();
     names.dedup();
     names

@@ -54,7 +54,7 @@ pub fn update(state: &mut State, msg: Msg) -> (bool, Vec<Effect>) {
             true
         }
         Msg::Backups(u) => {
-            let is_catalog = matches!(u, crate::providers::backups::BackupsUpdate::Catalog(_));
+            let is_catalog = matches!(u, crate::backups::provider::BackupsUpdate::Catalog(_));
             state.backups.apply(u);
             if is_catalog {
                 backup_findings(state, &mut fx);

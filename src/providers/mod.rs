@@ -2,7 +2,6 @@
 //! sends typed updates and its own health over a bounded channel. A provider that fails,
 //! hangs or panics is reported as down; it never blocks the others or the screen.
 
-pub mod backups;
 pub mod docker;
 pub mod health;
 pub mod host;

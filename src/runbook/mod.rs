@@ -20,7 +20,6 @@
 //! `crate::runbook::wizard::view::render`; the console opens it and feeds it.
 
 pub mod cli;
-pub mod config;
 pub mod engine;
 pub mod exec;
 pub mod runner;

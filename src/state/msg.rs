@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
 use crate::alarm_types::AlarmTransition;
-use crate::providers::backups::{BackupsUpdate, VerifyTarget};
+use crate::backups::provider::{BackupsUpdate, VerifyTarget};
 use crate::providers::host_types::HostSample;
 use crate::providers::{Envelope, HealthEvent, ProviderId};
 

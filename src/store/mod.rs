@@ -7,7 +7,7 @@
 //! it (`runbook::store`), so nothing here imports a capability.
 
 mod alarms;
-pub mod backups;
+
 mod db_url;
 mod samples;
 

@@ -1,12 +1,15 @@
 //! Helpers shared by the integration tests: `mod support;` at the top of a test file.
 //!
-//! Tests that need a real service (PostgreSQL, Docker) skip on a laptop without it, but
-//! fail when `CI` or `TOBAN_REQUIRE_SERVICES` is set, so CI never passes by skipping.
+//! Tests that need a real service (PostgreSQL, Docker, moto, tmux, openssl) skip on a laptop
+//! without it, but fail when `CI` or `TOBAN_REQUIRE_SERVICES` is set, so CI never passes by
+//! skipping. Every skip is recorded, and the last test target of `cargo test`
+//! (`tests/zz_skip_summary.rs`) lists them.
 #![allow(dead_code)]
 
 pub mod engine;
 pub mod moto;
 pub mod postgres;
+pub mod skips;
 pub mod stores;
 
 /// Runs each listed `async fn name(db: support::stores::TestDb)` once per backend, as the
@@ -44,13 +47,38 @@ pub fn require_services() -> bool {
     })
 }
 
-/// Reports a missing service: panics with `why` when services are required, else prints
-/// a skip note (visible with `--nocapture`) so the caller can return early.
+/// Reports a missing service: panics with `why` when services are required, else records
+/// the skip for the summary at the end of `cargo test` so the caller can return early.
 pub fn service_unavailable(service: &str, why: &str) {
     if require_services() {
         panic!(
             "{service} is required (CI or TOBAN_REQUIRE_SERVICES is set) but unavailable: {why}"
         );
     }
-    eprintln!("skipping: {service} unavailable: {why}");
+    skipped(service, &format!("unavailable: {why}"));
+}
+
+/// Records that this test did not run its checks (a service is there but cannot be used
+/// for them, e.g. a PostgreSQL that accepts any password) and prints a note (visible with
+/// `--nocapture`). Not a failure, even under CI.
+pub fn skipped(what: &str, why: &str) {
+    skips::record(what, why);
+    eprintln!("skipping: {what} {why}");
+}
+
+/// The toban binary the end-to-end tests drive: `TOBAN_E2E_BIN` when set (`.ci/run` builds
+/// the release binary and names it there), else the debug binary `cargo test` built.
+pub fn toban_bin() -> std::path::PathBuf {
+    match std::env::var_os("TOBAN_E2E_BIN").filter(|v| !v.is_empty()) {
+        Some(bin) => {
+            let bin = std::path::PathBuf::from(bin);
+            assert!(
+                bin.is_file(),
+                "TOBAN_E2E_BIN={} is not a file (build it: cargo build --release)",
+                bin.display()
+            );
+            bin
+        }
+        None => env!("CARGO_BIN_EXE_toban").into(),
+    }
 }

@@ -9,8 +9,8 @@ use super::*;
 use crate::action::Action;
 use crate::backups::catalog::{BackupKind, Problem, ProblemKind, RootStatus, Usage};
 use crate::backups::config::BackupsConfig;
+use crate::backups::provider::{BackupsUpdate, VerifyProgress, VerifyTarget};
 use crate::backups::state::DrillRecord;
-use crate::providers::backups::{BackupsUpdate, VerifyProgress, VerifyTarget};
 
 fn now() -> DateTime<Utc> {
     // Times are shown in local time; pin it so snapshots do not depend on the machine.

@@ -5,9 +5,9 @@ use std::collections::HashMap;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 
-use super::{from_ms, to_ms, Store};
 use crate::backups::catalog::VerificationState;
 use crate::backups::verify::VerifyReport;
+use crate::store::{from_ms, to_ms, Store};
 
 /// One stored verification (without the per-file detail, which is in `report`).
 #[derive(Debug, Clone, PartialEq)]

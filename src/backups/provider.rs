@@ -194,7 +194,7 @@ async fn run(
             scan_queued = false;
             let mut sc = scanner.take().unwrap_or_default();
             scans += 1;
-            if scans % FULL_RESCAN_EVERY == 0 {
+            if scans.is_multiple_of(FULL_RESCAN_EVERY) {
                 sc.forget();
             }
             sc.check_budget = Some(CHECK_BUDGET);
