@@ -1,6 +1,7 @@
 //! Configuration: `config.toml`, themes and keymaps. Every field has a default so toban runs
 //! with no file at all; unknown keys are errors that name file, line and field.
 
+pub mod calendar;
 pub mod check;
 pub mod color;
 pub mod error;
@@ -38,6 +39,7 @@ pub struct Config {
     pub host: HostConfig,
     pub backups: crate::backups::config::BackupsConfig,
     pub runbooks: crate::runbook::config::RunbooksConfig,
+    pub calendar: calendar::CalendarConfig,
 }
 
 impl Default for Config {
@@ -50,6 +52,7 @@ impl Default for Config {
             host: HostConfig::default(),
             backups: Default::default(),
             runbooks: Default::default(),
+            calendar: Default::default(),
         }
     }
 }
