@@ -15,6 +15,7 @@ use serde::Serialize;
 
 use super::model::{Duty, DutyEvent, EventKind};
 use super::recur::{day_start, Recurrence};
+use super::store::CalendarRecords;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -113,6 +114,19 @@ impl Book {
         };
         b.set_events(events);
         b
+    }
+
+    /// The configured duties, then the follow-ups as one-off duties (in `zone`, overdue
+    /// after `grace`), with the records.
+    pub fn assemble(
+        duties: &[Duty],
+        records: &CalendarRecords,
+        zone: Tz,
+        grace: Duration,
+    ) -> Book {
+        let mut all = duties.to_vec();
+        all.extend(records.followups.iter().map(|f| f.to_duty(zone, grace)));
+        Book::new(all, records.events.clone())
     }
 
     pub fn set_events(&mut self, mut events: Vec<DutyEvent>) {

@@ -13,7 +13,9 @@
 pub mod book;
 pub mod findings;
 pub mod model;
+pub mod provider;
 pub mod recur;
+pub mod store;
 
 pub use book::{Book, OccState, Occurrence, Summary};
 pub use findings::findings;

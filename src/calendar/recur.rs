@@ -177,7 +177,12 @@ impl Recurrence {
                     return Vec::new();
                 }
                 let rule = with_time(RRule::new(Frequency::Daily).interval(*days), *time);
+                // After the due one, only projections still ahead: an overdue duty is
+                // one overdue occurrence, not a row of them.
                 expand(&rule, first.with_timezone(&zone), zone, from, to, true)
+                    .into_iter()
+                    .filter(|t| *t == first || *t > now)
+                    .collect()
             }
         }
     }
@@ -214,6 +219,10 @@ impl Recurrence {
         last_done: Option<DateTime<Utc>>,
         now: DateTime<Utc>,
     ) -> Option<DateTime<Utc>> {
+        if let Recurrence::AfterDone { .. } = self {
+            let due = self.after_done_due(zone, last_done, now);
+            return (due <= t).then_some(due);
+        }
         let end = t + Duration::milliseconds(1);
         for days in [3, 9, 33, 100, 370, 800] {
             let found = self.between(zone, t - Duration::days(days), end, last_done, now);
