@@ -62,7 +62,7 @@ fn main() -> ExitCode {
             for p in &problems {
                 let _ = writeln!(std::io::stderr(), "toban: {p}");
             }
-            match toban::cli::status::run(&config, json, &mut out) {
+            match toban::cli::status::run(&config, &data_dir, json, &mut out) {
                 Ok(code) => ExitCode::from(code as u8),
                 Err(_) => ExitCode::from(3),
             }
@@ -112,6 +112,7 @@ fn main() -> ExitCode {
             })
         }
         Some(Command::Config { .. }) => unreachable!("handled above"),
+        Some(Command::Calendar(args)) => ExitCode::from(toban::calendar::cli::main(args, &config, &data_dir, cli.read_only || config.read_only, &problems) as u8),
         Some(Command::Runbook { command }) => {
             for p in &problems {
                 eprintln!("toban: {p}");

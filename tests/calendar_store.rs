@@ -23,6 +23,7 @@ crate::on_both_backends!(
     snooze_and_skip_and_a_window_that_raises_no_alarm,
     every_90_days_counts_from_the_completion_and_never_misses,
     a_follow_up_is_a_one_off_duty_and_doing_it_closes_it,
+    a_new_install_is_not_behind_on_what_happened_before_it_tracked,
 );
 
 fn jst() -> Tz {
@@ -48,7 +49,7 @@ fn seed002() -> Vec<Duty> {
 }
 
 async fn book(store: &Store, duties: &[Duty], now: DateTime<Utc>) -> Book {
-    let records = store.calendar_records(now, 400).await.unwrap();
+    let records = store.calendar_records(now, 400, &[]).await.unwrap();
     Book::assemble(duties, &records, jst(), Duration::hours(1))
 }
 
@@ -112,7 +113,7 @@ async fn events_round_trip_and_the_latest_completion_is_kept_however_old(db: Tes
     s.complete_duty("alarm-check", at(2026, 11, 23, 9, 0), &by, None, None, now)
         .await
         .unwrap();
-    let records = s.calendar_records(now, 90).await.unwrap();
+    let records = s.calendar_records(now, 90, &[]).await.unwrap();
     assert_eq!(records.events.len(), 2, "the 800-day-old completion is the latest of its duty");
     let e = records
         .events
@@ -129,7 +130,7 @@ async fn events_round_trip_and_the_latest_completion_is_kept_however_old(db: Tes
     // Records survive a restart.
     s.close().await;
     let again = db.reopen().await;
-    assert_eq!(again.calendar_records(now, 90).await.unwrap(), records);
+    assert_eq!(again.calendar_records(now, 90, &[]).await.unwrap(), records);
 }
 
 async fn a_daily_check_goes_due_overdue_missed_and_done(db: TestDb) {
@@ -297,4 +298,29 @@ async fn a_follow_up_is_a_one_off_duty_and_doing_it_closes_it(db: TestDb) {
     let b = book(s, &[], now + Duration::hours(2)).await;
     let i = b.index_of(&format!("followup-{other}")).unwrap();
     assert_eq!(b.history(i, now + Duration::hours(2))[0].state, OccState::Done);
+}
+
+async fn a_new_install_is_not_behind_on_what_happened_before_it_tracked(db: TestDb) {
+    let s = &db.store;
+    let duties = seed002();
+    let ids: Vec<String> = duties.iter().map(|d| d.id.clone()).collect();
+    // First seen on Monday 2026-11-23 at 12:00 JST.
+    let first = at(2026, 11, 23, 12, 0);
+    let records = s.calendar_records(first, 400, &ids).await.unwrap();
+    assert_eq!(records.tracked.len(), ids.len());
+    let b = Book::assemble(&duties, &records, jst(), Duration::hours(1));
+    assert!(findings(&b, first).is_empty(), "{:?}", findings(&b, first));
+    // The April failover drill and this morning's check are before tracking began.
+    assert_eq!(state_of(&b, "failover-drill", first), (at(2027, 4, 15, 10, 0), OccState::Upcoming));
+    assert_eq!(state_of(&b, "alarm-check", first), (at(2026, 11, 23, 14, 0), OccState::Upcoming));
+    // Never rotated: due on the first tracked day, and still that day a week later.
+    assert_eq!(state_of(&b, "access-key-rotation", first), (at(2026, 11, 23, 10, 0), OccState::Due));
+    let week = first + Duration::days(8);
+    assert_eq!(state_of(&b, "access-key-rotation", week), (at(2026, 11, 23, 10, 0), OccState::Overdue));
+    // A later process (another operator) keeps the first day.
+    let records = s.calendar_records(week, 400, &ids).await.unwrap();
+    assert_eq!(records.tracked["alarm-check"], first);
+    // From then on a day's undone checks count.
+    let b = Book::assemble(&duties, &records, jst(), Duration::hours(1));
+    assert_eq!(state_of(&b, "alarm-check", at(2026, 11, 23, 15, 0)).1, OccState::Overdue);
 }

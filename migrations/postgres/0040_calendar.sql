@@ -20,3 +20,11 @@ CREATE INDEX duty_events_occurrence ON duty_events (occurrence_ms);
 
 -- A runbook name and parameters as JSON: {"name": "...", "params": {...}}.
 ALTER TABLE followups ADD COLUMN action_json TEXT;
+
+-- When toban first saw each configured duty: occurrences before it are not counted as
+-- overdue or missed (a new install is not behind on a year of drills), and a duty counted
+-- from its last completion that was never done is due on that first day.
+CREATE TABLE duty_tracking (
+    duty_id TEXT PRIMARY KEY,
+    since_ms BIGINT NOT NULL
+);

@@ -101,6 +101,8 @@ pub struct Book {
     pub duties: Vec<Duty>,
     /// Per duty id, in the order recorded.
     events: HashMap<String, Vec<DutyEvent>>,
+    /// Since when each duty is tracked: earlier occurrences do not count.
+    tracked: HashMap<String, DateTime<Utc>>,
 }
 
 /// How far back history and missed occurrences are looked for.
@@ -111,6 +113,7 @@ impl Book {
         let mut b = Book {
             duties,
             events: HashMap::new(),
+            tracked: HashMap::new(),
         };
         b.set_events(events);
         b
@@ -126,7 +129,47 @@ impl Book {
     ) -> Book {
         let mut all = duties.to_vec();
         all.extend(records.followups.iter().map(|f| f.to_duty(zone, grace)));
-        Book::new(all, records.events.clone())
+        let mut b = Book::new(all, records.events.clone());
+        b.set_tracked(records.tracked.clone());
+        b
+    }
+
+    /// Since when each duty is tracked. A duty counted from its last completion that was
+    /// never done (and names no start) is due on its first tracked day.
+    pub fn set_tracked(&mut self, tracked: HashMap<String, DateTime<Utc>>) {
+        for d in &mut self.duties {
+            if let (Recurrence::AfterDone { start, .. }, Some(since)) =
+                (&mut d.recurrence, tracked.get(&d.id))
+            {
+                if start.is_none() {
+                    *start = Some(since.with_timezone(&d.zone).date_naive());
+                }
+            }
+        }
+        self.tracked = tracked;
+    }
+
+    /// Occurrences before this do not count. Not for duties counted from done: they have
+    /// one occurrence at a time, which tracking already placed on the first day.
+    fn since(&self, duty: usize) -> Option<DateTime<Utc>> {
+        let d = &self.duties[duty];
+        if matches!(d.recurrence, Recurrence::AfterDone { .. }) {
+            return None;
+        }
+        self.tracked.get(&d.id).copied()
+    }
+
+    /// The duty's occurrences in `[from, to)` from the time it is tracked.
+    fn times(
+        &self,
+        duty: usize,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> Vec<DateTime<Utc>> {
+        let d = &self.duties[duty];
+        let from = self.since(duty).map_or(from, |s| s.max(from));
+        d.recurrence.between(d.zone, from, to, self.base(duty), now)
     }
 
     pub fn set_events(&mut self, mut events: Vec<DutyEvent>) {
@@ -177,6 +220,7 @@ impl Book {
         let d = &self.duties[duty];
         d.recurrence
             .last_at_or_before(d.zone, now, self.base(duty), now)
+            .filter(|t| self.since(duty).is_none_or(|s| *t >= s))
     }
 
     /// The state of one occurrence; `latest` is the duty's latest past occurrence.
@@ -247,7 +291,7 @@ impl Book {
         let mut out = Vec::new();
         for (i, d) in self.duties.iter().enumerate() {
             let latest = self.latest_past(i, now);
-            let times = d.recurrence.between(d.zone, from, to, self.base(i), now);
+            let times = self.times(i, from, to, now);
             for e in self.events_of(&d.id) {
                 if e.kind != EventKind::Snoozed
                     && e.occurrence >= from
@@ -306,7 +350,7 @@ impl Book {
         if !matches!(d.recurrence, Recurrence::AfterDone { .. }) {
             let from = now - Duration::days(HISTORY_DAYS);
             let latest = self.latest_past(duty, now);
-            for at in d.recurrence.between(d.zone, from, now, self.base(duty), now) {
+            for at in self.times(duty, from, now, now) {
                 if self.occurrence(duty, at, latest, now).state == OccState::Missed {
                     out.push(HistoryEntry {
                         occurrence: at,

@@ -16,6 +16,12 @@ pub fn findings(book: &Book, now: DateTime<Utc>) -> Vec<Finding> {
             let d = &book.duties[o.duty];
             let hours = (now - o.at).num_minutes() as f64 / 60.0;
             let local = o.at.with_timezone(&d.zone);
+            let since = o.overdue_at.with_timezone(&d.zone);
+            let since = if since.date_naive() == local.date_naive() {
+                since.format("%H:%M")
+            } else {
+                since.format("%m-%d %H:%M")
+            };
             Finding {
                 key: format!("calendar.overdue:{}", d.id),
                 severity: d.severity,
@@ -24,7 +30,7 @@ pub fn findings(book: &Book, now: DateTime<Utc>) -> Vec<Finding> {
                     crate::sanitize::strip_escapes(&d.title),
                     local.format("%Y-%m-%d %H:%M"),
                     local.format("%Z"),
-                    o.overdue_at.with_timezone(&d.zone).format("%H:%M")
+                    since
                 ),
                 value: (hours * 10.0).round() / 10.0,
                 subject: d.id.clone(),

@@ -11,7 +11,9 @@
 //! - `ics`: the iCalendar export; `cli`: `toban calendar`
 
 pub mod book;
+pub mod cli;
 pub mod findings;
+pub mod ics;
 pub mod model;
 pub mod provider;
 pub mod recur;

@@ -7,7 +7,10 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::recur::{system_zone, Recurrence};
-use crate::config::calendar::{parse_severity, parse_zone, CalendarConfig, DutyOrigin, RunbookLink};
+use crate::config::calendar::{
+    parse_every, parse_severity, parse_zone, CalendarConfig, DaySpec, DutyOrigin, DutySpec, Every,
+    RunbookLink,
+};
 use crate::health::Severity;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -27,6 +30,8 @@ pub struct Duty {
     /// False: never raises a local alarm.
     pub alarm: bool,
     pub recurrence: Recurrence,
+    /// The recurrence in words: `every day at 09:00, 14:00, 17:00`.
+    pub schedule: String,
     pub origin: Origin,
 }
 
@@ -150,12 +155,69 @@ impl Followup {
             severity: Severity::Warning,
             alarm: true,
             recurrence: Recurrence::Once(self.due),
+            schedule: "once".into(),
             origin: Origin::Followup {
                 id: self.id,
                 created_by_run: self.created_by_run.clone(),
             },
         }
     }
+}
+
+/// A duty's recurrence in words, from its fields.
+pub fn describe(d: &DutySpec) -> String {
+    let mut s = match (&d.rrule, d.every.as_deref().map(parse_every)) {
+        (Some(r), _) => format!("RRULE {r}"),
+        (None, Some(Ok(Every::Days(n)))) if d.from.as_deref() == Some("done") => {
+            format!("every {n} days from the last completion")
+        }
+        (None, Some(Ok(Every::Days(n)))) => format!("every {n} days"),
+        (None, Some(Ok(e))) => {
+            let unit = match e {
+                Every::Day => "day",
+                Every::Week => "week",
+                Every::Month => "month",
+                _ => "year",
+            };
+            match d.interval {
+                Some(n) if n > 1 => format!("every {n} {unit}s"),
+                _ => format!("every {unit}"),
+            }
+        }
+        _ => "?".into(),
+    };
+    if !d.months.is_empty() {
+        let names: Vec<String> = d
+            .months
+            .iter()
+            .filter_map(|m| chrono::Month::try_from(*m).ok())
+            .map(|m| m.name()[..3].to_string())
+            .collect();
+        s.push_str(&format!(" in {}", names.join(", ")));
+    }
+    match (&d.day, d.nth) {
+        (Some(DaySpec::Number(n)), _) => s.push_str(&format!(" on day {n}")),
+        (Some(DaySpec::Word(w)), _) => s.push_str(&format!(" on the {w} day")),
+        (None, Some(n)) if !d.on.is_empty() => {
+            let nth = match n {
+                1 => "1st".to_string(),
+                2 => "2nd".into(),
+                3 => "3rd".into(),
+                -1 => "last".into(),
+                n => format!("{n}th"),
+            };
+            s.push_str(&format!(" on the {nth} {}", d.on.join("/")));
+        }
+        _ if !d.on.is_empty() => s.push_str(&format!(" on {}", d.on.join(", "))),
+        _ => {}
+    }
+    let at = if d.at.is_empty() {
+        "09:00".to_string()
+    } else {
+        d.at.join(", ")
+    };
+    s.push_str(&format!(" at {at}"));
+    s
 }
 
 /// A duty the config names that cannot be built, with why.
@@ -196,6 +258,7 @@ pub fn duties_from_config(cfg: &CalendarConfig) -> (Vec<Duty>, Vec<DutyProblem>)
                 severity: parse_severity(r.spec.severity.as_deref()),
                 alarm: r.spec.alarm.unwrap_or(true),
                 recurrence,
+                schedule: describe(&r.spec),
                 origin: match r.origin {
                     DutyOrigin::Preset(name) => Origin::Preset { name },
                     DutyOrigin::Config => Origin::Config,

@@ -19,6 +19,8 @@ pub const PROVIDER: ProviderId = ProviderId::fixed("calendar");
 
 pub struct CalendarPoller {
     pub store: Store,
+    /// The configured duties' ids, tracked from the first poll that sees them.
+    pub duty_ids: Vec<String>,
 }
 
 impl Poll for CalendarPoller {
@@ -27,7 +29,7 @@ impl Poll for CalendarPoller {
         Box::pin(async move {
             // A year back: the month grid can be paged into the past.
             self.store
-                .calendar_records(Utc::now(), HISTORY_DAYS.max(400))
+                .calendar_records(Utc::now(), HISTORY_DAYS.max(400), &self.duty_ids)
                 .await
         })
     }
@@ -37,6 +39,7 @@ impl Poll for CalendarPoller {
 /// completion was recorded).
 pub fn spawn<M>(
     store: Store,
+    duty_ids: Vec<String>,
     interval: Duration,
     tx: mpsc::Sender<M>,
     cancel: CancellationToken,
@@ -49,5 +52,5 @@ where
         timeout: Duration::from_secs(10),
         backoff_max: Duration::from_secs(300),
     };
-    poller::spawn(PROVIDER, schedule, CalendarPoller { store }, tx, cancel)
+    poller::spawn(PROVIDER, schedule, CalendarPoller { store, duty_ids }, tx, cancel)
 }

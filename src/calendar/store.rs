@@ -2,6 +2,8 @@
 //! store sees each other's completions): done / skipped / snoozed per duty occurrence, and
 //! the follow-ups runbooks schedule read as one-off duties with their action.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 
 use super::model::{Actor, DutyEvent, EventKind, Followup};
@@ -13,6 +15,8 @@ use crate::store::{from_ms, to_ms, Store};
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CalendarRecords {
     pub events: Vec<DutyEvent>,
+    /// Since when each duty is tracked (see [`Store::track_duties`]).
+    pub tracked: HashMap<String, DateTime<Utc>>,
     /// Open follow-ups and those done since the history window began.
     pub followups: Vec<Followup>,
 }
@@ -197,12 +201,50 @@ impl Store {
             .collect())
     }
 
+    /// Notes `now` as the day tracking began for each of `duty_ids` not seen before, and
+    /// returns since when every duty is tracked. Two processes starting together agree:
+    /// the first insert wins.
+    pub async fn track_duties(
+        &self,
+        duty_ids: &[String],
+        now: DateTime<Utc>,
+    ) -> anyhow::Result<HashMap<String, DateTime<Utc>>> {
+        let mut known = self.tracked_duties().await?;
+        let new: Vec<&String> = duty_ids.iter().filter(|id| !known.contains_key(*id)).collect();
+        if !new.is_empty() {
+            let mut tx = self.pool().begin().await?;
+            for id in new {
+                sqlx::query(
+                    "INSERT INTO duty_tracking (duty_id, since_ms) VALUES ($1, $2) \
+                     ON CONFLICT (duty_id) DO NOTHING",
+                )
+                .bind(id)
+                .bind(to_ms(now))
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await?;
+            known = self.tracked_duties().await?;
+        }
+        Ok(known)
+    }
+
+    pub async fn tracked_duties(&self) -> anyhow::Result<HashMap<String, DateTime<Utc>>> {
+        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT duty_id, since_ms FROM duty_tracking")
+            .fetch_all(self.pool())
+            .await?;
+        Ok(rows.into_iter().map(|(id, ms)| (id, from_ms(ms))).collect())
+    }
+
     /// Everything the calendar shows, `history_days` back. A follow-up closed without a
     /// record (by `complete_followup`) reads as done by an unknown hand.
+    /// `track`: configured duty ids to start tracking now if they are new (see
+    /// [`Store::track_duties`]).
     pub async fn calendar_records(
         &self,
         now: DateTime<Utc>,
         history_days: i64,
+        track: &[String],
     ) -> anyhow::Result<CalendarRecords> {
         let since = now - Duration::days(history_days);
         let mut events = self.duty_events(since).await?;
@@ -232,7 +274,16 @@ impl Store {
                 }
             }
         }
-        Ok(CalendarRecords { events, followups })
+        let tracked = if track.is_empty() {
+            self.tracked_duties().await?
+        } else {
+            self.track_duties(track, now).await?
+        };
+        Ok(CalendarRecords {
+            events,
+            tracked,
+            followups,
+        })
     }
 
     /// Gives a follow-up the runbook that doing it runs (delete the old access key).

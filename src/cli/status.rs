@@ -152,8 +152,30 @@ pub fn backup_checks(cfg: &Config) -> Vec<Check> {
     out
 }
 
+/// Overdue duties of the calendar, from its records in the state store; one unknown check
+/// when the store cannot be read.
+pub fn calendar_checks(cfg: &Config, data_dir: &Path) -> Vec<Check> {
+    match crate::calendar::cli::status_findings(cfg, data_dir) {
+        Ok(found) => found
+            .into_iter()
+            .map(|f| Check {
+                key: f.key,
+                severity: f.severity,
+                value: Some(f.value),
+                message: f.message,
+            })
+            .collect(),
+        Err(e) => vec![Check {
+            key: "calendar".into(),
+            severity: Severity::Unknown,
+            value: None,
+            message: format!("calendar: completions unknown ({e})"),
+        }],
+    }
+}
+
 /// Runs the checks and prints; returns the exit code.
-pub fn run(cfg: &Config, json: bool, out: &mut dyn Write) -> std::io::Result<i32> {
+pub fn run(cfg: &Config, data_dir: &Path, json: bool, out: &mut dyn Write) -> std::io::Result<i32> {
     let filter = DiskFilter {
         ignore_fs_types: cfg.host.ignore_fs_types.clone(),
         ignore_mounts: cfg.host.ignore_mounts.clone(),
@@ -161,6 +183,7 @@ pub fn run(cfg: &Config, json: bool, out: &mut dyn Write) -> std::io::Result<i32
     let sample = sample_now(&filter, Duration::from_millis(500));
     let mut checks = host_checks(&sample, cfg);
     checks.extend(backup_checks(cfg));
+    checks.extend(calendar_checks(cfg, data_dir));
     let report = report(checks);
     write(&report, json, out)?;
     Ok(report.exit_code)
