@@ -73,15 +73,20 @@ pub fn export(book: &Book, from: DateTime<Utc>, now: DateTime<Utc>) -> String {
             }
         }
     }
-    for zone in zones.into_iter().filter_map(|z| z.parse::<Tz>().ok()) {
-        let text = vtimezone(zone, from - Duration::days(366), from + Duration::days(3 * 366));
-        if let Ok(components) = icalendar::parser::read_calendar_simple(&text) {
-            for c in components {
-                cal.push(icalendar::CalendarComponent::from(c));
-            }
-        }
-    }
-    cal.done().to_string()
+    // The crate has no VTIMEZONE type, and its generic component would add UID and
+    // DTSTAMP, which a VTIMEZONE must not have: the blocks go in as text, ahead of the
+    // events (their lines are short, so no folding is needed).
+    let zones: String = zones
+        .into_iter()
+        .filter_map(|z| z.parse::<Tz>().ok())
+        .map(|z| vtimezone(z, from - Duration::days(366), from + Duration::days(3 * 366)))
+        .collect();
+    let text = cal.done().to_string();
+    let at = text
+        .find("BEGIN:VEVENT")
+        .or_else(|| text.find("END:VCALENDAR"))
+        .unwrap_or(text.len());
+    format!("{}{zones}{}", &text[..at], &text[at..])
 }
 
 fn with_tz(date_time: NaiveDateTime, zone: Tz) -> CalendarDateTime {

@@ -265,7 +265,7 @@ impl Recurrence {
             Recurrence::AfterDone { days, time, .. } => {
                 let first = self.after_done_due(zone, last_done, now);
                 let rule = with_time(RRule::new(Frequency::Daily).interval(*days), *time);
-                vec![(first.with_timezone(&zone), rule.to_string())]
+                vec![(first.with_timezone(&zone), rrule_text(&rule))]
             }
             Recurrence::Rule(r) => r
                 .rules
@@ -281,7 +281,7 @@ impl Recurrence {
                         .between(zone, from, from + Duration::days(800))
                         .into_iter()
                         .next()?;
-                    Some((first.with_timezone(&zone), rule.to_string()))
+                    Some((first.with_timezone(&zone), rrule_text(rule)))
                 })
                 .collect(),
         }
@@ -378,6 +378,35 @@ fn month_day(freq: Frequency, interval: u16, day: i8) -> Result<RRule<Unvalidate
             .by_set_pos(vec![-1]));
     }
     Ok(RRule::new(freq).interval(interval).by_month_day(vec![day]))
+}
+
+/// The rule as an RRULE value. The crate writes `NWeekday::Nth(1, MO)` as `MO` (every
+/// Monday), so BYDAY is written here: `1MO` is the first Monday.
+pub fn rrule_text(rule: &RRule<Unvalidated>) -> String {
+    let by_day = rule
+        .get_by_weekday()
+        .iter()
+        .map(|w| match w {
+            NWeekday::Every(d) => weekday_code(*d).to_string(),
+            NWeekday::Nth(n, d) => format!("{n}{}", weekday_code(*d)),
+        })
+        .collect::<Vec<_>>()
+        .join(",");
+    rule.to_string()
+        .split(';')
+        .map(|part| {
+            if part.starts_with("BYDAY=") {
+                format!("BYDAY={by_day}")
+            } else {
+                part.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+fn weekday_code(d: chrono::Weekday) -> &'static str {
+    ["MO", "TU", "WE", "TH", "FR", "SA", "SU"][d.num_days_from_monday() as usize]
 }
 
 pub fn rrule_tz(zone: Tz) -> rrule::Tz {
