@@ -172,7 +172,10 @@ struct AgendaJson<'a> {
     overdue: usize,
     due: usize,
     exit_code: i32,
+    /// Overdue, due and snoozed duties, then what comes up.
     items: Vec<ItemJson<'a>>,
+    /// Everything due today (in `zone`), done or not.
+    today: Vec<ItemJson<'a>>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     problems: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -195,6 +198,23 @@ struct ItemJson<'a> {
     by: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     note: Option<String>,
+}
+
+fn item<'a>(book: &'a Book, o: &Occurrence, zone: Tz) -> ItemJson<'a> {
+    let d = &book.duties[o.duty];
+    ItemJson {
+        duty: &d.id,
+        title: strip_escapes(&d.title),
+        at: o.at,
+        local: o.at.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string(),
+        state: o.state,
+        overdue_at: o.overdue_at,
+        schedule: &d.schedule,
+        origin: &d.origin,
+        runbook: d.runbook.as_ref(),
+        by: o.event.as_ref().map(|e| e.by.describe()),
+        note: o.event.as_ref().and_then(|e| e.note.as_deref().map(strip_escapes)),
+    }
 }
 
 /// The exit code for what is overdue: 1 when any duty is, 2 when a critical one is.
@@ -243,24 +263,12 @@ pub async fn agenda_command(
             overdue,
             due,
             exit_code: code,
-            items: items
+            items: items.iter().map(|o| item(&book, o, zone)).collect(),
+            today: book
+                .summary(now, zone)
+                .today
                 .iter()
-                .map(|o| {
-                    let d = &book.duties[o.duty];
-                    ItemJson {
-                        duty: &d.id,
-                        title: strip_escapes(&d.title),
-                        at: o.at,
-                        local: o.at.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string(),
-                        state: o.state,
-                        overdue_at: o.overdue_at,
-                        schedule: &d.schedule,
-                        origin: &d.origin,
-                        runbook: d.runbook.as_ref(),
-                        by: o.event.as_ref().map(|e| e.by.describe()),
-                        note: o.event.as_ref().and_then(|e| e.note.clone()),
-                    }
-                })
+                .map(|o| item(&book, o, zone))
                 .collect(),
             problems,
             store_error: read.err(),
