@@ -86,7 +86,7 @@ pub struct HistoryEntry {
 }
 
 /// Today's duties and the open count, for the Overview card.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Default)]
 pub struct Summary {
     /// Every occurrence due today (in the shown zone), any state.
     pub today: Vec<Occurrence>,

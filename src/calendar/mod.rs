@@ -12,13 +12,17 @@
 
 pub mod book;
 pub mod cli;
+pub mod effects;
 pub mod findings;
 pub mod ics;
 pub mod model;
 pub mod provider;
 pub mod recur;
+pub mod state;
 pub mod store;
+pub mod view;
 
 pub use book::{Book, OccState, Occurrence, Summary};
 pub use findings::findings;
 pub use model::{Actor, Duty, DutyEvent, EventKind, Followup};
+pub use state::{CalendarEffect, CalendarMsg, CalendarState, RunbookRequest};
