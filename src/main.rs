@@ -112,7 +112,13 @@ fn main() -> ExitCode {
             })
         }
         Some(Command::Config { .. }) => unreachable!("handled above"),
-        Some(Command::Calendar(args)) => ExitCode::from(toban::calendar::cli::main(args, &config, &data_dir, cli.read_only || config.read_only, &problems) as u8),
+        Some(Command::Calendar(args)) => ExitCode::from(toban::calendar::cli::main(
+            args,
+            &config,
+            &data_dir,
+            cli.read_only || config.read_only,
+            &problems,
+        ) as u8),
         Some(Command::Runbook { command }) => {
             for p in &problems {
                 eprintln!("toban: {p}");

@@ -53,7 +53,11 @@ fn calendar(grace: &str, severity: &str) -> String {
 }
 
 fn item<'a>(v: &'a serde_json::Value, list: &str, duty: &str) -> Option<&'a serde_json::Value> {
-    v[list].as_array().unwrap().iter().find(|i| i["duty"] == duty)
+    v[list]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["duty"] == duty)
 }
 
 #[test]
@@ -61,7 +65,12 @@ fn exit_codes_follow_what_is_overdue_and_done_clears_it() {
     let home = tempfile::tempdir().unwrap();
     let h = home.path();
     // Due (a long grace): exit 0.
-    let r = toban(h, &calendar("1000d", "warning"), &["calendar", "--json"], &[]);
+    let r = toban(
+        h,
+        &calendar("1000d", "warning"),
+        &["calendar", "--json"],
+        &[],
+    );
     assert_eq!(r.code, 0, "{}{}", r.out, r.err);
     let v = json(&r);
     assert_eq!(item(&v, "items", "key-rotation").unwrap()["state"], "due");
@@ -91,29 +100,57 @@ fn exit_codes_follow_what_is_overdue_and_done_clears_it() {
         .unwrap();
     assert_eq!(check["severity"], "critical");
     // Read-only mode records nothing.
-    let r = toban(h, &calendar("1s", "critical"), &["--read-only", "calendar", "done", "key-rotation"], &[]);
+    let r = toban(
+        h,
+        &calendar("1s", "critical"),
+        &["--read-only", "calendar", "done", "key-rotation"],
+        &[],
+    );
     assert_eq!(r.code, 2);
     assert!(r.err.contains("read-only"), "{}", r.err);
     // Done: nothing overdue, the next rotation is 90 days out.
     let r = toban(
         h,
         &calendar("1s", "critical"),
-        &["calendar", "done", "key-rotation", "--note", "AKIA…NEW in place"],
+        &[
+            "calendar",
+            "done",
+            "key-rotation",
+            "--note",
+            "AKIA…NEW in place",
+        ],
         &[("USER", "alice")],
     );
     assert_eq!(r.code, 0, "{}{}", r.out, r.err);
-    assert!(r.out.starts_with("done key-rotation: Rotate the key"), "{}", r.out);
+    assert!(
+        r.out.starts_with("done key-rotation: Rotate the key"),
+        "{}",
+        r.out
+    );
     assert!(r.out.contains("by alice"), "{}", r.out);
-    let r = toban(h, &calendar("1s", "critical"), &["calendar", "--json", "--days", "100"], &[]);
+    let r = toban(
+        h,
+        &calendar("1s", "critical"),
+        &["calendar", "--json", "--days", "100"],
+        &[],
+    );
     assert_eq!(r.code, 0, "{}{}", r.out, r.err);
     let v = json(&r);
     assert_eq!(v["overdue"], 0);
-    assert_eq!(item(&v, "items", "key-rotation").unwrap()["state"], "upcoming");
+    assert_eq!(
+        item(&v, "items", "key-rotation").unwrap()["state"],
+        "upcoming"
+    );
     let today = item(&v, "today", "key-rotation").unwrap();
     assert_eq!(today["state"], "done");
     assert_eq!(today["note"], "AKIA…NEW in place");
     // A duty that is not there is named with a suggestion.
-    let r = toban(h, &calendar("1s", "critical"), &["calendar", "done", "key-rotaton"], &[]);
+    let r = toban(
+        h,
+        &calendar("1s", "critical"),
+        &["calendar", "done", "key-rotaton"],
+        &[],
+    );
     assert_eq!(r.code, 2);
     assert!(r.err.contains("did you mean `key-rotation`"), "{}", r.err);
 }
@@ -133,8 +170,16 @@ fn ics_goes_to_a_file_with_rrules() {
     assert!(text.starts_with("BEGIN:VCALENDAR"));
     assert!(text.contains("UID:alarm-check-1400@toban"), "{text}");
     assert!(text.contains("DTSTART;TZID=Asia/Tokyo:"), "{text}");
-    assert!(text.contains("RRULE:FREQ=MONTHLY;BYMONTH=1,4,7,10;BYHOUR=10;BYMINUTE=0;BYSECOND=0;BYDAY=1MO"), "{text}");
-    assert!(text.contains("BEGIN:VTIMEZONE\r\nTZID:Asia/Tokyo"), "{text}");
+    assert!(
+        text.contains(
+            "RRULE:FREQ=MONTHLY;BYMONTH=1,4,7,10;BYHOUR=10;BYMINUTE=0;BYSECOND=0;BYDAY=1MO"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("BEGIN:VTIMEZONE\r\nTZID:Asia/Tokyo"),
+        "{text}"
+    );
 }
 
 #[tokio::test]
@@ -149,15 +194,31 @@ async fn two_processes_on_one_postgresql_store_see_each_others_completions() {
     let config = format!("database_url = \"{url}\"\n{}", calendar("1000d", "warning"));
     let r = toban(alice.path(), &config, &["calendar", "--json"], &[]);
     assert_eq!(r.code, 0, "{}{}", r.out, r.err);
-    assert_eq!(item(&json(&r), "items", "key-rotation").unwrap()["state"], "due");
+    assert_eq!(
+        item(&json(&r), "items", "key-rotation").unwrap()["state"],
+        "due"
+    );
     let r = toban(
         bob.path(),
         &config,
-        &["calendar", "done", "key-rotation", "--note", "rotated from the bastion"],
-        &[("USER", "bob"), ("SSH_CONNECTION", "203.0.113.9 50022 192.0.2.1 22")],
+        &[
+            "calendar",
+            "done",
+            "key-rotation",
+            "--note",
+            "rotated from the bastion",
+        ],
+        &[
+            ("USER", "bob"),
+            ("SSH_CONNECTION", "203.0.113.9 50022 192.0.2.1 22"),
+        ],
     );
     assert_eq!(r.code, 0, "{}{}", r.out, r.err);
-    assert!(r.out.contains("by bob from 203.0.113.9 port 50022"), "{}", r.out);
+    assert!(
+        r.out.contains("by bob from 203.0.113.9 port 50022"),
+        "{}",
+        r.out
+    );
     let r = toban(alice.path(), &config, &["calendar", "--json"], &[]);
     assert_eq!(r.code, 0, "{}{}", r.out, r.err);
     let v = json(&r);
@@ -166,5 +227,8 @@ async fn two_processes_on_one_postgresql_store_see_each_others_completions() {
     assert_eq!(done["state"], "done");
     assert_eq!(done["by"], "bob from 203.0.113.9 port 50022");
     assert_eq!(done["note"], "rotated from the bastion");
-    assert!(!r.out.contains(url.split('@').next().unwrap()), "no credentials in output");
+    assert!(
+        !r.out.contains(url.split('@').next().unwrap()),
+        "no credentials in output"
+    );
 }

@@ -90,7 +90,10 @@ fn the_export_expands_to_the_same_occurrences_for_a_year() {
     let Some(py) = python() else { return };
     let jst: Tz = "Asia/Tokyo".parse().unwrap();
     let now = Utc.with_ymd_and_hms(2026, 11, 23, 3, 0, 0).unwrap();
-    let from = jst.with_ymd_and_hms(2026, 11, 23, 0, 0, 0).unwrap().with_timezone(&Utc);
+    let from = jst
+        .with_ymd_and_hms(2026, 11, 23, 0, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc);
     let to = from + Duration::days(365);
     let cfg = config();
     let (duties, problems) = duties_from_config(&cfg);
@@ -128,8 +131,14 @@ fn the_export_expands_to_the_same_occurrences_for_a_year() {
     let book = Book::assemble(&duties, &records, jst, Duration::hours(1));
     let text = ics::export(&book, from, now);
     let unfolded = text.replace("\r\n ", "").replace("\r\n", "\n");
-    assert!(unfolded.contains("BEGIN:VTIMEZONE\nTZID:America/New_York"), "{text}");
-    assert!(unfolded.contains("RRULE:FREQ=MONTHLY;BYSETPOS=-1;BYMONTHDAY=28,29,30,31"), "{text}");
+    assert!(
+        unfolded.contains("BEGIN:VTIMEZONE\nTZID:America/New_York"),
+        "{text}"
+    );
+    assert!(
+        unfolded.contains("RRULE:FREQ=MONTHLY;BYSETPOS=-1;BYMONTHDAY=28,29,30,31"),
+        "{text}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("toban.ics");
@@ -141,7 +150,11 @@ fn the_export_expands_to_the_same_occurrences_for_a_year() {
         .arg((to - Duration::seconds(1)).to_rfc3339())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let mut theirs: BTreeMap<String, Vec<DateTime<Utc>>> = BTreeMap::new();
     for line in String::from_utf8(out.stdout).unwrap().lines() {
@@ -164,7 +177,10 @@ fn the_export_expands_to_the_same_occurrences_for_a_year() {
     for v in theirs.values_mut() {
         v.sort();
     }
-    assert_eq!(ours.keys().collect::<Vec<_>>(), theirs.keys().collect::<Vec<_>>());
+    assert_eq!(
+        ours.keys().collect::<Vec<_>>(),
+        theirs.keys().collect::<Vec<_>>()
+    );
     for (duty, times) in &ours {
         assert_eq!(times, &theirs[duty], "{duty}");
     }

@@ -39,8 +39,18 @@ fn the_31st_falls_on_the_last_day_of_shorter_months() {
     assert_eq!(
         dates(&r, Tz::UTC, utc(2026, 1, 1, 0, 0), 365),
         [
-            "2026-01-31", "2026-02-28", "2026-03-31", "2026-04-30", "2026-05-31", "2026-06-30",
-            "2026-07-31", "2026-08-31", "2026-09-30", "2026-10-31", "2026-11-30", "2026-12-31"
+            "2026-01-31",
+            "2026-02-28",
+            "2026-03-31",
+            "2026-04-30",
+            "2026-05-31",
+            "2026-06-30",
+            "2026-07-31",
+            "2026-08-31",
+            "2026-09-30",
+            "2026-10-31",
+            "2026-11-30",
+            "2026-12-31"
         ]
     );
     let r = build("every = \"month\"\nday = 30", Tz::UTC);
@@ -59,7 +69,10 @@ fn last_day_of_the_month() {
 
 #[test]
 fn a_leap_day_duty_falls_on_the_28th_in_common_years() {
-    let r = build("every = \"year\"\nmonths = [2]\nday = 29\nat = \"10:00\"", Tz::UTC);
+    let r = build(
+        "every = \"year\"\nmonths = [2]\nday = 29\nat = \"10:00\"",
+        Tz::UTC,
+    );
     assert_eq!(
         dates(&r, Tz::UTC, utc(2027, 1, 1, 0, 0), 4 * 366),
         ["2027-02-28", "2028-02-29", "2029-02-28", "2030-02-28"]
@@ -83,7 +96,13 @@ fn every_90_days_from_a_start_runs_across_the_year_end() {
     );
     assert_eq!(
         dates(&r, Tz::UTC, utc(2026, 9, 1, 0, 0), 400),
-        ["2026-10-01", "2026-12-30", "2027-03-30", "2027-06-28", "2027-09-26"]
+        [
+            "2026-10-01",
+            "2026-12-30",
+            "2027-03-30",
+            "2027-06-28",
+            "2027-09-26"
+        ]
     );
 }
 
@@ -95,10 +114,15 @@ fn every_90_days_from_last_done_counts_from_the_completion() {
     // Never done and no start: due today at 10:00 JST.
     assert_eq!(r.after_done_due(zone, None, now), utc(2026, 5, 1, 1, 0));
     // Done late (2026-03-10 15:42 JST): next due 90 days after that day, at 10:00 JST.
-    let done = zone.with_ymd_and_hms(2026, 3, 10, 15, 42, 0).unwrap().with_timezone(&Utc);
+    let done = zone
+        .with_ymd_and_hms(2026, 3, 10, 15, 42, 0)
+        .unwrap()
+        .with_timezone(&Utc);
     let next = r.after_done_due(zone, Some(done), now);
     assert_eq!(
-        next.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string(),
+        next.with_timezone(&zone)
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
         "2026-06-08 10:00"
     );
     // The agenda shows the ones after it assuming it is done on time.
@@ -109,9 +133,15 @@ fn every_90_days_from_last_done_counts_from_the_completion() {
         .collect();
     assert_eq!(coming, ["2026-06-08", "2026-09-06"]);
     // Done again early: the count restarts from that day.
-    let early = zone.with_ymd_and_hms(2026, 5, 20, 9, 0, 0).unwrap().with_timezone(&Utc);
+    let early = zone
+        .with_ymd_and_hms(2026, 5, 20, 9, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc);
     let next = r.after_done_due(zone, Some(early), now);
-    assert_eq!(next.with_timezone(&zone).date_naive(), NaiveDate::from_ymd_opt(2026, 8, 18).unwrap());
+    assert_eq!(
+        next.with_timezone(&zone).date_naive(),
+        NaiveDate::from_ymd_opt(2026, 8, 18).unwrap()
+    );
 }
 
 #[test]
@@ -129,7 +159,11 @@ fn a_0230_duty_on_dst_change_days_happens_once_at_the_rfc_time() {
     );
     assert_eq!(
         got,
-        [utc(2026, 3, 7, 7, 30), utc(2026, 3, 8, 7, 30), utc(2026, 3, 9, 6, 30)]
+        [
+            utc(2026, 3, 7, 7, 30),
+            utc(2026, 3, 8, 7, 30),
+            utc(2026, 3, 9, 6, 30)
+        ]
     );
     assert_eq!(
         got[1].with_timezone(&ny).format("%H:%M %Z").to_string(),
@@ -148,7 +182,11 @@ fn a_0230_duty_on_dst_change_days_happens_once_at_the_rfc_time() {
     );
     assert_eq!(
         got,
-        [utc(2026, 10, 24, 0, 30), utc(2026, 10, 25, 0, 30), utc(2026, 10, 26, 1, 30)]
+        [
+            utc(2026, 10, 24, 0, 30),
+            utc(2026, 10, 25, 0, 30),
+            utc(2026, 10, 26, 1, 30)
+        ]
     );
 }
 
@@ -174,25 +212,62 @@ fn quarterly_months_on_the_first_monday() {
 fn jst_duties_seen_from_a_utc_host_fall_on_the_previous_utc_evening() {
     let jst: Tz = "Asia/Tokyo".parse().unwrap();
     // 09:00 JST is 00:00 UTC; 02:00 JST on Sunday is 17:00 UTC on Saturday.
-    let r = build("every = \"day\"\nat = [\"09:00\", \"14:00\", \"17:00\"]", jst);
-    let got = r.between(jst, utc(2026, 11, 23, 0, 0), utc(2026, 11, 24, 0, 0), None, utc(2026, 11, 1, 0, 0));
-    assert_eq!(got, [utc(2026, 11, 23, 0, 0), utc(2026, 11, 23, 5, 0), utc(2026, 11, 23, 8, 0)]);
+    let r = build(
+        "every = \"day\"\nat = [\"09:00\", \"14:00\", \"17:00\"]",
+        jst,
+    );
+    let got = r.between(
+        jst,
+        utc(2026, 11, 23, 0, 0),
+        utc(2026, 11, 24, 0, 0),
+        None,
+        utc(2026, 11, 1, 0, 0),
+    );
+    assert_eq!(
+        got,
+        [
+            utc(2026, 11, 23, 0, 0),
+            utc(2026, 11, 23, 5, 0),
+            utc(2026, 11, 23, 8, 0)
+        ]
+    );
     let r = build("every = \"week\"\non = [\"sun\"]\nat = \"02:00\"", jst);
-    let got = r.between(jst, utc(2026, 11, 20, 0, 0), utc(2026, 11, 27, 0, 0), None, utc(2026, 11, 1, 0, 0));
+    let got = r.between(
+        jst,
+        utc(2026, 11, 20, 0, 0),
+        utc(2026, 11, 27, 0, 0),
+        None,
+        utc(2026, 11, 1, 0, 0),
+    );
     assert_eq!(got, [utc(2026, 11, 21, 17, 0)]);
     assert_eq!(got[0].format("%A").to_string(), "Saturday");
     // Monthly on the 1st at 09:00 JST is the last day of the previous month in UTC.
     let r = build("every = \"month\"\nday = 1\nat = \"09:00\"", jst);
-    let got = r.between(jst, utc(2026, 11, 1, 1, 0), utc(2027, 1, 5, 0, 0), None, utc(2026, 11, 1, 0, 0));
+    let got = r.between(
+        jst,
+        utc(2026, 11, 1, 1, 0),
+        utc(2027, 1, 5, 0, 0),
+        None,
+        utc(2026, 11, 1, 0, 0),
+    );
     assert_eq!(got, [utc(2026, 12, 1, 0, 0), utc(2027, 1, 1, 0, 0)]);
     let r = build("every = \"month\"\nday = 1\nat = \"08:00\"", jst);
-    let got = r.between(jst, utc(2026, 11, 1, 0, 0), utc(2026, 12, 5, 0, 0), None, utc(2026, 11, 1, 0, 0));
+    let got = r.between(
+        jst,
+        utc(2026, 11, 1, 0, 0),
+        utc(2026, 12, 5, 0, 0),
+        None,
+        utc(2026, 11, 1, 0, 0),
+    );
     assert_eq!(got, [utc(2026, 11, 30, 23, 0)]);
 }
 
 #[test]
 fn weekly_on_weekdays_yearly_and_intervals() {
-    let r = build("every = \"week\"\non = [\"mon\", \"thu\"]\nat = \"09:00\"", Tz::UTC);
+    let r = build(
+        "every = \"week\"\non = [\"mon\", \"thu\"]\nat = \"09:00\"",
+        Tz::UTC,
+    );
     assert_eq!(
         dates(&r, Tz::UTC, utc(2026, 11, 23, 0, 0), 14),
         ["2026-11-23", "2026-11-26", "2026-11-30", "2026-12-03"]
@@ -210,18 +285,33 @@ fn weekly_on_weekdays_yearly_and_intervals() {
         dates(&r, Tz::UTC, utc(2026, 1, 1, 0, 0), 800),
         ["2026-10-15", "2027-10-15"]
     );
-    let r = build("every = \"day\"\non = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]", Tz::UTC);
-    assert_eq!(dates(&r, Tz::UTC, utc(2026, 11, 20, 0, 0), 4), ["2026-11-20", "2026-11-23"]);
+    let r = build(
+        "every = \"day\"\non = [\"mon\", \"tue\", \"wed\", \"thu\", \"fri\"]",
+        Tz::UTC,
+    );
+    assert_eq!(
+        dates(&r, Tz::UTC, utc(2026, 11, 20, 0, 0), 4),
+        ["2026-11-20", "2026-11-23"]
+    );
 }
 
 #[test]
 fn last_and_next_occurrence_around_now() {
     let r = build("every = \"month\"\nday = 1\nat = \"09:00\"", Tz::UTC);
     let now = utc(2026, 11, 23, 3, 0);
-    assert_eq!(r.last_at_or_before(Tz::UTC, now, None, now), Some(utc(2026, 11, 1, 9, 0)));
-    assert_eq!(r.next_after(Tz::UTC, now, None, now), Some(utc(2026, 12, 1, 9, 0)));
+    assert_eq!(
+        r.last_at_or_before(Tz::UTC, now, None, now),
+        Some(utc(2026, 11, 1, 9, 0))
+    );
+    assert_eq!(
+        r.next_after(Tz::UTC, now, None, now),
+        Some(utc(2026, 12, 1, 9, 0))
+    );
     let r = build("every = \"year\"\nmonths = [4]\nday = 15", Tz::UTC);
-    assert_eq!(r.last_at_or_before(Tz::UTC, now, None, now), Some(utc(2026, 4, 15, 9, 0)));
+    assert_eq!(
+        r.last_at_or_before(Tz::UTC, now, None, now),
+        Some(utc(2026, 4, 15, 9, 0))
+    );
 }
 
 #[test]
@@ -232,6 +322,8 @@ fn rules_that_cannot_be_built_say_why() {
     assert!(err("every = \"month\"").contains("needs `day`"));
     assert!(err("every = \"90 days\"").contains("needs `start`"));
     assert!(err("every = \"week\"\non = [\"mon\"]\ninterval = 2").contains("needs `start`"));
-    assert!(err("every = \"90 days\"\nfrom = \"done\"\nat = [\"09:00\", \"10:00\"]")
-        .contains("one time of day"));
+    assert!(
+        err("every = \"90 days\"\nfrom = \"done\"\nat = [\"09:00\", \"10:00\"]")
+            .contains("one time of day")
+    );
 }

@@ -26,7 +26,10 @@ fn jst() -> Tz {
 }
 
 fn at(d: u32, h: u32, m: u32) -> DateTime<Utc> {
-    jst().with_ymd_and_hms(2026, 11, d, h, m, 0).unwrap().with_timezone(&Utc)
+    jst()
+        .with_ymd_and_hms(2026, 11, d, h, m, 0)
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 /// Monday 2026-11-23, 14:30 JST.
@@ -40,7 +43,14 @@ fn theme(name: &str) -> Theme {
     theme.unwrap()
 }
 
-fn event(id: i64, duty: &str, occurrence: DateTime<Utc>, kind: EventKind, by: &str, note: Option<&str>) -> DutyEvent {
+fn event(
+    id: i64,
+    duty: &str,
+    occurrence: DateTime<Utc>,
+    kind: EventKind,
+    by: &str,
+    note: Option<&str>,
+) -> DutyEvent {
     DutyEvent {
         id,
         duty_id: duty.into(),
@@ -60,22 +70,77 @@ fn event(id: i64, duty: &str, occurrence: DateTime<Utc>, kind: EventKind, by: &s
 
 fn records() -> CalendarRecords {
     let mut events = vec![
-        event(1, "alarm-check", at(23, 9, 0), EventKind::Done, "alice", Some("all green")),
-        event(2, "morning-review", at(23, 9, 0), EventKind::Done, "alice", Some("7 ERROR lines an hour")),
-        event(3, "cost-check", at(23, 9, 0), EventKind::Skipped, "bob", Some("the PM has this week's numbers")),
-        event(4, "alarm-check", at(22, 17, 0), EventKind::Done, "bob", None),
-        event(5, "daily-report", at(22, 17, 0), EventKind::Done, "bob", None),
-        event(6, "access-key-rotation", at(1, 10, 0) - Duration::days(61), EventKind::Done, "alice", None),
+        event(
+            1,
+            "alarm-check",
+            at(23, 9, 0),
+            EventKind::Done,
+            "alice",
+            Some("all green"),
+        ),
+        event(
+            2,
+            "morning-review",
+            at(23, 9, 0),
+            EventKind::Done,
+            "alice",
+            Some("7 ERROR lines an hour"),
+        ),
+        event(
+            3,
+            "cost-check",
+            at(23, 9, 0),
+            EventKind::Skipped,
+            "bob",
+            Some("the PM has this week's numbers"),
+        ),
+        event(
+            4,
+            "alarm-check",
+            at(22, 17, 0),
+            EventKind::Done,
+            "bob",
+            None,
+        ),
+        event(
+            5,
+            "daily-report",
+            at(22, 17, 0),
+            EventKind::Done,
+            "bob",
+            None,
+        ),
+        event(
+            6,
+            "access-key-rotation",
+            at(1, 10, 0) - Duration::days(61),
+            EventKind::Done,
+            "alice",
+            None,
+        ),
     ];
     let mut n = 10;
     // The week before: everything done but Thursday afternoon's check.
     for day in 16..=21 {
-        for (duty, h) in [("alarm-check", 9), ("alarm-check", 14), ("alarm-check", 17), ("morning-review", 9), ("daily-report", 17)] {
+        for (duty, h) in [
+            ("alarm-check", 9),
+            ("alarm-check", 14),
+            ("alarm-check", 17),
+            ("morning-review", 9),
+            ("daily-report", 17),
+        ] {
             if day == 19 && h == 14 {
                 continue;
             }
             n += 1;
-            events.push(event(n, duty, at(day, h, 0), EventKind::Done, "alice", None));
+            events.push(event(
+                n,
+                duty,
+                at(day, h, 0),
+                EventKind::Done,
+                "alice",
+                None,
+            ));
         }
     }
     let since = at(16, 0, 0);
@@ -135,7 +200,10 @@ fn the_overdue_check_is_first_and_the_day_reads_without_colour() {
     let s = busy();
     let text = draw(&s, "monochrome", 80, 24);
     let lines: Vec<&str> = text.lines().collect();
-    let todo = lines.iter().position(|l| l.contains("│To do")).unwrap_or_else(|| panic!("{text}"));
+    let todo = lines
+        .iter()
+        .position(|l| l.contains("│To do"))
+        .unwrap_or_else(|| panic!("{text}"));
     let first = lines[todo + 1];
     assert!(first.contains("│! 11-22"), "{first}");
     assert!(first.contains("Planned deploy"), "{first}");
@@ -149,17 +217,28 @@ fn the_overdue_check_is_first_and_the_day_reads_without_colour() {
 #[test]
 fn a_duty_detail_with_its_history() {
     let mut s = busy();
-    let i = s.rows.iter().position(|o| o.duty_id == "alarm-check").unwrap();
+    let i = s
+        .rows
+        .iter()
+        .position(|o| o.duty_id == "alarm-check")
+        .unwrap();
     s.selected = i;
     s.open_detail();
     for (w, h) in [(80, 24), (160, 48)] {
-        insta::assert_snapshot!(format!("calendar_detail_default_{w}x{h}"), draw(&s, "default", w, h));
+        insta::assert_snapshot!(
+            format!("calendar_detail_default_{w}x{h}"),
+            draw(&s, "default", w, h)
+        );
     }
     // The quarterly drill says how it starts its runbook.
     let mut s = busy();
     s.next_month();
     s.next_week();
-    let i = s.rows.iter().position(|o| o.duty_id == "restore-drill").unwrap();
+    let i = s
+        .rows
+        .iter()
+        .position(|o| o.duty_id == "restore-drill")
+        .unwrap();
     s.selected = i;
     s.open_detail();
     let text = draw(&s, "default", 160, 48);

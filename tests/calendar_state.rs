@@ -6,8 +6,6 @@ use std::time::Duration as StdDuration;
 
 use chrono::{DateTime, Duration, TimeZone, Utc};
 use chrono_tz::Tz;
-use tokio::sync::mpsc;
-use tokio_util::sync::CancellationToken;
 use toban::calendar::book::OccState;
 use toban::calendar::effects::{self, Handles};
 use toban::calendar::model::{duties_from_config, Actor, EventKind};
@@ -17,6 +15,8 @@ use toban::calendar::store::CalendarRecords;
 use toban::config::calendar::CalendarConfig;
 use toban::providers::{Envelope, HealthEvent, ProviderId};
 use toban::store::Store;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 #[derive(Debug)]
 enum Seen {
@@ -38,7 +38,10 @@ fn jst() -> Tz {
 }
 
 fn at(d: u32, h: u32, m: u32) -> DateTime<Utc> {
-    jst().with_ymd_and_hms(2026, 11, d, h, m, 0).unwrap().with_timezone(&Utc)
+    jst()
+        .with_ymd_and_hms(2026, 11, d, h, m, 0)
+        .unwrap()
+        .with_timezone(&Utc)
 }
 
 fn operator() -> Actor {
@@ -73,13 +76,22 @@ async fn done_goes_through_the_store_and_comes_back_through_the_poller() {
     let now = Utc::now();
     let mut s = state(now);
     let ids = s.book.duties.iter().map(|d| d.id.clone()).collect();
-    let refresh = provider::spawn(store.clone(), ids, StdDuration::from_secs(3600), tx, cancel.clone());
+    let refresh = provider::spawn(
+        store.clone(),
+        ids,
+        StdDuration::from_secs(3600),
+        tx,
+        cancel.clone(),
+    );
     let handles = Handles {
         store: store.clone(),
         refresh,
     };
     let records = next_records(&mut rx).await;
-    assert!(!records.tracked.is_empty(), "the poller starts tracking the configured duties");
+    assert!(
+        !records.tracked.is_empty(),
+        "the poller starts tracking the configured duties"
+    );
     assert!(update(&mut s, CalendarMsg::Records(records), now).is_empty());
     assert!(s.loaded.is_some());
 
@@ -87,17 +99,34 @@ async fn done_goes_through_the_store_and_comes_back_through_the_poller() {
     let row = s.selected_row().unwrap().clone();
     let effects = s.done("checked from the console", &operator());
     assert_eq!(effects.len(), 1);
-    let CalendarEffect::Record { ref duty_id, occurrence, kind, .. } = effects[0] else {
+    let CalendarEffect::Record {
+        ref duty_id,
+        occurrence,
+        kind,
+        ..
+    } = effects[0]
+    else {
         panic!("{effects:?}")
     };
-    assert_eq!((duty_id.as_str(), occurrence, kind), (row.duty_id.as_str(), row.at, EventKind::Done));
+    assert_eq!(
+        (duty_id.as_str(), occurrence, kind),
+        (row.duty_id.as_str(), row.at, EventKind::Done)
+    );
     let answer = effects::run(effects[0].clone(), &handles).await.unwrap();
-    assert!(matches!(&answer, CalendarMsg::Recorded { result: Ok(_), .. }), "{answer:?}");
+    assert!(
+        matches!(&answer, CalendarMsg::Recorded { result: Ok(_), .. }),
+        "{answer:?}"
+    );
     // Recorded: a notice and a reload, which asks the poller to read again at once.
     let effects = update(&mut s, answer, now);
-    assert_eq!(s.notice.as_deref(), Some(format!("done {}", row.duty_id).as_str()));
+    assert_eq!(
+        s.notice.as_deref(),
+        Some(format!("done {}", row.duty_id).as_str())
+    );
     assert_eq!(effects, [CalendarEffect::Reload]);
-    assert!(effects::run(CalendarEffect::Reload, &handles).await.is_none());
+    assert!(effects::run(CalendarEffect::Reload, &handles)
+        .await
+        .is_none());
     let records = next_records(&mut rx).await;
     update(&mut s, CalendarMsg::Records(records), now);
     let i = s.book.index_of(&row.duty_id).unwrap();
@@ -108,7 +137,9 @@ async fn done_goes_through_the_store_and_comes_back_through_the_poller() {
     assert_eq!(e.note.as_deref(), Some("checked from the console"));
     assert_eq!(e.by, operator());
     assert!(
-        !s.rows.iter().any(|o| o.duty_id == row.duty_id && o.at == row.at),
+        !s.rows
+            .iter()
+            .any(|o| o.duty_id == row.duty_id && o.at == row.at),
         "the done occurrence leaves the agenda"
     );
     cancel.cancel();
@@ -117,7 +148,10 @@ async fn done_goes_through_the_store_and_comes_back_through_the_poller() {
 #[test]
 fn a_drill_duty_asks_for_its_runbook_and_the_finished_run_completes_it() {
     // 2027-01-04 is the first Monday of January: the quarterly restore drill.
-    let now = jst().with_ymd_and_hms(2027, 1, 4, 11, 0, 0).unwrap().with_timezone(&Utc);
+    let now = jst()
+        .with_ymd_and_hms(2027, 1, 4, 11, 0, 0)
+        .unwrap()
+        .with_timezone(&Utc);
     let mut s = state(now);
     s.set_filter("restore");
     assert_eq!(s.rows.len(), 1, "{:?}", s.rows);
@@ -152,9 +186,13 @@ fn skip_and_snooze_go_out_as_records_and_the_day_rolls_over_at_midnight() {
     let mut s = state(now);
     s.set_filter("alarm");
     let effects = s.skip("maintenance window", &operator());
-    assert!(matches!(&effects[0], CalendarEffect::Record { kind: EventKind::Skipped, note: Some(n), .. } if n == "maintenance window"));
+    assert!(
+        matches!(&effects[0], CalendarEffect::Record { kind: EventKind::Skipped, note: Some(n), .. } if n == "maintenance window")
+    );
     let effects = s.snooze(Duration::hours(2), &operator());
-    assert!(matches!(&effects[0], CalendarEffect::Record { kind: EventKind::Snoozed, until: Some(u), .. } if *u == now + Duration::hours(2)));
+    assert!(
+        matches!(&effects[0], CalendarEffect::Record { kind: EventKind::Snoozed, until: Some(u), .. } if *u == now + Duration::hours(2))
+    );
     // Browsing stays where it is; on today, the cursor follows midnight.
     assert_eq!(s.cursor, at(23, 0, 0).with_timezone(&jst()).date_naive());
     update(&mut s, CalendarMsg::Tick, at(24, 0, 1));

@@ -121,12 +121,7 @@ impl Book {
 
     /// The configured duties, then the follow-ups as one-off duties (in `zone`, overdue
     /// after `grace`), with the records.
-    pub fn assemble(
-        duties: &[Duty],
-        records: &CalendarRecords,
-        zone: Tz,
-        grace: Duration,
-    ) -> Book {
+    pub fn assemble(duties: &[Duty], records: &CalendarRecords, zone: Tz, grace: Duration) -> Book {
         let mut all = duties.to_vec();
         all.extend(records.followups.iter().map(|f| f.to_duty(zone, grace)));
         let mut b = Book::new(all, records.events.clone());
@@ -274,9 +269,7 @@ impl Book {
                 return Some(o);
             }
         }
-        let next = d
-            .recurrence
-            .next_after(d.zone, now, self.base(duty), now)?;
+        let next = d.recurrence.next_after(d.zone, now, self.base(duty), now)?;
         Some(self.occurrence(duty, next, latest, now))
     }
 

@@ -100,7 +100,10 @@ pub fn main(
     for p in problems {
         eprintln!("toban: {p}");
     }
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("toban: cannot start the runtime: {e}");
@@ -206,14 +209,21 @@ fn item<'a>(book: &'a Book, o: &Occurrence, zone: Tz) -> ItemJson<'a> {
         duty: &d.id,
         title: strip_escapes(&d.title),
         at: o.at,
-        local: o.at.with_timezone(&zone).format("%Y-%m-%d %H:%M").to_string(),
+        local: o
+            .at
+            .with_timezone(&zone)
+            .format("%Y-%m-%d %H:%M")
+            .to_string(),
         state: o.state,
         overdue_at: o.overdue_at,
         schedule: &d.schedule,
         origin: &d.origin,
         runbook: d.runbook.as_ref(),
         by: o.event.as_ref().map(|e| e.by.describe()),
-        note: o.event.as_ref().and_then(|e| e.note.as_deref().map(strip_escapes)),
+        note: o
+            .event
+            .as_ref()
+            .and_then(|e| e.note.as_deref().map(strip_escapes)),
     }
 }
 
@@ -246,7 +256,10 @@ pub async fn agenda_command(
         now.with_timezone(&zone).date_naive() + Duration::days(i64::from(days)),
     );
     let items = book.agenda(now, until);
-    let overdue = items.iter().filter(|o| o.state == OccState::Overdue).count();
+    let overdue = items
+        .iter()
+        .filter(|o| o.state == OccState::Overdue)
+        .count();
     let due = items.iter().filter(|o| o.state == OccState::Due).count();
     let code = match &read {
         Err(_) => 3,
@@ -277,7 +290,9 @@ pub async fn agenda_command(
             .map_err(std::io::Error::from)
             .and_then(|_| writeln!(out))
     } else {
-        write_agenda(out, &book, &items, zone, now, days, overdue, due, &problems, &read)
+        write_agenda(
+            out, &book, &items, zone, now, days, overdue, due, &problems, &read,
+        )
     };
     if w.is_err() {
         return 3;
@@ -321,7 +336,13 @@ fn write_agenda(
         let runbook = d
             .runbook
             .as_ref()
-            .map(|r| format!("  [runbook {}{}]", r.name, if r.drill { ", drill" } else { "" }))
+            .map(|r| {
+                format!(
+                    "  [runbook {}{}]",
+                    r.name,
+                    if r.drill { ", drill" } else { "" }
+                )
+            })
             .unwrap_or_default();
         writeln!(
             out,
@@ -348,7 +369,10 @@ pub async fn ics_command(
 ) -> i32 {
     let (book, problems, read) = load(cfg, store, now).await;
     for p in &problems {
-        eprintln!("toban: duty left out: {} ({}): {}", p.field, p.id, p.message);
+        eprintln!(
+            "toban: duty left out: {} ({}): {}",
+            p.field, p.id, p.message
+        );
     }
     if let Err(e) = &read {
         eprintln!("toban: exporting without completions (state store: {e})");
@@ -442,7 +466,11 @@ pub async fn record_command(
     };
     let (kind, note, at, until) = match &cmd {
         CalendarCommand::Done { note, at, .. } => {
-            let at = match at.as_deref().map(|t| parse_time_arg(t, zone, now)).transpose() {
+            let at = match at
+                .as_deref()
+                .map(|t| parse_time_arg(t, zone, now))
+                .transpose()
+            {
                 Ok(t) => t.unwrap_or(now),
                 Err(e) => {
                     eprintln!("toban: --at: {e}");
@@ -455,8 +483,11 @@ pub async fn record_command(
             }
             (EventKind::Done, note.clone(), at, None)
         }
-        CalendarCommand::Skip { reason, .. } => (EventKind::Skipped, Some(reason.clone()), now, None),
-        CalendarCommand::Snooze { duration, note, .. } => match humantime::parse_duration(duration) {
+        CalendarCommand::Skip { reason, .. } => {
+            (EventKind::Skipped, Some(reason.clone()), now, None)
+        }
+        CalendarCommand::Snooze { duration, note, .. } => match humantime::parse_duration(duration)
+        {
             Ok(d) => (
                 EventKind::Snoozed,
                 note.clone(),

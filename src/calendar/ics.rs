@@ -46,7 +46,9 @@ pub fn export(book: &Book, from: DateTime<Utc>, now: DateTime<Utc>) -> String {
                     .summary(&title)
                     .timestamp(now)
                     .starts(CalendarDateTime::Utc(*due))
-                    .ends(CalendarDateTime::Utc(*due + Duration::minutes(EVENT_MINUTES)));
+                    .ends(CalendarDateTime::Utc(
+                        *due + Duration::minutes(EVENT_MINUTES),
+                    ));
                 if !description.is_empty() {
                     e.description(&description);
                 }
@@ -79,7 +81,13 @@ pub fn export(book: &Book, from: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let zones: String = zones
         .into_iter()
         .filter_map(|z| z.parse::<Tz>().ok())
-        .map(|z| vtimezone(z, from - Duration::days(366), from + Duration::days(3 * 366)))
+        .map(|z| {
+            vtimezone(
+                z,
+                from - Duration::days(366),
+                from + Duration::days(3 * 366),
+            )
+        })
         .collect();
     let text = cal.done().to_string();
     let at = text

@@ -38,7 +38,9 @@ pub struct Duty {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase", tag = "kind")]
 pub enum Origin {
-    Preset { name: String },
+    Preset {
+        name: String,
+    },
     Config,
     /// Scheduled by a runbook run (the old access key's deletion).
     Followup {

@@ -52,5 +52,11 @@ where
         timeout: Duration::from_secs(10),
         backoff_max: Duration::from_secs(300),
     };
-    poller::spawn(PROVIDER, schedule, CalendarPoller { store, duty_ids }, tx, cancel)
+    poller::spawn(
+        PROVIDER,
+        schedule,
+        CalendarPoller { store, duty_ids },
+        tx,
+        cancel,
+    )
 }

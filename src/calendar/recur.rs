@@ -56,17 +56,14 @@ impl Recurrence {
         };
         let start = d.start.as_deref().map(parse_date).transpose()?;
         let interval = d.interval.unwrap_or(1);
-        let weekdays = d
-            .on
-            .iter()
-            .map(|w| parse_weekday(w))
-            .collect::<Result<Vec<_>, _>>()?;
+        let weekdays =
+            d.on.iter()
+                .map(|w| parse_weekday(w))
+                .collect::<Result<Vec<_>, _>>()?;
         let months: Vec<Month> = d
             .months
             .iter()
-            .map(|m| {
-                Month::try_from(*m).map_err(|_| format!("month {m} is not 1 to 12"))
-            })
+            .map(|m| Month::try_from(*m).map_err(|_| format!("month {m} is not 1 to 12")))
             .collect::<Result<_, _>>()?;
         let day = d.day.as_ref().map(parse_day).transpose()?;
 
@@ -373,7 +370,11 @@ fn month_day(freq: Frequency, interval: u16, day: i8) -> Result<RRule<Unvalidate
             ));
         }
         return Ok(RRule::new(Frequency::Monthly)
-            .interval(if freq == Frequency::Yearly { 1 } else { interval })
+            .interval(if freq == Frequency::Yearly {
+                1
+            } else {
+                interval
+            })
             .by_month_day((28..=day).collect())
             .by_set_pos(vec![-1]));
     }

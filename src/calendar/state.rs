@@ -174,7 +174,8 @@ impl CalendarState {
         };
         let days = Duration::days(i64::from(self.agenda_days));
         let mut rows: Vec<Occurrence> = if self.cursor == self.today() {
-            self.book.agenda(now, day_start(self.zone, self.cursor) + days)
+            self.book
+                .agenda(now, day_start(self.zone, self.cursor) + days)
         } else {
             let mut open: Vec<Occurrence> = self
                 .book
@@ -305,12 +306,18 @@ impl CalendarState {
 
     /// The same day next month (the last day when it has fewer days).
     pub fn next_month(&mut self) {
-        let day = self.cursor.checked_add_months(Months::new(1)).unwrap_or(self.cursor);
+        let day = self
+            .cursor
+            .checked_add_months(Months::new(1))
+            .unwrap_or(self.cursor);
         self.move_to(day);
     }
 
     pub fn prev_month(&mut self) {
-        let day = self.cursor.checked_sub_months(Months::new(1)).unwrap_or(self.cursor);
+        let day = self
+            .cursor
+            .checked_sub_months(Months::new(1))
+            .unwrap_or(self.cursor);
         self.move_to(day);
     }
 
@@ -376,7 +383,10 @@ impl CalendarState {
             kind,
             at: self.now,
             by: by.clone(),
-            note: note.map(str::trim).filter(|n| !n.is_empty()).map(String::from),
+            note: note
+                .map(str::trim)
+                .filter(|n| !n.is_empty())
+                .map(String::from),
             until,
             run_id: None,
         }]

@@ -174,10 +174,7 @@ impl Store {
     }
 
     /// Open follow-ups and those done since `since`, soonest due first.
-    pub async fn calendar_followups(
-        &self,
-        since: DateTime<Utc>,
-    ) -> anyhow::Result<Vec<Followup>> {
+    pub async fn calendar_followups(&self, since: DateTime<Utc>) -> anyhow::Result<Vec<Followup>> {
         let rows: Vec<FollowupRow> = sqlx::query_as(
             "SELECT id, title, note, due_ms, created_ms, created_by_run, done_ms, action_json \
              FROM followups WHERE done_ms IS NULL OR done_ms >= $1 OR due_ms >= $1 \
@@ -210,7 +207,10 @@ impl Store {
         now: DateTime<Utc>,
     ) -> anyhow::Result<HashMap<String, DateTime<Utc>>> {
         let mut known = self.tracked_duties().await?;
-        let new: Vec<&String> = duty_ids.iter().filter(|id| !known.contains_key(*id)).collect();
+        let new: Vec<&String> = duty_ids
+            .iter()
+            .filter(|id| !known.contains_key(*id))
+            .collect();
         if !new.is_empty() {
             let mut tx = self.pool().begin().await?;
             for id in new {
@@ -230,9 +230,10 @@ impl Store {
     }
 
     pub async fn tracked_duties(&self) -> anyhow::Result<HashMap<String, DateTime<Utc>>> {
-        let rows: Vec<(String, i64)> = sqlx::query_as("SELECT duty_id, since_ms FROM duty_tracking")
-            .fetch_all(self.pool())
-            .await?;
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT duty_id, since_ms FROM duty_tracking")
+                .fetch_all(self.pool())
+                .await?;
         Ok(rows.into_iter().map(|(id, ms)| (id, from_ms(ms))).collect())
     }
 

@@ -219,7 +219,11 @@ impl CalendarConfig {
                     format!("calendar.presets[{i}]"),
                     format!(
                         "no preset `{p}`; shipped: {}",
-                        PRESETS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ")
+                        PRESETS
+                            .iter()
+                            .map(|(n, _)| *n)
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 )),
                 Some(Err(e)) => out.push((format!("calendar.presets[{i}]"), e)),
@@ -234,10 +238,7 @@ impl CalendarConfig {
             }
         }
         if self.refresh < Duration::from_secs(1) {
-            out.push((
-                "calendar.refresh".into(),
-                "must be at least 1s".into(),
-            ));
+            out.push(("calendar.refresh".into(), "must be at least 1s".into()));
         }
         if self.agenda_days == 0 || self.agenda_days > 366 {
             out.push((
@@ -313,7 +314,10 @@ pub fn check_duty(at: &str, d: &DutySpec) -> Vec<(String, String)> {
                 bad("rrule", format!("not an RFC 5545 RRULE: {e}"));
             }
             if d.start.is_none() {
-                bad("start", "is required with `rrule` (it fixes the rule's phase)".into());
+                bad(
+                    "start",
+                    "is required with `rrule` (it fixes the rule's phase)".into(),
+                );
             }
         }
     }
@@ -362,7 +366,10 @@ pub fn check_duty(at: &str, d: &DutySpec) -> Vec<(String, String)> {
     }
     if let Some(s) = &d.severity {
         if !matches!(s.as_str(), "warning" | "critical") {
-            bad("severity", format!("must be `warning` or `critical` (is `{s}`)"));
+            bad(
+                "severity",
+                format!("must be `warning` or `critical` (is `{s}`)"),
+            );
         }
     }
     if let Some(r) = &d.runbook {
@@ -371,7 +378,10 @@ pub fn check_duty(at: &str, d: &DutySpec) -> Vec<(String, String)> {
         }
         if let Some(b) = &r.backup {
             if b != "newest-good" {
-                bad("runbook.backup", format!("must be `newest-good` (is `{b}`)"));
+                bad(
+                    "runbook.backup",
+                    format!("must be `newest-good` (is `{b}`)"),
+                );
             }
         }
     }
@@ -479,7 +489,11 @@ mod tests {
             for (i, d) in file.duties.iter().enumerate() {
                 let problems = check_duty(&format!("{name}.duty[{i}]"), d);
                 assert!(problems.is_empty(), "{problems:?}");
-                assert!(ids.insert(d.id.clone()), "duty id {} is in two presets", d.id);
+                assert!(
+                    ids.insert(d.id.clone()),
+                    "duty id {} is in two presets",
+                    d.id
+                );
             }
         }
     }

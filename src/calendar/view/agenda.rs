@@ -75,7 +75,10 @@ pub fn render(
                 Some(d) if d == state.today() => format!("{} · today", d.format("%a %d %b")),
                 Some(d) => d.format("%a %d %b").to_string(),
             };
-            lines.push((None, Line::from(Span::styled(header, theme.style("header")))));
+            lines.push((
+                None,
+                Line::from(Span::styled(header, theme.style("header"))),
+            ));
             last = Some(group);
         }
         let selected = i == state.selected;
@@ -88,11 +91,7 @@ pub fn render(
         .position(|(r, _)| *r == Some(state.selected))
         .unwrap_or(0);
     // Keep the selected row in view, with its day's header when there is room.
-    let offset = if at < height {
-        0
-    } else {
-        at + 1 - height
-    };
+    let offset = if at < height { 0 } else { at + 1 - height };
     let shown: Vec<Line> = lines
         .into_iter()
         .skip(offset)
@@ -143,7 +142,11 @@ fn row<'a>(
     let tag_w = if wide { 20 } else { 13 };
     let marker = if d.runbook.is_some() { "▶ " } else { "  " };
     let fixed = 2 + when_w + 2 + 1 + tag_w;
-    let extra_w = if wide { width.saturating_sub(fixed) * 2 / 5 } else { 0 };
+    let extra_w = if wide {
+        width.saturating_sub(fixed) * 2 / 5
+    } else {
+        0
+    };
     let title_w = width.saturating_sub(fixed + extra_w);
     let base = if selected {
         theme.style("selection")
@@ -161,10 +164,7 @@ fn row<'a>(
             format!("{} ", pad(&strip_escapes(&d.title), title_w)),
             theme.style("text").patch(base),
         ),
-        Span::styled(
-            pad(&tag, tag_w),
-            state_style(theme, o.state).patch(base),
-        ),
+        Span::styled(pad(&tag, tag_w), state_style(theme, o.state).patch(base)),
     ];
     if wide {
         let extra = match (&o.event, o.state) {

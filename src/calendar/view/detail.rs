@@ -155,7 +155,10 @@ pub fn render(
             .map(|n| format!(" — {}", strip_escapes(n)))
             .unwrap_or_default();
         lines.push(Line::from(vec![
-            Span::styled(format!("{} ", h.state.symbol()), state_style(theme, h.state)),
+            Span::styled(
+                format!("{} ", h.state.symbol()),
+                state_style(theme, h.state),
+            ),
             Span::styled(format!("{when}  "), theme.style("text.dim")),
             text(fit(&format!("{what}{note}"), width.saturating_sub(20))),
         ]));

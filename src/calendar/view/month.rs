@@ -102,7 +102,10 @@ fn cell_line<'a>(
 ) -> Vec<Span<'a>> {
     let worst = g.mark.worst;
     if line == 0 {
-        let mut spans = vec![Span::styled(format!("{:>2}", g.day.day()), day_style(g, state, theme))];
+        let mut spans = vec![Span::styled(
+            format!("{:>2}", g.day.day()),
+            day_style(g, state, theme),
+        )];
         let symbol = match worst {
             // A day where everything was done reads as done, not by its last state.
             Some(OccState::Done | OccState::Skipped) => OccState::Done.symbol(),
@@ -182,7 +185,11 @@ fn summary(frame: &mut Frame, area: Rect, state: &CalendarState, theme: &Theme) 
         ),
         Line::from(
             [
-                n(OccState::Done, count(OccState::Done) + count(OccState::Skipped), "done"),
+                n(
+                    OccState::Done,
+                    count(OccState::Done) + count(OccState::Skipped),
+                    "done",
+                ),
                 n(OccState::Upcoming, count(OccState::Upcoming), "to come"),
             ]
             .concat(),
@@ -230,7 +237,11 @@ fn summary(frame: &mut Frame, area: Rect, state: &CalendarState, theme: &Theme) 
                 &format!(
                     "{} dut{} left out: toban config check",
                     state.problems.len(),
-                    if state.problems.len() == 1 { "y" } else { "ies" }
+                    if state.problems.len() == 1 {
+                        "y"
+                    } else {
+                        "ies"
+                    }
                 ),
                 inner.width as usize,
             ),
