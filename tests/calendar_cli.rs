@@ -232,3 +232,22 @@ async fn two_processes_on_one_postgresql_store_see_each_others_completions() {
         "no credentials in output"
     );
 }
+
+#[test]
+fn config_check_names_a_bad_duty_field_with_its_line() {
+    let home = tempfile::tempdir().unwrap();
+    let r = toban(
+        home.path(),
+        "[calendar]\npresets = [\"seed002\"]\n\n[[calendar.duty]]\nid = \"x\"\ntitle = \"X\"\nevery = \"fortnight\"\n",
+        &["config", "check"],
+        &[],
+    );
+    assert_ne!(r.code, 0);
+    assert!(r.err.contains("config.toml:7"), "{}", r.err);
+    assert!(r.err.contains("calendar.duty[0].every"), "{}", r.err);
+    assert!(
+        r.err.contains("`fortnight` is not `day`, `week`"),
+        "{}",
+        r.err
+    );
+}
