@@ -1,10 +1,12 @@
 //! toban (当番): a terminal operations console for the person on call.
 
 pub mod action;
+pub mod actor;
 pub mod alarm_types;
 pub mod app;
 pub mod atomic_write;
 pub mod backups;
+pub mod calendar;
 pub mod cli;
 pub mod config;
 pub mod console;

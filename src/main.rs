@@ -61,7 +61,7 @@ fn main() -> ExitCode {
                 eprintln!("toban: {p}");
             }
             let mut out = std::io::stdout().lock();
-            match toban::cli::status::run(&config, &problems, json, &mut out) {
+            match toban::cli::status::run(&config, &data_dir, &problems, json, &mut out) {
                 Ok(code) => ExitCode::from(code as u8),
                 Err(_) => ExitCode::from(3),
             }
@@ -112,6 +112,13 @@ fn main() -> ExitCode {
             })
         }
         Some(Command::Config { .. }) => unreachable!("handled above"),
+        Some(Command::Calendar(args)) => ExitCode::from(toban::calendar::cli::main(
+            args,
+            &config,
+            &data_dir,
+            cli.read_only || config.read_only,
+            &problems,
+        ) as u8),
         Some(Command::Runbook { command }) => {
             for p in &problems {
                 eprintln!("toban: {p}");

@@ -24,10 +24,12 @@ fn toban(config: &str, args: &[&str]) -> (i32, String, String) {
 }
 
 // Thresholds are chosen so the result does not depend on this machine's load: CPU and
-// disks are not checked, memory use is always above 0 % and below 100 %.
-const OK: &str = "[host]\ncpu = { enabled = false }\ndisk = { enabled = false }\nmemory = { warn = 100, crit = 100 }\n";
-const WARNING: &str = "[host]\ncpu = { enabled = false }\ndisk = { enabled = false }\nmemory = { warn = 0, crit = 100 }\n";
-const CRITICAL: &str = "[host]\ncpu = { enabled = false }\ndisk = { enabled = false }\nmemory = { warn = 0, crit = 0 }\n";
+// disks are not checked, memory use is always above 0 % and below 100 %; and not on the
+// time of day: no calendar duties.
+const HOST_OK: &str = "[host]\ncpu = { enabled = false }\ndisk = { enabled = false }\nmemory = { warn = 100, crit = 100 }\n";
+const OK: &str = "[host]\ncpu = { enabled = false }\ndisk = { enabled = false }\nmemory = { warn = 100, crit = 100 }\n[calendar]\npresets = []\n";
+const WARNING: &str = "[host]\ncpu = { enabled = false }\ndisk = { enabled = false }\nmemory = { warn = 0, crit = 100 }\n[calendar]\npresets = []\n";
+const CRITICAL: &str = "[host]\ncpu = { enabled = false }\ndisk = { enabled = false }\nmemory = { warn = 0, crit = 0 }\n[calendar]\npresets = []\n";
 
 #[test]
 fn status_exit_codes_follow_the_monitoring_plugin_convention() {
@@ -77,7 +79,7 @@ fn status_with_a_broken_config_runs_every_check_and_warns_about_the_config() {
     )
     .unwrap();
     let config = format!(
-        "timezone = \"Asia/Tokyo\"\n{OK}intervall = \"5s\"\n[backups]\nroots = [{:?}]\n",
+        "timezone = \"Asia/Tokyo\"\n{HOST_OK}intervall = \"5s\"\n[backups]\nroots = [{:?}]\n[calendar]\npresets = []\n",
         roots.path()
     );
     let (code, out, _) = toban(&config, &["status"]);

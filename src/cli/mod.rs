@@ -55,6 +55,9 @@ pub enum Command {
         #[command(subcommand)]
         command: RunbookCommand,
     },
+    /// The operations calendar: the agenda (exit 1 when a duty is overdue, 2 when a
+    /// critical one is), `--ics`, and `done` / `skip` / `snooze`.
+    Calendar(crate::calendar::cli::CalendarArgs),
     /// Configuration files.
     Config {
         #[command(subcommand)]

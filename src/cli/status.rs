@@ -175,10 +175,33 @@ pub fn backup_checks(cfg: &Config, now: chrono::DateTime<chrono::Utc>) -> Vec<Ch
     out
 }
 
+/// Overdue duties of the calendar, from its records in the state store; one unknown check
+/// when the store cannot be read.
+pub fn calendar_checks(cfg: &Config, data_dir: &Path) -> Vec<Check> {
+    match crate::calendar::cli::status_findings(cfg, data_dir) {
+        Ok(found) => found
+            .into_iter()
+            .map(|f| Check {
+                key: f.key,
+                severity: f.severity,
+                value: Some(f.value),
+                message: f.message,
+            })
+            .collect(),
+        Err(e) => vec![Check {
+            key: "calendar".into(),
+            severity: Severity::Unknown,
+            value: None,
+            message: format!("calendar: completions unknown ({e})"),
+        }],
+    }
+}
+
 /// Runs every check the configuration allows, adds one per configuration problem, prints;
 /// returns the exit code.
 pub fn run(
     cfg: &Config,
+    data_dir: &Path,
     problems: &[ConfigError],
     json: bool,
     out: &mut dyn Write,
@@ -192,6 +215,7 @@ pub fn run(
     let mut checks = config_checks(problems);
     checks.extend(host_checks(&sample, cfg));
     checks.extend(backup_checks(cfg, now));
+    checks.extend(calendar_checks(cfg, data_dir));
     let report = report(checks);
     write(&report, &cfg.timezone.show_named(now), json, out)?;
     Ok(report.exit_code)

@@ -8,6 +8,7 @@
 //! for its mistakes to be reported and its good fields kept.
 
 pub mod backups;
+pub mod calendar;
 pub mod check;
 pub mod color;
 pub mod error;
@@ -52,6 +53,7 @@ pub struct Config {
     pub host: HostConfig,
     pub backups: backups::BackupsConfig,
     pub runbooks: runbooks::RunbooksConfig,
+    pub calendar: calendar::CalendarConfig,
 }
 
 impl Default for Config {
@@ -65,6 +67,7 @@ impl Default for Config {
             host: HostConfig::default(),
             backups: Default::default(),
             runbooks: Default::default(),
+            calendar: Default::default(),
         }
     }
 }

@@ -59,6 +59,14 @@ pub const ELEMENTS: &[&str] = &[
     "wizard.step.failed",
     "wizard.step.skipped",
     "wizard.command",
+    // Calendar
+    "calendar.today",
+    "calendar.overdue",
+    "calendar.due",
+    "calendar.missed",
+    "calendar.done",
+    "calendar.upcoming",
+    "calendar.outside",
 ];
 
 /// The themes embedded in the binary.

@@ -19,6 +19,9 @@ impl Config {
         for (field, message) in self.backups.validate() {
             bad(field, message);
         }
+        for (field, message) in self.calendar.validate() {
+            bad(field, message);
+        }
         let h = &self.host;
         if h.interval < Duration::from_millis(100) {
             bad(
