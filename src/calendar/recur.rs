@@ -436,15 +436,7 @@ pub fn local(zone: Tz, date: NaiveDate, time: NaiveTime) -> DateTime<Tz> {
 
 /// The system's zone: `TZ` if it names an IANA zone, else /etc/localtime's, else UTC.
 pub fn system_zone() -> Tz {
-    if let Ok(tz) = std::env::var("TZ") {
-        if let Ok(z) = tz.trim_start_matches(':').parse::<Tz>() {
-            return z;
-        }
-    }
-    iana_time_zone::get_timezone()
-        .ok()
-        .and_then(|n| n.parse::<Tz>().ok())
-        .unwrap_or(Tz::UTC)
+    crate::time::Zone::system().tz()
 }
 
 /// Midnight at the start of `date` in `zone`, as UTC.

@@ -12,10 +12,10 @@ use serde::Serialize;
 
 use super::book::{Book, OccState, Occurrence, HISTORY_DAYS};
 use super::model::{duties_from_config, Actor, DutyProblem, Origin};
-use super::recur::{day_start, system_zone};
+use super::recur::day_start;
 use super::store::CalendarRecords;
 use crate::alarm_types::Finding;
-use crate::config::calendar::{parse_zone, CalendarConfig};
+use crate::config::calendar::parse_zone;
 use crate::config::Config;
 use crate::health::Severity;
 use crate::sanitize::strip_escapes;
@@ -86,11 +86,14 @@ mod record;
 pub use record::record_command;
 
 /// The zone the calendar is shown in: `[calendar] zone`, else the system's.
-pub fn display_zone(cfg: &CalendarConfig) -> Tz {
-    cfg.zone
+/// `[calendar] zone` if set, else the zone every other time is shown in.
+pub fn display_zone(config: &Config) -> Tz {
+    config
+        .calendar
+        .zone
         .as_deref()
         .and_then(|z| parse_zone(z).ok())
-        .unwrap_or_else(system_zone)
+        .unwrap_or_else(|| config.timezone.tz())
 }
 
 /// Runs `toban calendar …`; returns the exit code.
@@ -125,10 +128,10 @@ pub fn main(
                     Err(e) => Err(format!("{e:#}")),
                 };
                 if args.ics {
-                    ics_command(&config.calendar, store.as_ref().ok(), args.output.as_deref(), now, &mut out)
+                    ics_command(config, store.as_ref().ok(), args.output.as_deref(), now, &mut out)
                         .await
                 } else {
-                    agenda_command(&config.calendar, store.as_ref(), args.days, args.json, now, &mut out)
+                    agenda_command(config, store.as_ref(), args.days, args.json, now, &mut out)
                         .await
                 }
             }
@@ -144,7 +147,7 @@ pub fn main(
                         return 3;
                     }
                 };
-                record_command(&config.calendar, &store, cmd, &Actor::current(), now, &mut out).await
+                record_command(config, &store, cmd, &Actor::current(), now, &mut out).await
             }
         };
         let _ = out.flush();
@@ -154,10 +157,11 @@ pub fn main(
 
 /// The configured duties and the records: the book `toban calendar` prints from.
 async fn load(
-    cfg: &CalendarConfig,
+    config: &Config,
     store: Option<&Store>,
     now: DateTime<Utc>,
 ) -> (Book, Vec<DutyProblem>, Result<(), String>) {
+    let cfg = &config.calendar;
     let (duties, problems) = duties_from_config(cfg);
     let ids: Vec<String> = duties.iter().map(|d| d.id.clone()).collect();
     let (records, read) = match store {
@@ -168,7 +172,7 @@ async fn load(
         None => (CalendarRecords::default(), Err("no state store".into())),
     };
     let grace = Duration::from_std(cfg.grace).unwrap_or(Duration::hours(1));
-    let book = Book::assemble(&duties, &records, display_zone(cfg), grace);
+    let book = Book::assemble(&duties, &records, display_zone(config), grace);
     (book, problems, read)
 }
 
@@ -241,15 +245,16 @@ fn severity_of(book: &Book, items: &[Occurrence]) -> Severity {
 }
 
 pub async fn agenda_command(
-    cfg: &CalendarConfig,
+    config: &Config,
     store: Result<&Store, &String>,
     days: Option<u32>,
     json: bool,
     now: DateTime<Utc>,
     out: &mut dyn Write,
 ) -> i32 {
-    let zone = display_zone(cfg);
-    let (book, problems, read) = load(cfg, store.ok(), now).await;
+    let cfg = &config.calendar;
+    let zone = display_zone(config);
+    let (book, problems, read) = load(config, store.ok(), now).await;
     let read = match (read, store) {
         (_, Err(e)) => Err(e.clone()),
         (r, _) => r,
@@ -365,13 +370,13 @@ fn write_agenda(
 }
 
 pub async fn ics_command(
-    cfg: &CalendarConfig,
+    config: &Config,
     store: Option<&Store>,
     output: Option<&Path>,
     now: DateTime<Utc>,
     out: &mut dyn Write,
 ) -> i32 {
-    let (book, problems, read) = load(cfg, store, now).await;
+    let (book, problems, read) = load(config, store, now).await;
     for p in &problems {
         eprintln!(
             "toban: duty left out: {} ({}): {}",
@@ -381,7 +386,7 @@ pub async fn ics_command(
     if let Err(e) = &read {
         eprintln!("toban: exporting without completions (state store: {e})");
     }
-    let zone = display_zone(cfg);
+    let zone = display_zone(config);
     let from = day_start(zone, now.with_timezone(&zone).date_naive());
     let text = super::ics::export(&book, from, now);
     let written = match output {
@@ -409,7 +414,7 @@ pub fn status_findings(cfg: &Config, data_dir: &Path) -> Result<Vec<Finding>, St
             .await
             .map_err(|e| format!("state store: {e:#}"))?;
         let now = Utc::now();
-        let (book, _, read) = load(&cfg.calendar, Some(&store), now).await;
+        let (book, _, read) = load(cfg, Some(&store), now).await;
         store.close().await;
         read.map(|_| super::findings::findings(&book, now))
     })

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::{display_zone, load, CalendarCommand};
 use crate::calendar::model::{Actor, Duty, EventKind, Origin};
 use crate::calendar::store::NewEvent;
-use crate::config::calendar::CalendarConfig;
+use crate::config::Config;
 use crate::sanitize::strip_escapes;
 use crate::store::Store;
 
@@ -27,15 +27,15 @@ struct RecordedJson<'a> {
 }
 
 pub async fn record_command(
-    cfg: &CalendarConfig,
+    config: &Config,
     store: &Store,
     cmd: CalendarCommand,
     by: &Actor,
     now: DateTime<Utc>,
     out: &mut dyn Write,
 ) -> i32 {
-    let zone = display_zone(cfg);
-    let (book, _, read) = load(cfg, Some(store), now).await;
+    let zone = display_zone(config);
+    let (book, _, read) = load(config, Some(store), now).await;
     if let Err(e) = read {
         eprintln!("toban: cannot read the calendar's records: {e}");
         return 3;
