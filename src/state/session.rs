@@ -30,8 +30,8 @@ impl Default for Session {
 impl Session {
     pub fn from_env() -> Session {
         Session {
-            user: account_name(),
-            ssh_client: crate::runbook::runner::ssh_client(),
+            user: crate::actor::current_user(),
+            ssh_client: crate::actor::ssh_client(),
             id_salt: rand::random::<u32>() & 0xff_ffff,
             issued: 0,
         }
@@ -43,33 +43,6 @@ impl Session {
         let n = (self.id_salt.wrapping_add(self.issued.wrapping_mul(0x9e37))) & 0xff_ffff;
         format!("{}-{n:06x}", now.format("%Y%m%dT%H%M%SZ"))
     }
-}
-
-/// `USER` or `LOGNAME`, else the name the password database gives the uid (a console
-/// started by systemd or `sudo -i` may have neither variable), else `uid N`.
-pub fn account_name() -> String {
-    for var in ["USER", "LOGNAME"] {
-        if let Ok(u) = std::env::var(var) {
-            if !u.is_empty() {
-                return u;
-            }
-        }
-    }
-    let uid = unsafe { libc::getuid() };
-    let mut buf = vec![0 as libc::c_char; 4096];
-    let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-    let mut out: *mut libc::passwd = std::ptr::null_mut();
-    // getpwuid_r writes only into the buffers it is given.
-    let rc = unsafe { libc::getpwuid_r(uid, &mut pwd, buf.as_mut_ptr(), buf.len(), &mut out) };
-    if rc == 0 && !out.is_null() && !pwd.pw_name.is_null() {
-        let name = unsafe { std::ffi::CStr::from_ptr(pwd.pw_name) };
-        if let Ok(n) = name.to_str() {
-            if !n.is_empty() {
-                return n.to_string();
-            }
-        }
-    }
-    format!("uid {uid}")
 }
 
 #[cfg(test)]
@@ -86,13 +59,5 @@ mod tests {
         assert!(a.starts_with("20270115T"), "{a}");
     }
 
-    #[test]
-    fn the_account_is_named_without_user_in_the_environment() {
-        // root has uid 0 on every machine this runs on; the name comes from the password
-        // database when the variables are missing.
-        if unsafe { libc::getuid() } == 0 && std::env::var("USER").is_err() {
-            assert_eq!(account_name(), "root");
-        }
-        assert!(!account_name().is_empty());
-    }
+
 }

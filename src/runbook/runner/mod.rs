@@ -56,27 +56,7 @@ impl RunEnv {
     }
 }
 
-/// Who is running this: `$USER` (else the uid).
-pub fn current_user() -> String {
-    std::env::var("USER")
-        .ok()
-        .filter(|u| !u.is_empty())
-        .unwrap_or_else(|| format!("uid {}", unsafe { libc::getuid() }))
-}
-
-/// Where from: the SSH client's address and port, when logged in over SSH.
-pub fn ssh_client() -> Option<String> {
-    if let Ok(c) = std::env::var("SSH_CONNECTION") {
-        let parts: Vec<&str> = c.split_whitespace().collect();
-        if parts.len() >= 2 {
-            return Some(format!("{} port {}", parts[0], parts[1]));
-        }
-    }
-    std::env::var("SSH_CLIENT").ok().and_then(|c| {
-        let parts: Vec<&str> = c.split_whitespace().collect();
-        (parts.len() >= 2).then(|| format!("{} port {}", parts[0], parts[1]))
-    })
-}
+pub use crate::actor::{current_user, ssh_client};
 
 pub fn new_run_id() -> String {
     format!(
