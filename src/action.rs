@@ -41,6 +41,26 @@ pub enum Action {
     Deny,
     /// Show or hide a secret the run generated (never shown unless asked).
     Reveal,
+    /// Calendar: a week back.
+    WeekPrev,
+    /// Calendar: a week on.
+    WeekNext,
+    /// Calendar: a month back.
+    MonthPrev,
+    /// Calendar: a month on.
+    MonthNext,
+    /// Calendar: back to today.
+    Today,
+    /// Mark done (asks for a note).
+    Done,
+    /// Skip this time (asks why).
+    Skip,
+    /// Put off for a while.
+    Snooze,
+    /// Filter the list.
+    Filter,
+    /// Start the linked runbook.
+    Run,
     /// Explicitly unbinds a key a preset binds.
     Noop,
 }
@@ -74,6 +94,16 @@ impl Action {
         "confirm",
         "deny",
         "reveal",
+        "week_prev",
+        "week_next",
+        "month_prev",
+        "month_next",
+        "today",
+        "done",
+        "skip",
+        "snooze",
+        "filter",
+        "run",
         "noop",
     ];
 
@@ -127,6 +157,16 @@ impl FromStr for Action {
             ("left", None) => Action::Left,
             ("right", None) => Action::Right,
             ("reveal", None) => Action::Reveal,
+            ("week_prev", None) => Action::WeekPrev,
+            ("week_next", None) => Action::WeekNext,
+            ("month_prev", None) => Action::MonthPrev,
+            ("month_next", None) => Action::MonthNext,
+            ("today", None) => Action::Today,
+            ("done", None) => Action::Done,
+            ("skip", None) => Action::Skip,
+            ("snooze", None) => Action::Snooze,
+            ("filter", None) => Action::Filter,
+            ("run", None) => Action::Run,
             ("select", None) => Action::Select,
             ("back", None) => Action::Back,
             ("refresh", None) => Action::Refresh,
@@ -180,6 +220,16 @@ impl fmt::Display for Action {
             Action::Left => "left",
             Action::Right => "right",
             Action::Reveal => "reveal",
+            Action::WeekPrev => "week_prev",
+            Action::WeekNext => "week_next",
+            Action::MonthPrev => "month_prev",
+            Action::MonthNext => "month_next",
+            Action::Today => "today",
+            Action::Done => "done",
+            Action::Skip => "skip",
+            Action::Snooze => "snooze",
+            Action::Filter => "filter",
+            Action::Run => "run",
             Action::Select => "select",
             Action::Back => "back",
             Action::Refresh => "refresh",

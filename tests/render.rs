@@ -61,7 +61,7 @@ fn read_only_runs_are_dry_runs() {
 fn calendar_lists_follow_ups_that_runbooks_scheduled() {
     let mut s = busy_state();
     s.tab = Tab::Calendar;
-    s.followups = vec![toban::runbook::store::Followup {
+    let followup = toban::calendar::Followup {
         id: 1,
         title: "Delete the old access key AKIAOLD of ci-cd-user".into(),
         note: Some("scheduled by rotate-access-key (seed 002: 7 days after rotation)".into()),
@@ -69,6 +69,19 @@ fn calendar_lists_follow_ups_that_runbooks_scheduled() {
         created: s.now,
         created_by_run: Some("20261123T030000Z-abc123".into()),
         done: None,
-    }];
+        action: None,
+    };
+    // What the calendar's provider sends after reading the store.
+    toban::console::update(
+        &mut s,
+        toban::state::Msg::Calendar(toban::calendar::CalendarMsg::Records(
+            toban::calendar::store::CalendarRecords {
+                followups: vec![followup],
+                ..Default::default()
+            },
+        )),
+    );
+    let text = dump(&draw(&s, &theme("default"), 80, 24), false);
+    assert!(text.contains("Delete the old access key"), "{text}");
     snap("calendar_followups", &s, "default", 80, 24);
 }

@@ -146,13 +146,10 @@ async fn start_runbooks(runner: &Runner, store: Store, tx: &mpsc::Sender<Msg>) -
     handle
 }
 
-/// Drill records for the Backups tab and open follow-ups for the Calendar.
+/// Drill records for the Backups tab.
 async fn send_records(store: Store, roots: Vec<PathBuf>, tx: mpsc::Sender<Msg>) {
     if let Ok(rows) = store.drills(50).await {
         let _ = tx.send(Msg::Drills(drill_records(rows, &roots))).await;
-    }
-    if let Ok(f) = store.open_followups().await {
-        let _ = tx.send(Msg::Followups(f)).await;
     }
 }
 
@@ -225,7 +222,22 @@ fn dispatch(
             }
             None => anyhow::bail!("the state store is unavailable: runbooks cannot run unrecorded"),
         },
+        Effect::Calendar(e) => match &runner.providers.calendar {
+            Some(h) => {
+                let (h, tx) = (h.clone(), tx.clone());
+                tokio::spawn(async move {
+                    if let Some(m) = crate::calendar::effects::run(e, &h).await {
+                        let _ = tx.send(Msg::Calendar(m)).await;
+                    }
+                });
+            }
+            None => anyhow::bail!("the state store is unavailable: nothing can be recorded"),
+        },
         Effect::ReloadDrills => {
+            // A run may have scheduled a follow-up: the calendar reads its records again.
+            runner
+                .providers
+                .refresh(&crate::calendar::provider::PROVIDER);
             if let Some(s) = lanes.store {
                 let roots = runner.config.backups.roots.clone();
                 tokio::spawn(send_records(s.clone(), roots, tx.clone()));

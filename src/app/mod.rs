@@ -48,6 +48,9 @@ pub async fn run(ctx: AppContext) -> anyhow::Result<()> {
     state.drill_dir = ctx.data_dir.join("drills");
     state.backups.configured = !ctx.config.backups.roots.is_empty();
     state.providers = providers::Providers::board(&ctx.config);
+    state.zone = ctx.config.timezone;
+    state.connections = ctx.config.runbooks.connections.keys().cloned().collect();
+    state.calendar = calendar_state(&ctx.config, state.now);
 
     let mut guard = terminal::TerminalGuard::enter()?;
     // The first frame goes out before any provider has answered.
@@ -153,4 +156,17 @@ fn spawn_ticker(tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
             }
         }
     });
+}
+
+/// The calendar's duties from the presets and config.toml, shown in the configured zone.
+fn calendar_state(config: &Config, now: chrono::DateTime<Utc>) -> crate::calendar::CalendarState {
+    let (duties, problems) = crate::calendar::model::duties_from_config(&config.calendar);
+    crate::calendar::CalendarState::new(
+        duties,
+        problems,
+        crate::calendar::cli::display_zone(config),
+        chrono::Duration::from_std(config.calendar.grace).unwrap_or(chrono::Duration::hours(1)),
+        config.calendar.agenda_days,
+        now,
+    )
 }

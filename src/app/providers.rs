@@ -24,6 +24,8 @@ use crate::store::Store;
 pub struct Providers {
     refresh: Vec<(ProviderId, Refresh)>,
     pub backups: Option<BackupsHandle>,
+    /// The calendar's store and its poller's refresh (completions are written, then read).
+    pub calendar: Option<crate::calendar::effects::Handles>,
 }
 
 impl Providers {
@@ -60,6 +62,7 @@ impl Providers {
         Providers {
             refresh: vec![(ProviderId::HOST, host_refresh)],
             backups: None,
+            calendar: None,
         }
     }
 
@@ -71,6 +74,23 @@ impl Providers {
         tx: &mpsc::Sender<Msg>,
         cancel: &CancellationToken,
     ) {
+        if let Some(store) = &store {
+            let (duties, _) = crate::calendar::model::duties_from_config(&config.calendar);
+            let ids = duties.iter().map(|d| d.id.clone()).collect();
+            let refresh = crate::calendar::provider::spawn(
+                store.clone(),
+                ids,
+                config.calendar.refresh,
+                tx.clone(),
+                cancel.clone(),
+            );
+            self.refresh
+                .push((crate::calendar::provider::PROVIDER, refresh.clone()));
+            self.calendar = Some(crate::calendar::effects::Handles {
+                store: store.clone(),
+                refresh,
+            });
+        }
         if !config.backups.roots.is_empty() {
             self.backups = Some(spawn_backups(config, store, tx.clone(), cancel.clone()));
         }

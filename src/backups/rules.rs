@@ -331,7 +331,7 @@ pub struct ServiceSummary {
     pub newest_good: Option<DateTime<Utc>>,
     pub newest_good_age: Option<Duration>,
     pub rpo: Duration,
-    /// Of the RPO rule at `now`.
+    /// The worst of the RPO rule at `now` and the service's findings.
     pub severity: Severity,
     pub backups: usize,
     /// Percent of successful jobs in the window, `None` when there were none.
@@ -351,7 +351,14 @@ pub fn summaries(catalog: &Catalog, now: DateTime<Utc>) -> Vec<ServiceSummary> {
                 newest_good: newest.map(|b| b.time),
                 newest_good_age: age,
                 rpo: s.policy.rpo,
-                severity: rpo_severity(age, s.policy.rpo),
+                // The service's worst finding, not the RPO alone: a service short of its
+                // retention is not "OK".
+                severity: catalog
+                    .findings
+                    .iter()
+                    .filter(|f| f.subject == s.name)
+                    .map(|f| f.severity)
+                    .fold(rpo_severity(age, s.policy.rpo), Severity::worst),
                 backups: s.backups.len(),
                 success_rate: (ok + failed > 0).then(|| ok as f64 * 100.0 / (ok + failed) as f64),
             }

@@ -15,6 +15,9 @@ pub fn key_contexts(state: &State) -> Vec<KeyContext> {
     if state.help.is_some() {
         return vec![KeyContext::Help];
     }
+    if state.prompt.is_some() {
+        return vec![KeyContext::Input];
+    }
     if state.form.is_some() {
         return vec![KeyContext::Form];
     }
@@ -38,7 +41,11 @@ pub fn on_key(state: &mut State, event: KeyEvent, fx: &mut Vec<Effect>) -> bool 
     let had_notice = state.notice.take().is_some();
     // Text typed into a field goes there first.
     if state.help.is_none() && state.pending.is_empty() {
-        if let Some(f) = state.form.as_mut() {
+        if state.prompt.is_some() {
+            if super::prompt::on_key(state, event) {
+                return true;
+            }
+        } else if let Some(f) = state.form.as_mut() {
             if f.on_key(event) {
                 return true;
             }
@@ -97,6 +104,10 @@ pub fn apply_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         if let Some(help) = state.help.as_mut() {
             help.scroll = help.scroll.min(last);
         }
+        return;
+    }
+    if state.prompt.is_some() {
+        super::prompt::on_action(state, action, fx);
         return;
     }
     if state.form.is_some() {

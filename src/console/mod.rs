@@ -5,8 +5,10 @@
 //! Layering: `console` uses `state` (plain data), the capabilities (their own state,
 //! update and views) and `ui` (shared drawing pieces); none of them uses `console`.
 
+pub mod calendar;
 pub mod hints;
 pub mod keys;
+pub mod prompt;
 pub mod runbooks;
 pub mod tabs;
 mod update;

@@ -180,6 +180,9 @@ pub fn on_paste(state: &mut State, text: &str) -> bool {
     if state.help.is_some() {
         return false;
     }
+    if state.prompt.is_some() {
+        return super::prompt::on_paste(state, text);
+    }
     if let Some(f) = state.form.as_mut() {
         return f.on_paste(text);
     }

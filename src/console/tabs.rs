@@ -61,15 +61,28 @@ pub static TABS: [TabDef; 5] = [
     TabDef {
         tab: Tab::Calendar,
         contexts: &[KeyContext::Calendar, KeyContext::List],
-        hints: &[],
+        hints: CALENDAR_HINTS,
         view: |f, area, s, theme| {
-            if s.followups.is_empty() {
-                crate::ui::empty::render(f, area, &crate::ui::empty::CALENDAR, theme)
-            } else {
-                super::view::followups::render(f, area, s, theme)
-            }
+            let hints =
+                super::hints::resolve(&s.keymap, def(Tab::Calendar).contexts, CALENDAR_HINTS);
+            let [body, foot] = ratatui::layout::Layout::vertical([
+                ratatui::layout::Constraint::Min(3),
+                ratatui::layout::Constraint::Length(1),
+            ])
+            .areas(area);
+            crate::calendar::view::render(f, body, &s.calendar, theme, s.now, s.calendar.zone);
+            f.render_widget(
+                ratatui::widgets::Paragraph::new(ratatui::text::Line::styled(
+                    crate::ui::widgets::format::fit(
+                        crate::ui::widgets::hints::join(&hints).trim(),
+                        foot.width as usize,
+                    ),
+                    theme.style("text.dim"),
+                )),
+                foot,
+            );
         },
-        on_action: |_, _, _| false,
+        on_action: super::calendar::on_action,
     },
 ];
 
@@ -78,6 +91,16 @@ const BACKUP_HINTS: &[(Action, &str)] = &[
     (Action::VerifyAll, "verify service"),
     (Action::Restore, "restore"),
     (Action::Drill, "drill"),
+];
+
+const CALENDAR_HINTS: &[(Action, &str)] = &[
+    (Action::Done, "done"),
+    (Action::Skip, "skip"),
+    (Action::Snooze, "snooze"),
+    (Action::Run, "runbook"),
+    (Action::Select, "details"),
+    (Action::Today, "today"),
+    (Action::Filter, "filter"),
 ];
 
 /// The registry entry of `tab`.

@@ -31,8 +31,15 @@ pub fn update(state: &mut State, msg: Msg) -> (bool, Vec<Effect>) {
             state.now = now;
             let new_minute = minute_before != now.timestamp() / 60;
             if new_minute {
-                // A backup ages past its RPO with time alone, without a rescan.
+                // A backup ages past its RPO, a duty its grace, with time alone.
                 backup_findings(state, &mut fx);
+                let out = crate::calendar::state::update(
+                    &mut state.calendar,
+                    crate::calendar::CalendarMsg::Tick,
+                    now,
+                );
+                super::calendar::effects(&mut fx, out);
+                super::calendar::findings(state, &mut fx);
             }
             let run_shown = super::runbooks::on_tick(state, &mut fx);
             before != state.freshness_kinds() || new_minute || run_shown
@@ -75,14 +82,17 @@ pub fn update(state: &mut State, msg: Msg) -> (bool, Vec<Effect>) {
         }
         Msg::Runner(m) => {
             super::runbooks::on_runner(state, m, &mut fx);
+            super::calendar::on_run_update(state, &mut fx);
+            true
+        }
+        Msg::Calendar(m) => {
+            let out = crate::calendar::state::update(&mut state.calendar, m, state.now);
+            super::calendar::effects(&mut fx, out);
+            super::calendar::findings(state, &mut fx);
             true
         }
         Msg::Resume { runs, missing } => {
             super::runbooks::on_resume(state, runs, missing, &mut fx);
-            true
-        }
-        Msg::Followups(f) => {
-            state.followups = f;
             true
         }
         Msg::Drills(d) => {

@@ -8,6 +8,7 @@ pub mod host;
 pub mod local_alarms;
 pub mod msg;
 pub mod picker;
+pub mod prompt;
 pub mod session;
 pub mod tabs;
 
@@ -66,13 +67,20 @@ pub struct State {
     pub quit_armed: bool,
     /// The terminal's size (columns, rows), for what depends on it (help's last page).
     pub screen: (u16, u16),
+    /// A one-line question over the screen (a note, a reason, a filter).
+    pub prompt: Option<prompt::Prompt>,
+    /// The zone times are shown in (config `timezone`, default the system's).
+    pub zone: crate::time::Zone,
+    /// The operations calendar: duties, their records, the month grid and the agenda.
+    pub calendar: crate::calendar::CalendarState,
+    /// A duty whose runbook was opened from the calendar, and the run started for it: when
+    /// the run succeeds the duty is marked done with a link to it.
+    pub duty_run: Option<(crate::calendar::RunbookRequest, Option<String>)>,
     /// Who is at the keyboard and where from, and the material for new run ids: read from
     /// the environment once at start, so `update` never reads it.
     pub session: Session,
     /// Where drills restore to when the runbook has no scratch target of its own.
     pub drill_dir: std::path::PathBuf,
-    /// Open follow-ups scheduled by runbooks (the access key to delete 7 days later).
-    pub followups: Vec<crate::runbook::store::Followup>,
     pub providers: Board,
     pub help: Option<HelpState>,
     pub keymap: Keymap,
@@ -109,9 +117,19 @@ impl State {
             connections: Vec::new(),
             quit_armed: false,
             screen: (80, 24),
+            prompt: None,
+            zone: crate::time::Zone::UTC,
+            calendar: crate::calendar::CalendarState::new(
+                Vec::new(),
+                Vec::new(),
+                chrono_tz::Tz::UTC,
+                chrono::Duration::hours(1),
+                14,
+                now,
+            ),
+            duty_run: None,
             session: Session::default(),
             drill_dir: std::env::temp_dir().join("toban-drills"),
-            followups: Vec::new(),
             providers,
             help: None,
             keymap,

@@ -18,6 +18,8 @@ pub enum Msg {
     Health(ProviderId, HealthEvent),
     Host(HostSample),
     Backups(BackupsUpdate),
+    /// The calendar's records and the answers to what it asked to record.
+    Calendar(crate::calendar::CalendarMsg),
     /// What the store remembered from before this start.
     Restored {
         transitions: Vec<AlarmTransition>,
@@ -36,8 +38,6 @@ pub enum Msg {
         )>,
         missing: Vec<String>,
     },
-    /// Follow-up duties runbooks scheduled and nobody has done yet, soonest first.
-    Followups(Vec<crate::runbook::store::Followup>),
     /// The restore drills on record, newest first.
     Drills(Vec<crate::backups::state::DrillRecord>),
     /// SIGTERM, SIGHUP or SIGINT.
@@ -55,11 +55,22 @@ pub enum Effect {
     RunnerJobs(Vec<crate::runbook::runner::Job>),
     /// Read the drill records again (a run finished).
     ReloadDrills,
+    /// Record a duty done, skipped or snoozed; read the calendar again.
+    Calendar(crate::calendar::CalendarEffect),
 }
 
 impl Envelope<HostSample> for Msg {
     fn data(_: &ProviderId, sample: HostSample) -> Self {
         Msg::Host(sample)
+    }
+    fn health(id: ProviderId, event: HealthEvent) -> Self {
+        Msg::Health(id, event)
+    }
+}
+
+impl Envelope<crate::calendar::store::CalendarRecords> for Msg {
+    fn data(_: &ProviderId, records: crate::calendar::store::CalendarRecords) -> Self {
+        Msg::Calendar(crate::calendar::CalendarMsg::Records(records))
     }
     fn health(id: ProviderId, event: HealthEvent) -> Self {
         Msg::Health(id, event)

@@ -58,6 +58,4 @@ mod tests {
         assert_ne!(a, b);
         assert!(a.starts_with("20270115T"), "{a}");
     }
-
-
 }

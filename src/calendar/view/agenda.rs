@@ -139,7 +139,8 @@ fn row<'a>(
         }
         OccState::Upcoming => String::new(),
     };
-    let tag_w = if wide { 20 } else { 13 };
+    // The tag sits at the right edge; the title takes whatever it leaves.
+    let tag_w = unicode_width::UnicodeWidthStr::width(tag.as_str()).min(if wide { 20 } else { 16 });
     let marker = if d.runbook.is_some() { "▶ " } else { "  " };
     let fixed = 2 + when_w + 2 + 1 + tag_w;
     let extra_w = if wide {

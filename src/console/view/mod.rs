@@ -3,7 +3,6 @@
 //! here awaits, reads a file or allocates per row of a large buffer.
 
 pub mod alarms;
-pub mod followups;
 pub mod footer;
 pub mod help;
 pub mod overview;
@@ -43,6 +42,9 @@ pub fn render(frame: &mut Frame, state: &State, theme: &Theme) {
     if let Some(f) = &state.form {
         let hints = super::runbooks::form_hints(state);
         crate::runbook::wizard::form_view::render(frame, body, f, theme, &hints);
+    }
+    if let Some(p) = &state.prompt {
+        super::prompt::render(frame, body, p, theme, state);
     }
     footer::render(frame, bottom, state, theme);
     if let Some(h) = &state.help {

@@ -29,7 +29,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         .map(|c| c.services.len())
         .unwrap_or(1)
         .max(1) as u16;
-    let backups_h = services.min(4) + 3;
+    let backups_h = services.min(4) + 2;
     if area.width >= 120 {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
@@ -39,19 +39,24 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             Layout::vertical([Constraint::Percentage(60), Constraint::Min(4)]).areas(right);
         host_card(frame, host, state, theme);
         fs_card(frame, fs, state, theme);
+        let [alarms, duties] =
+            Layout::vertical([Constraint::Min(3), Constraint::Length(3)]).areas(alarms);
         alarms_card(frame, alarms, state, theme);
+        duties_card(frame, duties, state, theme);
         later_card(frame, rest, state, theme);
     } else {
-        let [host, fs, alarms, rest] = Layout::vertical([
+        let [host, fs, alarms, duties, rest] = Layout::vertical([
             Constraint::Length(5),
             Constraint::Length((disks + 2).min(10)),
             Constraint::Min(3),
+            Constraint::Length(3),
             Constraint::Length(backups_h),
         ])
         .areas(area);
         host_card(frame, host, state, theme);
         fs_card(frame, fs, state, theme);
         alarms_card(frame, alarms, state, theme);
+        duties_card(frame, duties, state, theme);
         later_card(frame, rest, state, theme);
     }
 }
@@ -295,11 +300,48 @@ fn later_card(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
             }
         }
     }
-    lines.push(Line::from(Span::styled(
-        "Services, certificates, SLO, duties: not in this build yet",
-        theme.style("text.dim"),
-    )));
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Today's duties: how many, how many overdue or due, and the next one.
+fn duties_card(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let s = &state.calendar.summary;
+    let block = panel(leads_to("Duties".into(), state, Tab::Calendar), theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut spans = vec![Span::styled(
+        format!("{} today", s.today.len()),
+        theme.style("text"),
+    )];
+    if s.overdue > 0 {
+        spans.push(Span::styled(
+            format!("  {} overdue", s.overdue),
+            theme.style("status.warn"),
+        ));
+    }
+    if s.due > 0 {
+        spans.push(Span::styled(
+            format!("  {} due", s.due),
+            theme.style("text"),
+        ));
+    }
+    if let Some(n) = &s.next {
+        let title = state
+            .calendar
+            .book
+            .duties
+            .get(n.duty)
+            .map(|d| d.title.as_str())
+            .unwrap_or("");
+        let when = state.zone.show_as(n.at, "%a %H:%M");
+        let room = (inner.width as usize)
+            .saturating_sub(spans.iter().map(|x| x.width()).sum::<usize>() + 9 + when.len());
+        spans.push(Span::styled(
+            format!("  next {when} {}", format::fit(title, room)),
+            theme.style("text.dim"),
+        ));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), inner);
 }
 
 /// A card's title with the key of the tab it leads to: `Alarms (2) — 2`.
