@@ -279,7 +279,7 @@ fn later_card(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
                     theme.style("status.warn"),
                 )));
             }
-            let room = inner.height.saturating_sub(1).max(1) as usize;
+            let room = inner.height.max(1) as usize;
             for s in summaries.iter().take(room) {
                 let age = match s.newest_good_age {
                     Some(a) => format!("newest good {} ago", crate::backups::rules::human_age(a)),
