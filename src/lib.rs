@@ -3,6 +3,7 @@
 pub mod action;
 pub mod actor;
 pub mod alarm_types;
+pub mod alarms;
 pub mod app;
 pub mod atomic_write;
 pub mod backups;

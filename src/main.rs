@@ -111,6 +111,17 @@ fn main() -> ExitCode {
                 }
             })
         }
+        Some(Command::Alarms {
+            state,
+            source,
+            json,
+        }) => ExitCode::from(toban::alarms::cli::main(
+            &config,
+            &data_dir,
+            state.as_deref(),
+            source.as_deref(),
+            json,
+        ) as u8),
         Some(Command::Config { .. }) => unreachable!("handled above"),
         Some(Command::Calendar(args)) => ExitCode::from(toban::calendar::cli::main(
             args,

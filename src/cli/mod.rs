@@ -45,6 +45,18 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Alarms of every source (CloudWatch, Alertmanager, toban's own); exit 0 OK, 1 warning,
+    /// 2 an ALARM nobody acknowledged, 3 a source could not be read.
+    Alarms {
+        /// Only alarms in this state: ALARM, INSUFFICIENT_DATA or OK.
+        #[arg(long, value_name = "STATE")]
+        state: Option<String>,
+        /// Only this source: `cloudwatch`, `cloudwatch:prod`, `alertmanager:main`, `local`.
+        #[arg(long, value_name = "SOURCE")]
+        source: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// The backup catalog.
     Backups {
         #[command(subcommand)]

@@ -175,6 +175,19 @@ pub fn backup_checks(cfg: &Config, now: chrono::DateTime<chrono::Utc>) -> Vec<Ch
     out
 }
 
+/// Remote alarms (CloudWatch, Alertmanager) not acknowledged, and sources that cannot be read.
+pub fn alarm_checks(cfg: &Config, data_dir: &Path) -> Vec<Check> {
+    crate::alarms::cli::status_lines(cfg, data_dir)
+        .into_iter()
+        .map(|l| Check {
+            key: l.key,
+            severity: l.severity,
+            value: None,
+            message: l.message,
+        })
+        .collect()
+}
+
 /// Overdue duties of the calendar, from its records in the state store; one unknown check
 /// when the store cannot be read.
 pub fn calendar_checks(cfg: &Config, data_dir: &Path) -> Vec<Check> {
@@ -216,6 +229,7 @@ pub fn run(
     checks.extend(host_checks(&sample, cfg));
     checks.extend(backup_checks(cfg, now));
     checks.extend(calendar_checks(cfg, data_dir));
+    checks.extend(alarm_checks(cfg, data_dir));
     let report = report(checks);
     write(&report, &cfg.timezone.show_named(now), json, out)?;
     Ok(report.exit_code)

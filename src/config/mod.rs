@@ -7,6 +7,7 @@
 //! `(dotted field, message)` pairs and are called from `validate.rs`. Nothing else is needed
 //! for its mistakes to be reported and its good fields kept.
 
+pub mod alarms;
 pub mod backups;
 pub mod calendar;
 pub mod check;
@@ -54,6 +55,7 @@ pub struct Config {
     pub backups: backups::BackupsConfig,
     pub runbooks: runbooks::RunbooksConfig,
     pub calendar: calendar::CalendarConfig,
+    pub alarms: alarms::AlarmsConfig,
 }
 
 impl Default for Config {
@@ -68,6 +70,7 @@ impl Default for Config {
             backups: Default::default(),
             runbooks: Default::default(),
             calendar: Default::default(),
+            alarms: Default::default(),
         }
     }
 }

@@ -67,6 +67,23 @@ pub const ELEMENTS: &[&str] = &[
     "calendar.done",
     "calendar.upcoming",
     "calendar.outside",
+    // Alarms
+    "alarm.firing",
+    "alarm.nodata",
+    "alarm.ok",
+    "alarm.handled",
+    "alarm.new",
+    "alarm.p1",
+    "alarm.p2",
+    "alarm.p3",
+    "alarm.p4",
+    "alarm.runbook",
+    "chart.axis",
+    "chart.line",
+    "chart.line.2",
+    "chart.line.3",
+    "chart.line.4",
+    "chart.threshold",
 ];
 
 /// The themes embedded in the binary.

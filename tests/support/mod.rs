@@ -6,9 +6,11 @@
 //! (`tests/zz_skip_summary.rs`) lists them.
 #![allow(dead_code)]
 
+pub mod cloudwatch;
 pub mod engine;
 pub mod moto;
 pub mod postgres;
+pub mod prometheus;
 pub mod skips;
 pub mod stores;
 

@@ -32,6 +32,30 @@ pub const SHIPPED: &[(&str, &str)] = &[
         "renew-certificate.toml",
         include_str!("../../../runbooks/renew-certificate.toml"),
     ),
+    (
+        "cw-high-error-rate.toml",
+        include_str!("../../../runbooks/cw-high-error-rate.toml"),
+    ),
+    (
+        "cw-high-latency.toml",
+        include_str!("../../../runbooks/cw-high-latency.toml"),
+    ),
+    (
+        "cw-db-connection-errors.toml",
+        include_str!("../../../runbooks/cw-db-connection-errors.toml"),
+    ),
+    (
+        "cw-alb-5xx.toml",
+        include_str!("../../../runbooks/cw-alb-5xx.toml"),
+    ),
+    (
+        "cw-ecs-cpu-high.toml",
+        include_str!("../../../runbooks/cw-ecs-cpu-high.toml"),
+    ),
+    (
+        "cw-rds-storage-low.toml",
+        include_str!("../../../runbooks/cw-rds-storage-low.toml"),
+    ),
 ];
 
 /// Shipped runbooks plus every `*.toml` in `user_dirs` (a user file overrides a shipped one
