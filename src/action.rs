@@ -61,6 +61,14 @@ pub enum Action {
     Filter,
     /// Start the linked runbook.
     Run,
+    /// Alarms: acknowledge (asks for a note).
+    Acknowledge,
+    /// Alarms: silence until a time (asks how long).
+    Silence,
+    /// Alarms: lift toban's silence or acknowledgement.
+    Unsilence,
+    /// Alarms: the list of Alertmanager silences.
+    Silences,
     /// Explicitly unbinds a key a preset binds.
     Noop,
 }
@@ -104,6 +112,10 @@ impl Action {
         "snooze",
         "filter",
         "run",
+        "acknowledge",
+        "silence",
+        "unsilence",
+        "silences",
         "noop",
     ];
 
@@ -111,7 +123,12 @@ impl Action {
     /// Opening a runbook (restore, drill, the picker) is not one: in read-only mode every run
     /// is a dry run, which shows what it would do and changes nothing.
     pub fn is_mutating(self) -> bool {
-        false
+        // Acknowledgements and silences are seen by the other operators (and an
+        // Alertmanager silence stops notifications for everyone).
+        matches!(
+            self,
+            Action::Acknowledge | Action::Silence | Action::Unsilence
+        )
     }
 }
 
@@ -167,6 +184,10 @@ impl FromStr for Action {
             ("snooze", None) => Action::Snooze,
             ("filter", None) => Action::Filter,
             ("run", None) => Action::Run,
+            ("acknowledge", None) => Action::Acknowledge,
+            ("silence", None) => Action::Silence,
+            ("unsilence", None) => Action::Unsilence,
+            ("silences", None) => Action::Silences,
             ("select", None) => Action::Select,
             ("back", None) => Action::Back,
             ("refresh", None) => Action::Refresh,
@@ -230,6 +251,10 @@ impl fmt::Display for Action {
             Action::Snooze => "snooze",
             Action::Filter => "filter",
             Action::Run => "run",
+            Action::Acknowledge => "acknowledge",
+            Action::Silence => "silence",
+            Action::Unsilence => "unsilence",
+            Action::Silences => "silences",
             Action::Select => "select",
             Action::Back => "back",
             Action::Refresh => "refresh",

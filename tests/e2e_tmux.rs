@@ -87,7 +87,7 @@ fn start_visit_every_tab_help_and_quit_leaves_a_sane_terminal() {
     );
 
     for (key, needle) in [
-        ("2", "Firing ("),
+        ("2", "Alarms — "),
         ("3", "Restore drills"),
         ("4", "Logs followed from"),
         ("5", "operations calendar"),

@@ -155,6 +155,16 @@ impl AlarmsState {
             .map(|(a, _)| a)
     }
 
+    /// Alarms not in state OK that nobody acknowledged or silenced, worst first.
+    pub fn open_alarms(&self) -> Vec<&Alarm> {
+        self.rows
+            .iter()
+            .zip(&self.marks)
+            .filter(|(a, m)| a.state != AlarmState::Ok && !m.handled)
+            .map(|(a, _)| a)
+            .collect()
+    }
+
     /// The worst level among alarms that count (not acknowledged, not silenced), and unknown
     /// when a source is down (its alarms cannot be seen).
     pub fn worst(&self) -> Severity {

@@ -233,6 +233,14 @@ fn dispatch(
             }
             None => anyhow::bail!("the state store is unavailable: nothing can be recorded"),
         },
+        Effect::Alarms(e) => match &runner.providers.alarms {
+            Some(a) => {
+                if a.try_send(e).is_err() {
+                    anyhow::bail!("the alarms' queue is full; try again");
+                }
+            }
+            None => anyhow::bail!("alarms are not started yet"),
+        },
         Effect::ReloadDrills => {
             // A run may have scheduled a follow-up: the calendar reads its records again.
             runner

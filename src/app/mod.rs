@@ -51,6 +51,7 @@ pub async fn run(ctx: AppContext) -> anyhow::Result<()> {
     state.zone = ctx.config.timezone;
     state.connections = ctx.config.runbooks.connections.keys().cloned().collect();
     state.calendar = calendar_state(&ctx.config, state.now);
+    state.alarm_list = crate::alarms::AlarmsState::new(&ctx.config.alarms, state.now);
 
     let mut guard = terminal::TerminalGuard::enter()?;
     // The first frame goes out before any provider has answered.
@@ -69,6 +70,9 @@ pub async fn run(ctx: AppContext) -> anyhow::Result<()> {
         tx.clone(),
         cancel.clone(),
     );
+    for e in state.alarm_list.init() {
+        effects.submit(crate::state::Effect::Alarms(e));
+    }
 
     while let Some(first) = rx.recv().await {
         let mut dirty = false;

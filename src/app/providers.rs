@@ -26,6 +26,8 @@ pub struct Providers {
     pub backups: Option<BackupsHandle>,
     /// The calendar's store and its poller's refresh (completions are written, then read).
     pub calendar: Option<crate::calendar::effects::Handles>,
+    /// The alarms' effect queue: its task owns the sources' clients once they are built.
+    pub alarms: Option<mpsc::Sender<crate::alarms::AlarmsEffect>>,
 }
 
 impl Providers {
@@ -38,6 +40,9 @@ impl Providers {
                 ProviderId::BACKUPS,
                 Health::new(config.backups.rescan_interval),
             );
+        }
+        for (id, interval) in crate::alarms::schedules(&config.alarms) {
+            b.register(id, Health::new(interval));
         }
         b
     }
@@ -63,6 +68,7 @@ impl Providers {
             refresh: vec![(ProviderId::HOST, host_refresh)],
             backups: None,
             calendar: None,
+            alarms: None,
         }
     }
 
@@ -91,6 +97,12 @@ impl Providers {
                 refresh,
             });
         }
+        self.alarms = Some(spawn_alarms(
+            config,
+            store.clone(),
+            tx.clone(),
+            cancel.clone(),
+        ));
         if !config.backups.roots.is_empty() {
             self.backups = Some(spawn_backups(config, store, tx.clone(), cancel.clone()));
         }
@@ -101,6 +113,12 @@ impl Providers {
         if *id == ProviderId::BACKUPS {
             if let Some(b) = &self.backups {
                 b.rescan();
+            }
+            return;
+        }
+        if matches!(id.kind(), "cloudwatch" | "alertmanager") {
+            if let Some(a) = &self.alarms {
+                let _ = a.try_send(crate::alarms::AlarmsEffect::Refresh(id.clone()));
             }
             return;
         }
@@ -138,4 +156,33 @@ fn spawn_backups(
         }
     });
     handle
+}
+
+/// The alarm sources' pollers start in their own task (building a CloudWatch client reads
+/// credentials); effects asked for meanwhile wait in the queue. Each effect runs in its own
+/// task, so a slow Alertmanager never holds up an acknowledgement.
+fn spawn_alarms(
+    config: &Config,
+    store: Option<Store>,
+    tx: mpsc::Sender<Msg>,
+    cancel: CancellationToken,
+) -> mpsc::Sender<crate::alarms::AlarmsEffect> {
+    let (etx, mut erx) = mpsc::channel(256);
+    let cfg = config.alarms.clone();
+    tokio::spawn(async move {
+        let handles = crate::alarms::spawn::<Msg>(&cfg, store, tx.clone(), cancel.clone()).await;
+        loop {
+            let e = tokio::select! {
+                e = erx.recv() => match e { Some(e) => e, None => break },
+                _ = cancel.cancelled() => break,
+            };
+            let (h, tx) = (handles.clone(), tx.clone());
+            tokio::spawn(async move {
+                if let Some(m) = crate::alarms::effects::run(e, &h).await {
+                    let _ = tx.send(Msg::Alarms(m)).await;
+                }
+            });
+        }
+    });
+    etx
 }

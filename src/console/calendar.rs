@@ -131,6 +131,7 @@ pub fn answer(
             c.set_filter(text.trim());
             Vec::new()
         }
+        _ => return Ok(()),
     };
     effects(fx, out);
     Ok(())

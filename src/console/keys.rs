@@ -223,35 +223,6 @@ pub fn backups_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) -
     true
 }
 
-/// The Alarms tab: move through the firing alarms.
-pub fn alarms_action(state: &mut State, action: Action, _fx: &mut Vec<Effect>) -> bool {
-    let len = state.alarms.active.len();
-    if !matches!(
-        action,
-        Action::Up
-            | Action::Down
-            | Action::PageUp
-            | Action::PageDown
-            | Action::Top
-            | Action::Bottom
-    ) {
-        return false;
-    }
-    if len == 0 {
-        return true;
-    }
-    let cur = state.alarm_selected.min(len - 1);
-    state.alarm_selected = match action {
-        Action::Up => cur.saturating_sub(1),
-        Action::Down => (cur + 1).min(len - 1),
-        Action::PageUp => cur.saturating_sub(10),
-        Action::PageDown => (cur + 10).min(len - 1),
-        Action::Top => 0,
-        _ => len - 1,
-    };
-    true
-}
-
 /// Help opens on the keys of where the operator is.
 pub fn open_help(state: &mut State) {
     let contexts = key_contexts(state);

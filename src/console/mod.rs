@@ -5,6 +5,7 @@
 //! Layering: `console` uses `state` (plain data), the capabilities (their own state,
 //! update and views) and `ui` (shared drawing pieces); none of them uses `console`.
 
+pub mod alarms;
 pub mod calendar;
 pub mod hints;
 pub mod keys;

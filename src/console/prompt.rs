@@ -53,6 +53,9 @@ pub fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 | PromptFor::DutySkip
                 | PromptFor::DutySnooze
                 | PromptFor::CalendarFilter => super::calendar::answer(state, purpose, &text, fx),
+                PromptFor::AlarmAck | PromptFor::AlarmSilence | PromptFor::AlarmFilter => {
+                    super::alarms::answer(state, purpose, &text, fx)
+                }
             };
             match answered {
                 Ok(()) => state.prompt = None,

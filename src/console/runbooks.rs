@@ -41,10 +41,10 @@ fn summaries(state: &State) -> Vec<RunbookSummary> {
 /// Restore or drill the backup selected on the Backups tab: the restore runbook for its
 /// kind opens with the backup chosen.
 pub fn restore_selected(state: &mut State, drill: bool, fx: &mut Vec<Effect>) {
-    let Some(path) = state
+    let Some((path, service)) = state
         .backups
         .selected()
-        .map(|b| b.path.display().to_string())
+        .map(|b| (b.path.display().to_string(), b.service.clone()))
     else {
         state.notice = Some(Notice {
             text: "no backup selected".into(),
@@ -52,6 +52,16 @@ pub fn restore_selected(state: &mut State, drill: bool, fx: &mut Vec<Effect>) {
         });
         return;
     };
+    restore_backup(state, &path, &service, drill, fx);
+}
+
+/// A restore drill of `path` on a scratch target (from an alarm on its service).
+pub fn drill_backup(state: &mut State, path: &str, service: &str, fx: &mut Vec<Effect>) {
+    restore_backup(state, path, service, true, fx);
+}
+
+fn restore_backup(state: &mut State, path: &str, service: &str, drill: bool, fx: &mut Vec<Effect>) {
+    let path = path.to_string();
     let books = state.runbooks.clone();
     let Some(spec) = crate::runbook::runner::restore_runbook_for(&books, &path) else {
         state.notice = Some(Notice {
@@ -64,11 +74,6 @@ pub fn restore_selected(state: &mut State, drill: bool, fx: &mut Vec<Effect>) {
     // A drill restores beside a scratch base in toban's data folder, never relative to
     // wherever toban was started.
     if drill && spec.params.iter().any(|p| p.name == "target") {
-        let service = state
-            .backups
-            .selected()
-            .map(|b| b.service.clone())
-            .unwrap_or_default();
         let base = state.drill_dir.join(service);
         params.insert("target".into(), base.display().to_string());
     }

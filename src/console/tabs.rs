@@ -37,9 +37,9 @@ pub static TABS: [TabDef; 5] = [
     TabDef {
         tab: Tab::Alarms,
         contexts: &[KeyContext::Alarms, KeyContext::List],
-        hints: &[],
+        hints: super::view::alarms::LIST_HINTS,
         view: super::view::alarms::render,
-        on_action: super::keys::alarms_action,
+        on_action: super::alarms::on_action,
     },
     TabDef {
         tab: Tab::Backups,

@@ -41,12 +41,14 @@ pub fn update(state: &mut State, msg: Msg) -> (bool, Vec<Effect>) {
                 super::calendar::effects(&mut fx, out);
                 super::calendar::findings(state, &mut fx);
             }
+            super::alarms::on_tick(state);
             let run_shown = super::runbooks::on_tick(state, &mut fx);
             before != state.freshness_kinds() || new_minute || run_shown
         }
         Msg::Health(id, event) => {
             let before = state.freshness_kinds();
-            state.providers.observe(id, event);
+            state.providers.observe(id.clone(), event);
+            super::alarms::on_health(state, &id, &mut fx);
             before != state.freshness_kinds()
         }
         Msg::Host(sample) => {
@@ -95,6 +97,10 @@ pub fn update(state: &mut State, msg: Msg) -> (bool, Vec<Effect>) {
             super::runbooks::on_resume(state, runs, missing, &mut fx);
             true
         }
+        Msg::Alarms(m) => {
+            super::alarms::feed(state, m, &mut fx);
+            true
+        }
         Msg::Drills(d) => {
             state.backups.drills = d;
             true
@@ -111,6 +117,8 @@ pub fn update(state: &mut State, msg: Msg) -> (bool, Vec<Effect>) {
             false
         }
     };
+    // Local alarms change with host samples, the catalog, duties and time.
+    super::alarms::sync_local(state, &mut fx);
     (dirty, fx)
 }
 

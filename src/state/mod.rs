@@ -48,8 +48,12 @@ pub struct State {
     pub hostname: String,
     pub host: HostView,
     pub host_config: HostConfig,
+    /// toban's own checks (host, backups, duties): the source of local alarms.
     pub alarms: LocalAlarms,
-    pub alarm_selected: usize,
+    /// Every alarm in one list: remote sources (CloudWatch, Alertmanager) and the local ones.
+    pub alarm_list: crate::alarms::AlarmsState,
+    /// The local alarms last handed to `alarm_list`, so it hears only of changes.
+    pub local_sent: Vec<(String, Severity, DateTime<Utc>, String)>,
     pub backups: crate::backups::state::BackupsState,
     /// Every runbook (shipped and the user's), for the picker and for opening from context.
     pub runbooks: std::sync::Arc<Vec<crate::runbook::spec::Runbook>>,
@@ -107,7 +111,8 @@ impl State {
             host: HostView::new(history.ceil() as usize),
             host_config,
             alarms: LocalAlarms::default(),
-            alarm_selected: 0,
+            alarm_list: crate::alarms::AlarmsState::new(&Default::default(), now),
+            local_sent: Vec::new(),
             backups: crate::backups::state::BackupsState::new(false),
             runbooks: Default::default(),
             picker: None,

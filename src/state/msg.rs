@@ -38,6 +38,8 @@ pub enum Msg {
         )>,
         missing: Vec<String>,
     },
+    /// Alarm sources' snapshots and the answers to what the alarms asked for.
+    Alarms(crate::alarms::AlarmsMsg),
     /// The restore drills on record, newest first.
     Drills(Vec<crate::backups::state::DrillRecord>),
     /// SIGTERM, SIGHUP or SIGINT.
@@ -57,6 +59,8 @@ pub enum Effect {
     ReloadDrills,
     /// Record a duty done, skipped or snoozed; read the calendar again.
     Calendar(crate::calendar::CalendarEffect),
+    /// Acknowledge, silence, fetch an alarm's history and chart, ring the bell.
+    Alarms(crate::alarms::AlarmsEffect),
 }
 
 impl Envelope<HostSample> for Msg {
@@ -71,6 +75,15 @@ impl Envelope<HostSample> for Msg {
 impl Envelope<crate::calendar::store::CalendarRecords> for Msg {
     fn data(_: &ProviderId, records: crate::calendar::store::CalendarRecords) -> Self {
         Msg::Calendar(crate::calendar::CalendarMsg::Records(records))
+    }
+    fn health(id: ProviderId, event: HealthEvent) -> Self {
+        Msg::Health(id, event)
+    }
+}
+
+impl Envelope<crate::alarms::Snapshot> for Msg {
+    fn data(id: &ProviderId, snap: crate::alarms::Snapshot) -> Self {
+        Msg::Alarms(crate::alarms::AlarmsMsg::Snapshot(id.clone(), snap))
     }
     fn health(id: ProviderId, event: HealthEvent) -> Self {
         Msg::Health(id, event)

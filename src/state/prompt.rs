@@ -14,6 +14,12 @@ pub enum PromptFor {
     DutySnooze,
     /// Filter the calendar's agenda.
     CalendarFilter,
+    /// Acknowledge the selected alarm with this note.
+    AlarmAck,
+    /// Silence it for this long (`2h`, `30m`), with an optional note after the duration.
+    AlarmSilence,
+    /// Filter the alarms list.
+    AlarmFilter,
 }
 
 #[derive(Debug, Clone)]

@@ -1,15 +1,17 @@
-//! Alarms tab: toban's own alarms from local checks, worst first, and their recent history.
+//! Alarms tab: every alarm in one list (CloudWatch, Alertmanager and toban's own checks),
+//! worst first; `Enter` opens one in full, `S` the Alertmanager silences. The hint line is
+//! read from the keymap.
 
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 use ratatui::Frame;
 
+use crate::action::Action;
 use crate::config::theme::Theme;
 use crate::health::Severity;
 use crate::state::State;
 use crate::ui::widgets::format;
-use crate::ui::widgets::panel::panel;
 
 pub fn severity_span(sev: Severity, theme: &Theme) -> Span<'static> {
     match sev {
@@ -20,93 +22,50 @@ pub fn severity_span(sev: Severity, theme: &Theme) -> Span<'static> {
     }
 }
 
-pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let [active, history] =
-        Layout::vertical([Constraint::Percentage(55), Constraint::Min(4)]).areas(area);
-    let block = panel(format!("Firing ({})", state.alarms.active.len()), theme);
-    let inner = block.inner(active);
-    frame.render_widget(block, active);
-    if state.alarms.active.is_empty() {
-        let lines = vec![
-            Line::from(Span::styled("Nothing is firing.", theme.style("status.ok"))),
-            Line::from(Span::styled(
-                "Local checks: CPU and memory warn 80 % / critical 95 %, disks 70 % / 85 %,",
-                theme.style("text.dim"),
-            )),
-            Line::from(Span::styled(
-                "raised after 3 samples in a row ([host] in config.toml).",
-                theme.style("text.dim"),
-            )),
-            Line::from(Span::styled(
-                "CloudWatch alarms: not in this build yet.",
-                theme.style("text.dim"),
-            )),
-        ];
-        frame.render_widget(Paragraph::new(lines), inner);
-    } else {
-        let sel = state.alarm_selected.min(state.alarms.active.len() - 1);
-        let lines: Vec<Line> = state
-            .alarms
-            .sorted()
-            .into_iter()
-            .enumerate()
-            .map(|(i, a)| {
-                let row = Line::from(vec![
-                    severity_span(a.severity, theme),
-                    Span::styled(
-                        format!(" {:<6}", format::age(state.now - a.since)),
-                        theme.style("text.dim"),
-                    ),
-                    Span::styled(
-                        format::fit(&a.message, inner.width.saturating_sub(12) as usize),
-                        theme.style("text"),
-                    ),
-                ]);
-                if i == sel {
-                    row.style(theme.style("selection"))
-                } else {
-                    row
-                }
-            })
-            .collect();
-        frame.render_widget(Paragraph::new(lines), inner);
-    }
+pub const LIST_HINTS: &[(Action, &str)] = &[
+    (Action::Select, "details"),
+    (Action::Run, "runbook"),
+    (Action::Acknowledge, "ack"),
+    (Action::Silence, "silence"),
+    (Action::Unsilence, "lift"),
+    (Action::Filter, "filter"),
+    (Action::Silences, "silences"),
+];
 
-    let block = panel("History", theme);
-    let inner = block.inner(history);
-    frame.render_widget(block, history);
-    if state.alarms.recent.is_empty() {
-        frame.render_widget(
-            Paragraph::new(Span::styled(
-                "No alarm has changed state yet.",
-                theme.style("text.dim"),
-            )),
-            inner,
-        );
-        return;
-    }
-    let lines: Vec<Line> = state
-        .alarms
-        .recent
-        .iter()
-        .rev()
-        .take(inner.height as usize)
-        .map(|t| {
-            Line::from(vec![
-                Span::styled(
-                    t.at.format("%m-%d %H:%M ").to_string(),
-                    theme.style("text.dim"),
-                ),
-                severity_span(t.from, theme),
-                Span::styled("→", theme.style("text.dim")),
-                severity_span(t.to, theme),
-                Span::raw(" "),
-                Span::styled(
-                    format::fit(&t.message, inner.width.saturating_sub(24) as usize),
-                    theme.style("text"),
-                ),
-            ])
-        })
-        .collect();
-    frame.render_widget(Paragraph::new(lines), inner);
+const DETAIL_HINTS: &[(Action, &str)] = &[
+    (Action::Run, "runbook"),
+    (Action::Acknowledge, "ack"),
+    (Action::Silence, "silence"),
+    (Action::Unsilence, "lift"),
+    (Action::Back, "back"),
+];
+
+const SILENCE_HINTS: &[(Action, &str)] = &[(Action::Unsilence, "expire"), (Action::Back, "back")];
+
+pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    let [body, foot] = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(area);
+    let a = &state.alarm_list;
+    let tz = state.zone.tz();
+    let wanted = if a.silences_open.is_some() {
+        crate::alarms::view::silences::render(frame, body, a, theme, state.now, tz);
+        SILENCE_HINTS
+    } else if a.detail.is_some() {
+        crate::alarms::view::detail::render(frame, body, a, theme, state.now, tz);
+        DETAIL_HINTS
+    } else {
+        crate::alarms::view::list::render(frame, body, a, theme, state.now, tz);
+        LIST_HINTS
+    };
+    let contexts = crate::console::tabs::def(crate::tab::Tab::Alarms).contexts;
+    let hints = crate::console::hints::resolve(&state.keymap, contexts, wanted);
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            format::fit(
+                crate::ui::widgets::hints::join(&hints).trim(),
+                foot.width as usize,
+            ),
+            theme.style("text.dim"),
+        )),
+        foot,
+    );
 }

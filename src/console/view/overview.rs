@@ -219,31 +219,35 @@ fn fs_card(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
 }
 
 fn alarms_card(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let n = state.alarms.active.len();
+    let open = state.alarm_list.open_alarms();
+    let n = open.len();
     let block = panel(leads_to(format!("Alarms ({n})"), state, Tab::Alarms), theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if n == 0 {
         frame.render_widget(
             Paragraph::new(Span::styled(
-                "No local alarms. Thresholds: CPU/memory 80/95 %, disks 70/85 %.",
+                "Nothing firing. Local thresholds: CPU/memory 80/95 %, disks 70/85 %.",
                 theme.style("status.ok"),
             )),
             inner,
         );
         return;
     }
-    let lines: Vec<Line> = state
-        .alarms
-        .sorted()
+    let lines: Vec<Line> = open
         .into_iter()
         .take(inner.height as usize)
         .map(|a| {
+            let text = if a.reason.is_empty() || a.kind != crate::alarms::model::AlarmKind::Local {
+                a.name.clone()
+            } else {
+                a.reason.clone()
+            };
             Line::from(vec![
-                severity_span(a.severity, theme),
+                severity_span(a.level, theme),
                 Span::raw(" "),
                 Span::styled(
-                    format::fit(&a.message, inner.width.saturating_sub(12) as usize),
+                    format::fit(&text, inner.width.saturating_sub(12) as usize),
                     theme.style("text"),
                 ),
                 Span::styled(

@@ -11,8 +11,14 @@ use crate::state::tabs::Tab;
 use crate::state::State;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let crit = state.alarms.count(Severity::Critical);
-    let warn = state.alarms.count(Severity::Warning);
+    // Every source counts (toban's own checks, CloudWatch, Alertmanager); an acknowledged
+    // or silenced alarm is someone's already and does not.
+    let open = state.alarm_list.open_alarms();
+    let crit = open
+        .iter()
+        .filter(|a| a.level == Severity::Critical)
+        .count();
+    let warn = open.iter().filter(|a| a.level == Severity::Warning).count();
     let summary = match (crit, warn) {
         (0, 0) => Span::styled(" ● all clear ", theme.style("status.ok")),
         (0, w) => Span::styled(format!(" ▲ {w} warn "), theme.style("status.warn")),
