@@ -150,7 +150,9 @@ pub fn runbook(cfg: &AlarmsConfig, a: &Alarm) -> Option<RunbookLink> {
 /// Priority and runbook from the configuration, then the search text.
 pub fn apply(cfg: &AlarmsConfig, a: &mut Alarm) {
     a.priority = priority(&cfg.priorities, a);
-    a.runbook = runbook(cfg, a);
+    // A local alarm arrives with the runbook toban chose for it (a drill of the service's
+    // newest good backup); a mapping in config still wins.
+    a.runbook = runbook(cfg, a).or(a.runbook.take());
     a.finish();
 }
 
