@@ -25,6 +25,20 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         (c, 0) => Span::styled(format!(" ■ {c} crit "), theme.style("status.crit")),
         (c, w) => Span::styled(format!(" ■ {c} crit {w} warn "), theme.style("status.crit")),
     };
+    // A newly firing alarm is named on every tab while it is the newest unhandled one,
+    // as far as the width left by the tabs allows.
+    let summary = match state.alarm_list.top_bar().newest {
+        Some(n) if area.width >= 60 => {
+            let room = (area.width as usize).saturating_sub(58 + summary.width());
+            let name = crate::ui::widgets::format::fit(&n.name, room.saturating_sub(6));
+            if room >= 12 {
+                Span::styled(format!("{}new {name} ", summary.content), summary.style)
+            } else {
+                summary
+            }
+        }
+        _ => summary,
+    };
     let summary_w = summary.width() as u16;
     let [left, right] =
         Layout::horizontal([Constraint::Min(10), Constraint::Length(summary_w)]).areas(area);
