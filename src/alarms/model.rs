@@ -34,11 +34,10 @@ pub enum AlarmState {
 
 impl AlarmState {
     pub fn parse(s: &str) -> Option<AlarmState> {
-        match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
-            "firing" | "alarm" | "active" => Some(AlarmState::Firing),
-            "insufficient_data" | "insufficient" | "nodata" => Some(AlarmState::InsufficientData),
-            "ok" => Some(AlarmState::Ok),
-            _ => None,
+        match crate::config::alarms::state_word(s)? {
+            "firing" => Some(AlarmState::Firing),
+            "insufficient_data" => Some(AlarmState::InsufficientData),
+            _ => Some(AlarmState::Ok),
         }
     }
 

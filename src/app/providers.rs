@@ -41,6 +41,12 @@ impl Providers {
                 Health::new(config.backups.rescan_interval),
             );
         }
+        // Registered up front with its interval: an entry made by its first report has no
+        // interval and shows as stale a moment later.
+        b.register(
+            crate::calendar::provider::PROVIDER,
+            Health::new(config.calendar.refresh),
+        );
         for (id, interval) in crate::alarms::schedules(&config.alarms) {
             b.register(id, Health::new(interval));
         }

@@ -347,7 +347,7 @@ impl AlarmsConfig {
         }
         for (i, r) in self.priorities.iter().enumerate() {
             if let Some(s) = &r.state {
-                if crate::alarms::model::AlarmState::parse(s).is_none() {
+                if state_word(s).is_none() {
                     out.push((
                         format!("alarms.priority[{i}].state"),
                         format!("`{s}` is not one of firing, insufficient_data, ok"),
@@ -403,6 +403,17 @@ fn check_url(at: &str, u: &str, out: &mut Vec<(String, String)>) {
             at.to_string(),
             format!("`{u}` is not an http(s) URL like http://127.0.0.1:9093"),
         )),
+    }
+}
+
+/// An alarm state as config and filters may write it (`alarm`, `nodata`, `OK` …), in its
+/// canonical word: `firing`, `insufficient_data` or `ok`.
+pub fn state_word(s: &str) -> Option<&'static str> {
+    match s.trim().to_ascii_lowercase().replace('-', "_").as_str() {
+        "firing" | "alarm" | "active" => Some("firing"),
+        "insufficient_data" | "insufficient" | "nodata" => Some("insufficient_data"),
+        "ok" => Some("ok"),
+        _ => None,
     }
 }
 
