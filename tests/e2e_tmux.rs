@@ -266,3 +266,38 @@ fn a_backup_alarm_leads_to_a_passing_drill_in_three_keys() {
         "{screen}"
     );
 }
+
+/// The duty calendar by keys at 80x24: the demo's due duty marked done with a note; the
+/// month grid, the agenda and the day's summary all follow.
+#[test]
+fn a_duty_marked_done_with_a_note_leaves_the_agenda() {
+    if !have_tmux() {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    let socket = format!("toban-e2e-duty-{}", std::process::id());
+    launch(&socket, &home, 80, 24, "; echo TOBAN-EXITED-$?; sleep 60");
+    wait_for(&socket, "1 Overview");
+    let send = |k: &str| {
+        tmux(&socket, &["send-keys", "-t", "e2e", k]);
+    };
+    send("5");
+    let before = wait_for(&socket, "due, ");
+    assert!(before.contains("* 1 due"), "{before}");
+    send("d");
+    wait_for(&socket, "A note for the history");
+    tmux(
+        &socket,
+        &["send-keys", "-t", "e2e", "-l", "rotated with the runbook"],
+    );
+    send("Enter");
+    let after = wait_for(&socket, "✓ 1 done");
+    send("q");
+    wait_for(&socket, "TOBAN-EXITED-0");
+    tmux(&socket, &["kill-server"]);
+    assert!(after.contains("* 0 due"), "{after}");
+    assert!(
+        !after.contains("due, "),
+        "the duty left the to-do list: {after}"
+    );
+}
