@@ -339,6 +339,10 @@ pub fn wizard_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             return;
         }
         Action::TabNext | Action::TabPrev | Action::Runbooks => return,
+        Action::Select if !finished && w.ask.is_none() && w.engine.read_only.is_some() => {
+            start_afresh(state, fx);
+            return;
+        }
         _ => {}
     }
     let wfx = w.on_action(action, now);
@@ -349,6 +353,43 @@ pub fn wizard_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
     if close {
         close_wizard(state, fx);
     }
+}
+
+/// A read-only run (its runbook changed): end it as aborted, saying why, and open today's
+/// runbook as a new run with the old run's parameters offered again in the form.
+fn start_afresh(state: &mut State, fx: &mut Vec<Effect>) {
+    let now = state.now;
+    let Some(w) = state.wizard.as_mut() else {
+        return;
+    };
+    let name = w.engine.state.runbook.clone();
+    if !state.runbooks.iter().any(|b| b.name == name) {
+        w.notice = Some(format!("`{name}` no longer exists: abort this run instead"));
+        return;
+    }
+    let (params, drill) = (w.engine.state.params.clone(), w.engine.state.opts.drill);
+    let wfx = w.feed(crate::runbook::engine::Event::Abort, now);
+    let (jobs, _) = wizard_jobs(w, wfx);
+    fx.push(Effect::RunnerJobs(jobs));
+    close_wizard(state, fx);
+    // Only what today's runbook still has: a parameter it dropped is not carried over,
+    // and a drill's scratch overrides are made again from the new run's id.
+    let spec = state.runbooks.iter().find(|b| b.name == name).cloned();
+    let given = spec
+        .map(|b| {
+            let overridden: Vec<String> = b
+                .drill
+                .as_ref()
+                .map(|d| d.set.keys().cloned().collect())
+                .unwrap_or_default();
+            params
+                .into_iter()
+                .filter(|(k, _)| b.params.iter().any(|p| &p.name == k))
+                .filter(|(k, _)| !(drill && overridden.contains(k)))
+                .collect()
+        })
+        .unwrap_or_default();
+    open_runbook(state, &name, given, drill, false, fx);
 }
 
 fn close_wizard(state: &mut State, fx: &mut Vec<Effect>) {
@@ -387,7 +428,9 @@ pub fn on_resume(
     fx: &mut Vec<Effect>,
 ) {
     let n = runs.len();
-    if let Some((engine, events)) = runs.into_iter().next() {
+    if let Some((mut engine, events)) = runs.into_iter().next() {
+        // Answers from now on are this session's: the audit says who resumed, from where.
+        engine.set_actor(state.session.user.clone(), state.session.ssh_client.clone());
         let backups = state
             .backups
             .rows()
@@ -481,6 +524,14 @@ pub fn wizard_hints(state: &State) -> Vec<crate::ui::widgets::hints::Hint> {
                 (Action::Refresh, "check again"),
                 (Action::Back, "leave"),
             ],
+            Waiting::ReadOnly => {
+                let mut v = vec![(Action::Cancel, "abort the run")];
+                if w.engine.read_only.as_ref().is_some_and(|r| !r.runbook_missing) {
+                    v.push((Action::Select, "start afresh"));
+                }
+                v.extend([(Action::PageUp, "scroll audit"), (Action::Back, "leave")]);
+                v
+            }
             Waiting::Outcome => vec![
                 (Action::Back, "leave (it goes on)"),
                 (Action::PageUp, "scroll"),

@@ -24,6 +24,36 @@ use std::collections::BTreeMap;
 pub struct Engine {
     pub spec: Runbook,
     pub state: RunState,
+    /// Who answers now (recorded in the audit); the run's starter is `state.user`.
+    pub actor: Actor,
+    /// Set when the run may not be driven (its runbook changed since it started).
+    pub read_only: Option<ReadOnly>,
+}
+
+/// Why a saved run cannot be driven by today's `spec`, if it cannot: another digest, other
+/// step ids, or a saved step index out of range.
+pub fn changed_since(spec: &Runbook, state: &RunState) -> Option<String> {
+    if let Some(d) = &state.spec_digest {
+        if *d != spec.digest {
+            return Some(format!(
+                "the runbook `{}` changed since this run started",
+                spec.name
+            ));
+        }
+    }
+    let ids_then: Vec<&str> = state.steps.iter().map(|r| r.id.as_str()).collect();
+    let ids_now: Vec<&str> = spec.steps.iter().map(|s| s.id.as_str()).collect();
+    if ids_then != ids_now {
+        return Some(format!(
+            "the runbook `{}` has other steps than when this run started",
+            spec.name
+        ));
+    }
+    let bad = |i: Option<usize>| i.is_some_and(|i| i >= spec.steps.len());
+    if bad(state.current) || bad(state.rollback_of) {
+        return Some("the saved step is out of range of the runbook".into());
+    }
+    None
 }
 
 impl Engine {
@@ -58,7 +88,13 @@ impl Engine {
                 reattach: None,
             })
             .collect();
+        let actor = Actor {
+            user: user.clone(),
+            ssh_client: ssh_client.clone(),
+        };
         Engine {
+            actor,
+            read_only: None,
             state: RunState {
                 run_id,
                 runbook: spec.name.clone(),
@@ -76,6 +112,7 @@ impl Engine {
                 ssh_client,
                 failure: None,
                 cancel_requested: false,
+                spec_digest: Some(spec.digest.clone()),
             },
             spec,
         }
@@ -83,7 +120,14 @@ impl Engine {
 
     /// A run loaded from the store after a restart: a step that was running is marked
     /// interrupted and waits for the operator's [`ResumeChoice`].
+    ///
+    /// A run whose runbook changed since it started (another digest, other steps, a saved
+    /// step index out of range) is opened read-only instead: never driven against a
+    /// different step list.
     pub fn resume(spec: Runbook, mut state: RunState) -> Engine {
+        if let Some(reason) = changed_since(&spec, &state) {
+            return Engine::read_only(Some(spec), state, reason);
+        }
         for rec in &mut state.steps {
             if rec.state == StepState::Running {
                 rec.state = StepState::Interrupted;
@@ -91,7 +135,84 @@ impl Engine {
             }
         }
         state.cancel_requested = false;
-        Engine { spec, state }
+        let actor = Actor {
+            user: state.user.clone(),
+            ssh_client: state.ssh_client.clone(),
+        };
+        Engine {
+            spec,
+            state,
+            actor,
+            read_only: None,
+        }
+    }
+
+    /// A run that can only be read and aborted: `spec` is today's runbook (None when its
+    /// file is gone). The steps shown are the run's own records, so every index the
+    /// screen and the engine use stays in range whatever the file says now.
+    pub fn read_only(spec: Option<Runbook>, mut state: RunState, reason: String) -> Engine {
+        let missing = spec.is_none();
+        let (title, source) = spec
+            .map(|s| (s.title, s.source))
+            .unwrap_or_else(|| (state.runbook.clone(), Default::default()));
+        let steps = state
+            .steps
+            .iter()
+            .map(|r| crate::runbook::spec::Step {
+                id: r.id.clone(),
+                title: r.id.clone(),
+                explain: None,
+                action: StepAction::Note(crate::runbook::steps::note::Note {
+                    text: r.message.clone(),
+                }),
+                destructive: false,
+                dry_run: None,
+                when: None,
+                unless: None,
+                drill: DrillMode::Both,
+                on_failure: OnFailure::Stop,
+                rollback: None,
+                rollback_only: false,
+                line: 0,
+            })
+            .collect();
+        if state.current.is_some_and(|i| i >= state.steps.len()) {
+            state.current = None;
+        }
+        if state.rollback_of.is_some_and(|i| i >= state.steps.len()) {
+            state.rollback_of = None;
+        }
+        state.cancel_requested = false;
+        let actor = Actor {
+            user: state.user.clone(),
+            ssh_client: state.ssh_client.clone(),
+        };
+        Engine {
+            spec: Runbook {
+                name: state.runbook.clone(),
+                title,
+                description: String::new(),
+                kind: crate::runbook::spec::RunbookKind::Maintenance,
+                drillable: false,
+                params: Vec::new(),
+                drill: None,
+                steps,
+                source,
+                digest: String::new(),
+            },
+            state,
+            actor,
+            read_only: Some(ReadOnly {
+                reason,
+                audit: Vec::new(),
+                runbook_missing: missing,
+            }),
+        }
+    }
+
+    /// The session acting on the run from now on (a resume from another SSH client).
+    pub fn set_actor(&mut self, user: String, ssh_client: Option<String>) {
+        self.actor = Actor { user, ssh_client };
     }
 
     pub(super) fn audit(
@@ -105,21 +226,25 @@ impl Engine {
             run_id: self.state.run_id.clone(),
             at_ms: now_ms,
             event: event.into(),
-            step_id: step.map(|i| self.spec.steps[i].id.clone()),
+            step_id: step.and_then(|i| self.state.steps.get(i)).map(|r| r.id.clone()),
             detail,
             exit_code: None,
             duration_ms: None,
             digest: None,
             tail: None,
             dry_run: self.state.opts.dry_run,
-            user: self.state.user.clone(),
-            ssh_client: self.state.ssh_client.clone(),
+            user: self.actor.user.clone(),
+            ssh_client: self.actor.ssh_client.clone(),
         }
     }
 
     pub fn handle(&mut self, event: Event, now_ms: i64) -> Vec<EngineEffect> {
         let mut fx = Vec::new();
         if self.state.status.is_finished() {
+            return fx;
+        }
+        if self.read_only.is_some() {
+            self.handle_read_only(event, now_ms, &mut fx);
             return fx;
         }
         match event {
@@ -144,7 +269,7 @@ impl Engine {
             Event::Typed(text) => self.on_typed(text, now_ms, &mut fx),
             Event::Input(value) => self.on_input(value, now_ms, &mut fx),
             Event::StepFinished(o) => self.on_finished(o, now_ms, &mut fx),
-            Event::Cancel => match self.state.current {
+            Event::Cancel => match self.current_in_range() {
                 Some(i) if self.state.steps[i].state == StepState::Running => {
                     self.state.cancel_requested = true;
                     fx.push(EngineEffect::Audit(self.audit(
@@ -196,6 +321,28 @@ impl Engine {
             ),
         }
         fx
+    }
+
+    /// A read-only run takes only an abort; anything else is refused and said so.
+    fn handle_read_only(&mut self, event: Event, now_ms: i64, fx: &mut Vec<EngineEffect>) {
+        let why = self
+            .read_only
+            .as_ref()
+            .map(|r| r.reason.clone())
+            .unwrap_or_default();
+        match event {
+            Event::Abort | Event::Cancel => self.finish(
+                RunStatus::Aborted,
+                Some(format!("aborted read-only: {why}")),
+                now_ms,
+                fx,
+            ),
+            // What the executor says of a step is still worth keeping in the audit.
+            Event::Reattached { .. } => {}
+            _ => fx.push(EngineEffect::Notice(format!(
+                "this run is read-only ({why}): abort it or start the runbook afresh"
+            ))),
+        }
     }
 
     pub(super) fn masked_params(&self) -> String {
@@ -352,7 +499,9 @@ impl Engine {
         if self.state.current != Some(i) || i >= self.state.steps.len() {
             return;
         }
-        let id = self.spec.steps[i].id.clone();
+        let Some(id) = self.spec.steps.get(i).map(|s| s.id.clone()) else {
+            return;
+        };
         if let Some(s) = &o.secret {
             self.state.secrets.insert(id.clone(), s.clone());
         }
@@ -433,7 +582,10 @@ impl Engine {
             self.advance(i + 1, now_ms, fx);
             return;
         }
-        let why = format!("step `{}` failed: {}", step.id, self.state.steps[i].message);
+        // The step's own message may already say "failed": say it once.
+        let msg = &self.state.steps[i].message;
+        let msg = msg.strip_prefix("failed: ").unwrap_or(msg);
+        let why = format!("step `{}` failed: {msg}", step.id);
         self.finish(RunStatus::Failed, Some(why), now_ms, fx);
     }
 
@@ -462,7 +614,7 @@ impl Engine {
         let mut a = self.audit(now_ms, "run_end", None, detail.clone());
         a.duration_ms = Some(now_ms - self.state.started_ms);
         fx.push(EngineEffect::Audit(a));
-        if self.state.opts.drill && !self.state.opts.dry_run {
+        if self.state.opts.drill && !self.state.opts.dry_run && self.read_only.is_none() {
             let backup = self
                 .spec
                 .drill
@@ -477,7 +629,8 @@ impl Engine {
                 started_ms: self.state.started_ms,
                 duration_ms: now_ms - self.state.started_ms,
                 ok: status == RunStatus::Succeeded,
-                detail,
+                // The record says passed/failed itself; its text is the why alone.
+                detail: why.clone().unwrap_or_else(|| status.as_str().to_string()),
             }));
         }
         fx.push(EngineEffect::Persist);

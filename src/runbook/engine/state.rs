@@ -113,6 +113,28 @@ pub struct RunState {
     pub ssh_client: Option<String>,
     pub failure: Option<String>,
     pub cancel_requested: bool,
+    /// The runbook's digest when the run started (`Runbook::digest`); None for runs saved
+    /// before digests were kept (those are matched by their step ids).
+    #[serde(default)]
+    pub spec_digest: Option<String>,
+}
+
+/// Who is acting on a run now: the session that resumed it may not be the one that
+/// started it, and the audit must say who answered.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Actor {
+    pub user: String,
+    pub ssh_client: Option<String>,
+}
+
+/// Why a resumed run is shown read-only (it can be aborted or started afresh, never
+/// driven), and its audit so far for the operator to read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadOnly {
+    pub reason: String,
+    pub audit: Vec<AuditEntry>,
+    /// The runbook's file is gone: nothing to start afresh from.
+    pub runbook_missing: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -198,4 +220,7 @@ pub enum Waiting {
     Outcome,
     /// Interrupted by a restart: the operator's choice.
     Resolve,
+    /// The runbook changed since the run started: it can only be aborted (or started
+    /// afresh as a new run).
+    ReadOnly,
 }

@@ -67,6 +67,16 @@ fn headless_answer(engine: &Engine, yes: &Option<String>) -> Result<Event, Strin
         Waiting::Resolve => Err(format!(
             "step `{step}` was interrupted; resume it in the wizard"
         )),
+        Waiting::ReadOnly => Err(format!(
+            "run {} is read-only ({}): abort it with `toban runbook abort {}`",
+            engine.state.run_id,
+            engine
+                .read_only
+                .as_ref()
+                .map(|r| r.reason.as_str())
+                .unwrap_or_default(),
+            engine.state.run_id
+        )),
         Waiting::Outcome | Waiting::Nothing => Err("nothing to answer".into()),
     }
 }
@@ -144,7 +154,7 @@ pub async fn drive_headless(
                     out,
                     "{:>2}. {}: {}",
                     i + 1,
-                    engine.spec.steps[i].id,
+                    rec.id,
                     clean_lines(&rec.message)
                 );
             }

@@ -3,6 +3,7 @@
 
 pub mod form;
 pub mod form_view;
+pub mod read_only;
 pub mod state;
 pub mod text;
 pub mod view;

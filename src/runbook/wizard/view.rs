@@ -134,6 +134,12 @@ pub fn render(
 
 fn render_step(frame: &mut Frame, area: Rect, w: &WizardState, theme: &Theme, now: DateTime<Utc>) {
     let e = &w.engine;
+    if let (Some(ro), false) = (&e.read_only, e.state.status.is_finished()) {
+        let [top, out] = split_output(area, w);
+        super::read_only::render(frame, top, w, ro, theme);
+        render_output(frame, out, w, theme);
+        return;
+    }
     let Some(i) = e.state.current else {
         frame.render_widget(
             Paragraph::new("Press Enter to start.").style(theme.style("text")),
@@ -141,8 +147,9 @@ fn render_step(frame: &mut Frame, area: Rect, w: &WizardState, theme: &Theme, no
         );
         return;
     };
-    let step = &e.spec.steps[i];
-    let rec = &e.state.steps[i];
+    let (Some(step), Some(rec)) = (e.spec.steps.get(i), e.state.steps.get(i)) else {
+        return;
+    };
 
     if e.state.status.is_finished() {
         let mut lines: Vec<Line> = Vec::new();
@@ -283,7 +290,7 @@ fn render_step(frame: &mut Frame, area: Rect, w: &WizardState, theme: &Theme, no
                 theme.style("wizard.step.running"),
             ));
         }
-        Waiting::Continue | Waiting::Nothing => {}
+        Waiting::Continue | Waiting::Nothing | Waiting::ReadOnly => {}
     }
     if let Some(n) = &w.notice {
         ask.push(Line::styled(n.clone(), theme.style("input.invalid")));
@@ -509,7 +516,9 @@ fn reattach_lines<'a>(
     theme: &Theme,
     now: DateTime<Utc>,
 ) -> Vec<Line<'a>> {
-    let rec = &w.engine.state.steps[i];
+    let Some(rec) = w.engine.state.steps.get(i) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
     let (text, style) = match &rec.reattach {
         Some(Reattach::StillRunning) => {
