@@ -275,7 +275,14 @@ fn open_wizard(
         .collect();
     let mut w = WizardState::new(engine, backups);
     let wfx = w.start(state.now);
-    let (jobs, _) = wizard_jobs(&w, wfx);
+    let (mut jobs, _) = wizard_jobs(&w, wfx);
+    if !opts.dry_run {
+        // This session drives the run: another one sees who holds it.
+        jobs.push(Job::Hold {
+            run_id: w.engine.state.run_id.clone(),
+            take_over: false,
+        });
+    }
     fx.push(Effect::RunnerJobs(jobs));
     state.picker = None;
     state.wizard = Some(Box::new(w));
@@ -340,7 +347,11 @@ pub fn wizard_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         }
         Action::TabNext | Action::TabPrev | Action::Runbooks => return,
         Action::Select if !finished && w.ask.is_none() && w.engine.read_only.is_some() => {
-            start_afresh(state, fx);
+            match w.engine.read_only.as_ref().map(|r| (r.take_over, r.held_elsewhere)) {
+                Some((true, _)) => take_over(w, fx),
+                Some((false, true)) => {}
+                _ => start_afresh(state, fx),
+            }
             return;
         }
         _ => {}
@@ -353,6 +364,26 @@ pub fn wizard_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
     if close {
         close_wizard(state, fx);
     }
+}
+
+/// Taking over a run whose lease lapsed: only with the words typed; the runner claims the
+/// lease and the engine hears `TookOver` when it is this session's.
+fn take_over(w: &mut WizardState, fx: &mut Vec<Effect>) {
+    use crate::runbook::lease::TAKE_OVER;
+    if w.typed.trim() != TAKE_OVER {
+        w.notice = Some(format!("type `{TAKE_OVER}` first: nothing was done"));
+        return;
+    }
+    w.typed.clear();
+    w.notice = Some("taking the run over…".into());
+    fx.push(Effect::RunnerJobs(vec![
+        Job::Hold {
+            run_id: w.engine.state.run_id.clone(),
+            take_over: true,
+        },
+        // Then what became of its interrupted step, seen from here.
+        Job::Reattach(Box::new(w.engine.clone())),
+    ]));
 }
 
 /// A read-only run (its runbook changed): end it as aborted, saying why, and open today's
@@ -442,11 +473,20 @@ pub fn on_resume(
             let wfx = w.feed(ev, state.now);
             jobs.extend(wizard_jobs(&w, wfx).0);
         }
+        if w.engine.read_only.is_none() {
+            jobs.push(Job::Hold {
+                run_id: w.engine.state.run_id.clone(),
+                take_over: false,
+            });
+        }
         if !jobs.is_empty() {
             fx.push(Effect::RunnerJobs(jobs));
         }
+        let read_only = w.engine.read_only.as_ref().map(|r| r.reason.clone());
         state.notice = Some(Notice {
-            text: if n > 1 {
+            text: if let Some(why) = read_only {
+                format!("an unfinished run is open read-only: {why}")
+            } else if n > 1 {
                 format!(
                     "a run was interrupted and is open to resume ({} more: toban runbook history)",
                     n - 1
@@ -525,9 +565,15 @@ pub fn wizard_hints(state: &State) -> Vec<crate::ui::widgets::hints::Hint> {
                 (Action::Back, "leave"),
             ],
             Waiting::ReadOnly => {
-                let mut v = vec![(Action::Cancel, "abort the run")];
-                if w.engine.read_only.as_ref().is_some_and(|r| !r.runbook_missing) {
-                    v.push((Action::Select, "start afresh"));
+                let ro = w.engine.read_only.as_ref();
+                let mut v = Vec::new();
+                if ro.is_some_and(|r| r.take_over) {
+                    v.push((Action::Select, "take over"));
+                } else if !ro.is_some_and(|r| r.held_elsewhere) {
+                    v.push((Action::Cancel, "abort the run"));
+                    if !ro.is_some_and(|r| r.runbook_missing) {
+                        v.push((Action::Select, "start afresh"));
+                    }
                 }
                 v.extend([(Action::PageUp, "scroll audit"), (Action::Back, "leave")]);
                 v

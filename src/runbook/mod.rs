@@ -22,6 +22,7 @@
 pub mod cli;
 pub mod engine;
 pub mod exec;
+pub mod lease;
 pub mod runner;
 pub mod spec;
 pub mod steps;

@@ -117,8 +117,8 @@ impl Store {
         if updated.rows_affected() == 0 {
             sqlx::query(
                 "INSERT INTO runbook_runs (run_id, runbook, status, dry_run, drill, started_ms, \
-                 finished_ms, updated_ms, run_user, ssh_client, state_json) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                 finished_ms, updated_ms, run_user, ssh_client, state_json, spec_digest) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             )
             .bind(&s.run_id)
             .bind(&s.runbook)
@@ -131,6 +131,7 @@ impl Store {
             .bind(&s.user)
             .bind(&s.ssh_client)
             .bind(&json)
+            .bind(&s.spec_digest)
             .execute(&mut *tx)
             .await?;
         }

@@ -179,6 +179,12 @@ impl Engine {
         if state.current.is_some_and(|i| i >= state.steps.len()) {
             state.current = None;
         }
+        for rec in &mut state.steps {
+            if rec.state == StepState::Running {
+                rec.state = StepState::Interrupted;
+                rec.message = "interrupted: toban stopped while this step was running".into();
+            }
+        }
         if state.rollback_of.is_some_and(|i| i >= state.steps.len()) {
             state.rollback_of = None;
         }
@@ -206,6 +212,8 @@ impl Engine {
                 reason,
                 audit: Vec::new(),
                 runbook_missing: missing,
+                take_over: false,
+                held_elsewhere: false,
             }),
         }
     }
@@ -243,7 +251,18 @@ impl Engine {
         if self.state.status.is_finished() {
             return fx;
         }
-        if self.read_only.is_some() {
+        if let Event::HeldElsewhere { why, take_over } = event {
+            let audit = self.read_only.take().map(|r| r.audit).unwrap_or_default();
+            self.read_only = Some(ReadOnly {
+                reason: why,
+                audit,
+                runbook_missing: false,
+                take_over,
+                held_elsewhere: true,
+            });
+            return fx;
+        }
+        if self.read_only.is_some() && !matches!(event, Event::Reattached { .. }) {
             self.handle_read_only(event, now_ms, &mut fx);
             return fx;
         }
@@ -313,6 +332,7 @@ impl Engine {
                 }
             }
             Event::Resolve(choice) => self.on_resolve(choice, now_ms, &mut fx),
+            Event::TookOver(_) | Event::HeldElsewhere { .. } => {}
             Event::Abort => self.finish(
                 RunStatus::Aborted,
                 Some("aborted by the operator".into()),
@@ -331,6 +351,22 @@ impl Engine {
             .map(|r| r.reason.clone())
             .unwrap_or_default();
         match event {
+            // Only a run read-only for its lease can be taken over: its spec is today's.
+            Event::TookOver(from) if self.read_only.as_ref().is_some_and(|r| r.take_over) => {
+                self.read_only = None;
+                fx.push(EngineEffect::Audit(self.audit(
+                    now_ms,
+                    "take_over",
+                    None,
+                    format!("operator took the run over from {from} (its lease had lapsed)"),
+                )));
+                fx.push(EngineEffect::Persist);
+            }
+            Event::Abort | Event::Cancel if self.read_only.as_ref().is_some_and(|r| r.held_elsewhere) => {
+                fx.push(EngineEffect::Notice(format!(
+                    "another session holds this run ({why}): it is not yours to abort"
+                )))
+            }
             Event::Abort | Event::Cancel => self.finish(
                 RunStatus::Aborted,
                 Some(format!("aborted read-only: {why}")),

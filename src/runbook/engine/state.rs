@@ -135,6 +135,11 @@ pub struct ReadOnly {
     pub audit: Vec<AuditEntry>,
     /// The runbook's file is gone: nothing to start afresh from.
     pub runbook_missing: bool,
+    /// Read-only only because another session held the run and its lease lapsed: the
+    /// operator may take it over (typed confirmation), then drive it as usual.
+    pub take_over: bool,
+    /// Another session holds (or may hold) the run: not even an abort from here.
+    pub held_elsewhere: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -158,6 +163,11 @@ pub enum Event {
     },
     Resolve(ResumeChoice),
     Abort,
+    /// This session now holds the run's lease (taken over from a lapsed one, typed):
+    /// the run is driven from here on. The text says from whom.
+    TookOver(String),
+    /// Another session holds the run: read-only here. The text says who and since when.
+    HeldElsewhere { why: String, take_over: bool },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

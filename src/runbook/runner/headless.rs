@@ -209,5 +209,13 @@ pub async fn run_headless(
             return EXIT_USAGE;
         }
     }
-    drive_headless(env, &mut engine, &opts.yes, out).await
+    // A real run is held by this command while it runs: another session sees who drives it.
+    let keeper = (!opts.dry_run).then(|| {
+        super::lease_keeper::keep(env.store.clone(), engine.state.run_id.clone(), false, None)
+    });
+    let code = drive_headless(env, &mut engine, &opts.yes, out).await;
+    if let Some(k) = keeper {
+        k.abort();
+    }
+    code
 }

@@ -12,6 +12,7 @@
 
 pub mod handle;
 pub mod headless;
+pub mod lease_keeper;
 mod secrets;
 
 use std::collections::BTreeMap;
@@ -140,31 +141,69 @@ pub async fn reattach_events(env: &RunEnv, engine: &Engine) -> Vec<Event> {
 }
 
 /// Runs found unfinished at start, loaded and marked interrupted, ready for the wizard:
-/// `(engine, reattach events to feed it)`. Runs whose runbook no longer exists are
-/// reported by name in the error list.
+/// `(engine, reattach events to feed it)`, and notes on the runs left alone.
+///
+/// A run another session drives right now (a live lease) is not interrupted: it is left
+/// out and named in the notes (who holds it, since when). A run whose runbook changed or
+/// is gone opens read-only with its audit; one whose lease lapsed while its holder may
+/// still be alive opens read-only until the operator takes it over.
 pub async fn interrupted_runs(
     env: &RunEnv,
     books: &[Runbook],
 ) -> anyhow::Result<(Vec<(Engine, Vec<Event>)>, Vec<String>)> {
+    use super::engine::ReadOnly;
+    use super::lease::LeaseHolder;
+    let me = LeaseHolder::this_session();
+    let now_ms = Utc::now().timestamp_millis();
     let mut found = Vec::new();
-    let mut missing = Vec::new();
+    let mut notes = Vec::new();
     for s in env.store.interrupted_runs().await? {
         let Some(state) = env.store.load_run(&s.run_id).await? else {
             continue;
         };
-        let Some(spec) = books.iter().find(|b| b.name == state.runbook) else {
-            missing.push(format!(
-                "run {} of `{}`: that runbook no longer exists",
-                s.run_id, s.runbook
-            ));
-            continue;
+        let lease = env.store.run_lease(&s.run_id).await?;
+        if let Some(l) = lease.as_ref().filter(|l| !l.is_held_by(&me)) {
+            if l.is_live(now_ms) {
+                notes.push(format!(
+                    "run {} of `{}` is being driven by another session: {}",
+                    s.run_id,
+                    s.runbook,
+                    l.describe(now_ms)
+                ));
+                continue;
+            }
+        }
+        let mut engine = match books.iter().find(|b| b.name == state.runbook) {
+            Some(spec) => Engine::resume(spec.clone(), state),
+            None => {
+                let why = format!("the runbook `{}` no longer exists", state.runbook);
+                Engine::read_only(None, state, why)
+            }
         };
-        let mut engine = Engine::resume(spec.clone(), state);
+        let audit = env.store.run_audit(&s.run_id).await?;
+        match &mut engine.read_only {
+            Some(ro) => ro.audit = audit,
+            None => {
+                if let Some(l) = lease.filter(|l| !l.is_held_by(&me) && !l.holder_dead()) {
+                    engine.read_only = Some(ReadOnly {
+                        reason: format!(
+                            "{}; it may still be alive (type `{}` to take it over)",
+                            l.describe(now_ms),
+                            super::lease::TAKE_OVER
+                        ),
+                        audit,
+                        runbook_missing: false,
+                        take_over: true,
+                        held_elsewhere: true,
+                    });
+                }
+            }
+        }
         engine.state.secrets = load_secrets(env, &engine.state.run_id);
         let events = reattach_events(env, &engine).await;
         found.push((engine, events));
     }
-    Ok((found, missing))
+    Ok((found, notes))
 }
 
 /// Parameters for opening `spec` on a backup picked in the Backups tab: the runbook's

@@ -11,6 +11,7 @@ use ratatui::Frame;
 use super::{sanitize, OutKind, OutLine, WizardState};
 use crate::config::theme::Theme;
 use crate::runbook::engine::ReadOnly;
+use crate::runbook::lease::TAKE_OVER;
 
 /// The audit as output-pane lines, oldest first (times in UTC, as the audit stores them).
 pub fn audit_lines(ro: &ReadOnly) -> Vec<OutLine> {
@@ -63,13 +64,32 @@ pub fn render(frame: &mut Frame, area: Rect, w: &WizardState, ro: &ReadOnly, the
             ),
             theme.style("text.dim"),
         ),
-        Line::styled(
+    ];
+    if ro.take_over {
+        lines.push(Line::styled(
+            format!("Type `{TAKE_OVER}` and press Enter to drive it from this session:"),
+            theme.style("text"),
+        ));
+        let ok = TAKE_OVER.starts_with(w.typed.as_str());
+        lines.push(Line::styled(
+            format!("> {}▏", w.typed),
+            theme.style(if ok { "input" } else { "input.invalid" }),
+        ));
+    } else if ro.held_elsewhere {
+        lines.push(Line::styled(
+            "It is read-only here while the other session holds it.",
+            theme.style("text"),
+        ));
+    } else {
+        lines.push(Line::styled(
             "Its steps are not today's: nothing of it will run.",
             theme.style("text"),
-        ),
-    ];
+        ));
+    }
     lines.push(Line::styled(
-        if ro.runbook_missing {
+        if ro.held_elsewhere {
+            "Leave it, or come back once its lease has lapsed."
+        } else if ro.runbook_missing {
             "Abort it to close it (the runbook's file is gone)."
         } else {
             "Abort it, or start the runbook afresh as a new run."

@@ -278,7 +278,7 @@ impl WizardState {
         }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match self.engine.waiting() {
-            Waiting::Typed(_) => match key.code {
+            Waiting::Typed(_) | Waiting::ReadOnly if self.typing() => match key.code {
                 KeyCode::Char('u') if ctrl => {
                     self.typed.clear();
                     true
@@ -307,7 +307,7 @@ impl WizardState {
             return false;
         }
         match self.engine.waiting() {
-            Waiting::Typed(_) => {
+            Waiting::Typed(_) | Waiting::ReadOnly if self.typing() => {
                 let line = pasted.lines().next().unwrap_or_default();
                 self.typed.extend(line.chars().filter(|c| !c.is_control()));
                 true
@@ -518,6 +518,16 @@ impl WizardState {
             }
             // Starting afresh is the console's (it opens a new run).
             Waiting::Outcome | Waiting::Nothing | Waiting::ReadOnly => Vec::new(),
+        }
+    }
+
+    /// Does the typed-confirmation buffer take keys now (a typed confirmation, or taking
+    /// over a run whose lease lapsed)?
+    pub fn typing(&self) -> bool {
+        match self.engine.waiting() {
+            Waiting::Typed(_) => true,
+            Waiting::ReadOnly => self.engine.read_only.as_ref().is_some_and(|r| r.take_over),
+            _ => false,
         }
     }
 
