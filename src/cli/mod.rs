@@ -113,6 +113,16 @@ pub enum RunbookCommand {
         #[arg(long, value_name = "TARGET")]
         yes: Option<String>,
     },
+    /// End an open run as aborted (recorded with user, SSH client and reason): also a run
+    /// whose runbook changed or is gone. Exit 0 aborted, 1 not possible (already ended,
+    /// driven by another session), 2 no such run.
+    Abort {
+        /// The run's id (`toban runbook history` lists them).
+        run: String,
+        /// Why, for the audit.
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+    },
     /// Past runs, newest first; `--run ID` shows one run's full audit record.
     History {
         #[arg(long, value_name = "ID")]

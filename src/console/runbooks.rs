@@ -347,7 +347,12 @@ pub fn wizard_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         }
         Action::TabNext | Action::TabPrev | Action::Runbooks => return,
         Action::Select if !finished && w.ask.is_none() && w.engine.read_only.is_some() => {
-            match w.engine.read_only.as_ref().map(|r| (r.take_over, r.held_elsewhere)) {
+            match w
+                .engine
+                .read_only
+                .as_ref()
+                .map(|r| (r.take_over, r.held_elsewhere))
+            {
                 Some((true, _)) => take_over(w, fx),
                 Some((false, true)) => {}
                 _ => start_afresh(state, fx),

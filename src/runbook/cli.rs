@@ -1,4 +1,4 @@
-//! `toban runbook list | show NAME | run NAME | history [--run ID]`: each writes to `out`
+//! `toban runbook list | show NAME | run NAME | history [--run ID] | abort RUN`: each writes to `out`
 //! and returns the process exit code. (clap wiring lives in `src/cli/`.)
 
 use std::collections::BTreeMap;
@@ -239,4 +239,75 @@ pub async fn history(out: &mut dyn Write, store: &Store, run: Option<&str>, limi
             EXIT_OK
         }
     }
+}
+
+/// `toban runbook abort RUN [--reason TEXT]`: ends an open run as aborted, with an audit
+/// entry naming the user, the SSH client and the reason. A run whose runbook changed or is
+/// gone can be aborted; one another session drives right now (a live lease) cannot.
+/// Exit 0 aborted, 1 not possible (already ended, held elsewhere, store error), 2 no such run.
+pub async fn abort(
+    out: &mut (dyn Write + Send),
+    env: &RunEnv,
+    run_id: &str,
+    reason: Option<&str>,
+) -> i32 {
+    use super::lease::LeaseHolder;
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let state = match env.store.load_run(run_id).await {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            let _ = writeln!(out, "error: no run `{}`", strip_escapes(run_id));
+            return EXIT_USAGE;
+        }
+        Err(e) => {
+            let _ = writeln!(out, "error: {e:#}");
+            return EXIT_FAILED;
+        }
+    };
+    if state.status.is_finished() {
+        let _ = writeln!(
+            out,
+            "error: run {} already ended ({}): nothing to abort",
+            strip_escapes(run_id),
+            state.status.as_str()
+        );
+        return EXIT_FAILED;
+    }
+    match env.store.run_lease(run_id).await {
+        Ok(Some(l)) if !l.is_held_by(&LeaseHolder::this_session()) && l.is_live(now_ms) => {
+            let _ = writeln!(
+                out,
+                "error: run {} is being driven by another session ({}): not aborted",
+                strip_escapes(run_id),
+                l.describe(now_ms)
+            );
+            return EXIT_FAILED;
+        }
+        Err(e) => {
+            let _ = writeln!(out, "error: {e:#}");
+            return EXIT_FAILED;
+        }
+        _ => {}
+    }
+    // The runbook is not needed to end a run (its file may be gone or changed).
+    let mut engine = Engine::read_only(None, state, "aborted from the command line".into());
+    engine.set_actor(runner::current_user(), runner::ssh_client());
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    let why = match reason {
+        Some(r) => format!("aborted from the command line: {r}"),
+        None => "aborted from the command line".into(),
+    };
+    for fx in engine.abort_now(why, now_ms) {
+        if let Err(e) = runner::record(env, &engine.state, &fx).await {
+            let _ = writeln!(out, "error: {e}");
+            return EXIT_FAILED;
+        }
+    }
+    let _ = writeln!(
+        out,
+        "run {} of `{}`: aborted",
+        strip_escapes(run_id),
+        strip_escapes(&engine.state.runbook)
+    );
+    EXIT_OK
 }

@@ -108,7 +108,10 @@ fn pid_alive(pid: i64) -> bool {
     // A zombie is as dead as it gets.
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
         .ok()
-        .and_then(|s| s.rfind(')').map(|i| !s[i + 1..].trim_start().starts_with('Z')))
+        .and_then(|s| {
+            s.rfind(')')
+                .map(|i| !s[i + 1..].trim_start().starts_with('Z'))
+        })
         .unwrap_or(true)
 }
 

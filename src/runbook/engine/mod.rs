@@ -218,6 +218,23 @@ impl Engine {
         }
     }
 
+    /// Ends the run as aborted at once, whatever it waits for, saying who and why (`toban
+    /// runbook abort`: a run nobody can drive any more must still be closable).
+    pub fn abort_now(&mut self, why: String, now_ms: i64) -> Vec<EngineEffect> {
+        let mut fx = Vec::new();
+        if self.state.status.is_finished() {
+            return fx;
+        }
+        fx.push(EngineEffect::Audit(self.audit(
+            now_ms,
+            "abort",
+            None,
+            why.clone(),
+        )));
+        self.finish(RunStatus::Aborted, Some(why), now_ms, &mut fx);
+        fx
+    }
+
     /// The session acting on the run from now on (a resume from another SSH client).
     pub fn set_actor(&mut self, user: String, ssh_client: Option<String>) {
         self.actor = Actor { user, ssh_client };
@@ -234,7 +251,9 @@ impl Engine {
             run_id: self.state.run_id.clone(),
             at_ms: now_ms,
             event: event.into(),
-            step_id: step.and_then(|i| self.state.steps.get(i)).map(|r| r.id.clone()),
+            step_id: step
+                .and_then(|i| self.state.steps.get(i))
+                .map(|r| r.id.clone()),
             detail,
             exit_code: None,
             duration_ms: None,
@@ -362,7 +381,9 @@ impl Engine {
                 )));
                 fx.push(EngineEffect::Persist);
             }
-            Event::Abort | Event::Cancel if self.read_only.as_ref().is_some_and(|r| r.held_elsewhere) => {
+            Event::Abort | Event::Cancel
+                if self.read_only.as_ref().is_some_and(|r| r.held_elsewhere) =>
+            {
                 fx.push(EngineEffect::Notice(format!(
                     "another session holds this run ({why}): it is not yours to abort"
                 )))

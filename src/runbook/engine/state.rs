@@ -167,7 +167,10 @@ pub enum Event {
     /// the run is driven from here on. The text says from whom.
     TookOver(String),
     /// Another session holds the run: read-only here. The text says who and since when.
-    HeldElsewhere { why: String, take_over: bool },
+    HeldElsewhere {
+        why: String,
+        take_over: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

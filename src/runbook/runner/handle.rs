@@ -26,7 +26,10 @@ pub enum Job {
     Reattach(Box<Engine>),
     /// Hold the run's lease while this session drives it (renewed every few seconds);
     /// `take_over`: the operator typed the confirmation to take a lapsed lease.
-    Hold { run_id: String, take_over: bool },
+    Hold {
+        run_id: String,
+        take_over: bool,
+    },
 }
 
 /// What the run's task tells the wizard.
