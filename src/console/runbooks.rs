@@ -487,10 +487,11 @@ pub fn on_resume(
         if !jobs.is_empty() {
             fx.push(Effect::RunnerJobs(jobs));
         }
-        let read_only = w.engine.read_only.as_ref().map(|r| r.reason.clone());
+        let read_only = w.engine.read_only.is_some();
         state.notice = Some(Notice {
-            text: if let Some(why) = read_only {
-                format!("an unfinished run is open read-only: {why}")
+            text: if read_only {
+                // Why is in the wizard; the status line has no room for it at 80 columns.
+                "an unfinished run is open, read-only".into()
             } else if n > 1 {
                 format!(
                     "a run was interrupted and is open to resume ({} more: toban runbook history)",

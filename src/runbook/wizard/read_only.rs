@@ -24,17 +24,14 @@ pub fn audit_lines(ro: &ReadOnly) -> Vec<OutLine> {
             .map(|t| t.format("%H:%M:%S").to_string())
             .unwrap_or_default();
         let first = a.detail.lines().next().unwrap_or_default();
+        // Who first: a resume from another session shows at a glance.
         out.push(OutLine {
             kind: OutKind::Line,
             text: sanitize(&format!(
-                "{at} {} {} {first} ({}{})",
+                "{at} {} {} {} {first}",
+                a.user,
                 a.event,
                 a.step_id.as_deref().unwrap_or("-"),
-                a.user,
-                a.ssh_client
-                    .as_deref()
-                    .map(|c| format!(" from {c}"))
-                    .unwrap_or_default()
             )),
         });
     }
@@ -95,6 +92,13 @@ pub fn render(frame: &mut Frame, area: Rect, w: &WizardState, ro: &ReadOnly, the
             "Abort it, or start the runbook afresh as a new run."
         },
         theme.style("text"),
+    ));
+    lines.push(Line::styled(
+        format!(
+            "Full audit: toban runbook history --run {}",
+            sanitize(&s.run_id)
+        ),
+        theme.style("text.dim"),
     ));
     if let Some(n) = &w.notice {
         lines.push(Line::styled(n.clone(), theme.style("input.invalid")));
