@@ -10,7 +10,7 @@ use tokio::task::JoinHandle;
 
 use super::RunnerMsg;
 use crate::runbook::engine::Event;
-use crate::runbook::lease::{Claim, LeaseHolder, HEARTBEAT, TAKE_OVER};
+use crate::runbook::lease::{Claim, LeaseHolder, HEARTBEAT};
 use crate::store::Store;
 
 /// How long to wait for a new run's first save before giving up on holding it.
@@ -63,10 +63,7 @@ pub fn keep(
                     return;
                 }
                 Ok(Claim::Lapsed(l)) => {
-                    let why = format!(
-                        "{}; it may still be alive (type `{TAKE_OVER}` to take it over)",
-                        l.describe(now_ms())
-                    );
+                    let why = format!("{}; it may still be alive", l.describe(now_ms()));
                     say(Event::HeldElsewhere {
                         why,
                         take_over: true,

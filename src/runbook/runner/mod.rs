@@ -186,11 +186,7 @@ pub async fn interrupted_runs(
             None => {
                 if let Some(l) = lease.filter(|l| !l.is_held_by(&me) && !l.holder_dead()) {
                     engine.read_only = Some(ReadOnly {
-                        reason: format!(
-                            "{}; it may still be alive (type `{}` to take it over)",
-                            l.describe(now_ms),
-                            super::lease::TAKE_OVER
-                        ),
+                        reason: format!("{}; it may still be alive", l.describe(now_ms)),
                         audit,
                         runbook_missing: false,
                         take_over: true,

@@ -84,7 +84,9 @@ pub fn render(frame: &mut Frame, area: Rect, w: &WizardState, ro: &ReadOnly, the
         ));
     }
     lines.push(Line::styled(
-        if ro.held_elsewhere {
+        if ro.take_over {
+            "Or leave it: nothing of it runs until it is taken over."
+        } else if ro.held_elsewhere {
             "Leave it, or come back once its lease has lapsed."
         } else if ro.runbook_missing {
             "Abort it to close it (the runbook's file is gone)."
