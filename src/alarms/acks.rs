@@ -48,9 +48,9 @@ impl Who {
             .filter(|h| !h.is_empty())
             .unwrap_or_else(|| "localhost".into());
         Who {
-            user: crate::runbook::runner::current_user(),
+            user: crate::actor::current_user(),
             host,
-            ssh_client: crate::runbook::runner::ssh_client(),
+            ssh_client: crate::actor::ssh_client(),
         }
     }
 
