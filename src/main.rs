@@ -189,7 +189,8 @@ fn runbook_command(
         RunbookCommand::Show { name } => rb::show(&mut out, books, &name),
         RunbookCommand::Run { .. }
         | RunbookCommand::History { .. }
-        | RunbookCommand::Abort { .. } => {
+        | RunbookCommand::Abort { .. }
+        | RunbookCommand::Resume { .. } => {
             let rt = match tokio::runtime::Runtime::new() {
                 Ok(rt) => rt,
                 Err(e) => {
@@ -212,6 +213,9 @@ fn runbook_command(
                     connections: config.runbooks.connections.clone(),
                 };
                 match command {
+                    RunbookCommand::Resume { run, step, yes } => {
+                        rb::resume(&mut out, &env, books, &run, step.map(Into::into), &yes).await
+                    }
                     RunbookCommand::Abort { run, reason } => {
                         rb::abort(&mut out, &env, &run, reason.as_deref()).await
                     }

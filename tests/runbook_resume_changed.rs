@@ -324,3 +324,61 @@ async fn the_abort_command_line() {
     let o = run(&["runbook", "abort", RUN]);
     assert_eq!(o.status.code(), Some(1));
 }
+
+/// `toban runbook resume`: refused (read-only) once the runbook changed; on an unchanged
+/// one an interrupted step needs `--step`, then the run goes on to its end.
+#[tokio::test]
+async fn headless_resume_refuses_a_changed_runbook_and_goes_on_with_an_unchanged_one() {
+    use toban::runbook::cli::resume;
+    use toban::runbook::engine::ResumeChoice;
+    let s = setup().await;
+    killed_during_step_three(&s).await;
+    let books_now = books(&s.books_dir);
+
+    let mut out = Vec::new();
+    let code = resume(&mut out, &s.env, &books_now, RUN, None, &None).await;
+    let text = String::from_utf8_lossy(&out).to_string();
+    assert_eq!(code, 3, "{text}");
+    assert!(text.contains("step `third` was interrupted"), "{text}");
+    assert!(text.contains("--step"), "{text}");
+
+    // The file cut to one step: read-only, pointing at abort; nothing ran.
+    std::fs::write(s.books_dir.join("three.toml"), book_text(&["first"])).unwrap();
+    let mut out = Vec::new();
+    let code = resume(
+        &mut out,
+        &s.env,
+        &books(&s.books_dir),
+        RUN,
+        Some(ResumeChoice::Rerun),
+        &None,
+    )
+    .await;
+    let text = String::from_utf8_lossy(&out).to_string();
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains("read-only") && text.contains("toban runbook abort"),
+        "{text}"
+    );
+    let saved = s.env.store.load_run(RUN).await.unwrap().unwrap();
+    assert_eq!(saved.status, RunStatus::Active);
+
+    // Back as it was: accept what is known and go on to the end.
+    let mut out = Vec::new();
+    let code = resume(
+        &mut out,
+        &s.env,
+        &books_now,
+        RUN,
+        Some(ResumeChoice::Accept),
+        &None,
+    )
+    .await;
+    let text = String::from_utf8_lossy(&out).to_string();
+    assert_eq!(code, 0, "{text}");
+    let saved = s.env.store.load_run(RUN).await.unwrap().unwrap();
+    assert_eq!(saved.status, RunStatus::Succeeded);
+    let audit = s.env.store.run_audit(RUN).await.unwrap();
+    let resolve = audit.iter().find(|a| a.event == "resolve").unwrap();
+    assert_eq!(resolve.user, toban::runbook::runner::current_user());
+}

@@ -311,3 +311,107 @@ pub async fn abort(
     );
     EXIT_OK
 }
+
+/// `toban runbook resume RUN [--step accept|rerun|abort] [--yes TARGET]`: goes on with a
+/// run left open, headless. A run whose runbook changed or is gone is refused (read-only:
+/// `toban runbook abort`); so is one another session holds. A step found interrupted needs
+/// `--step`; "rerun" is refused while its original command still runs.
+/// Exit codes as `run`: 0 succeeded, 1 failed or refused, 2 usage, 3 an answer was needed.
+pub async fn resume(
+    out: &mut (dyn Write + Send),
+    env: &RunEnv,
+    books: &[Runbook],
+    run_id: &str,
+    step: Option<super::engine::ResumeChoice>,
+    yes: &Option<String>,
+) -> i32 {
+    use super::engine::{Event, Waiting};
+    use super::lease::{Claim, LeaseHolder};
+    let shown = strip_escapes(run_id);
+    let state = match env.store.load_run(run_id).await {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            let _ = writeln!(out, "error: no run `{shown}`");
+            return EXIT_USAGE;
+        }
+        Err(e) => {
+            let _ = writeln!(out, "error: {e:#}");
+            return EXIT_FAILED;
+        }
+    };
+    if state.status.is_finished() {
+        let status = state.status.as_str();
+        let _ = writeln!(out, "error: run {shown} already ended ({status})");
+        return EXIT_FAILED;
+    }
+    let mut engine = match books.iter().find(|b| b.name == state.runbook) {
+        Some(spec) => Engine::resume(spec.clone(), state),
+        None => {
+            let why = format!("the runbook `{}` no longer exists", state.runbook);
+            Engine::read_only(None, state, why)
+        }
+    };
+    if let Some(ro) = &engine.read_only {
+        let _ = writeln!(
+            out,
+            "error: run {shown} is read-only: {}; its audit: toban runbook history --run \
+             {shown}; end it with: toban runbook abort {shown}",
+            strip_escapes(&ro.reason)
+        );
+        return EXIT_FAILED;
+    }
+    let me = LeaseHolder::this_session();
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    match env.store.claim_run(run_id, &me, now_ms, false).await {
+        Ok(Claim::Held) => {}
+        Ok(Claim::Busy(l)) | Ok(Claim::Lapsed(l)) => {
+            let _ = writeln!(
+                out,
+                "error: run {shown} is {}: take it over in the console",
+                l.describe(now_ms)
+            );
+            return EXIT_FAILED;
+        }
+        Ok(Claim::NoRun) => {
+            let _ = writeln!(out, "error: run {shown} is no longer open");
+            return EXIT_FAILED;
+        }
+        Err(e) => {
+            let _ = writeln!(out, "error: {e:#}");
+            return EXIT_FAILED;
+        }
+    }
+    let keeper =
+        super::runner::lease_keeper::keep(env.store.clone(), run_id.to_string(), false, None);
+    engine.set_actor(runner::current_user(), runner::ssh_client());
+    engine.state.secrets = runner::load_secrets(env, run_id);
+    let mut first = runner::reattach_events(env, &engine).await;
+    // What the executor says decides whether a decision is needed at all.
+    let mut probe = engine.clone();
+    for ev in &first {
+        probe.handle(ev.clone(), now_ms);
+    }
+    if probe.waiting() == Waiting::Resolve {
+        let rec = probe.state.current.and_then(|i| probe.state.steps.get(i));
+        match step {
+            Some(c) => first.push(Event::Resolve(c)),
+            None => {
+                let _ = writeln!(
+                    out,
+                    "step `{}` was interrupted ({}): pass --step accept, rerun or abort",
+                    rec.map(|r| r.id.as_str()).unwrap_or("?"),
+                    rec.map(|r| strip_escapes(&r.message)).unwrap_or_default()
+                );
+                // What the executor found is on record either way.
+                for fx in engine.handle_all(first, now_ms) {
+                    let _ = runner::record(env, &engine.state, &fx).await;
+                }
+                keeper.abort();
+                return runner::EXIT_NEEDS_CONFIRMATION;
+            }
+        }
+    }
+    let code = runner::drive_headless_from(env, &mut engine, yes, out, first).await;
+    keeper.abort();
+    code
+}

@@ -250,6 +250,14 @@ impl Engine {
         fx
     }
 
+    /// Every event in turn; all the effects.
+    pub fn handle_all(&mut self, events: Vec<Event>, now_ms: i64) -> Vec<EngineEffect> {
+        events
+            .into_iter()
+            .flat_map(|e| self.handle(e, now_ms))
+            .collect()
+    }
+
     pub(super) fn masked_params(&self) -> String {
         let parts: Vec<String> = self
             .spec

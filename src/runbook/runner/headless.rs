@@ -89,7 +89,19 @@ pub async fn drive_headless(
     yes: &Option<String>,
     out: &mut (dyn Write + Send),
 ) -> i32 {
-    let mut events: VecDeque<Event> = VecDeque::from([Event::Start]);
+    drive_headless_from(env, engine, yes, out, vec![Event::Start]).await
+}
+
+/// [`drive_headless`] beginning with `first` instead of starting the run (a resumed run:
+/// what the executor knows of its interrupted step, then the operator's decision).
+pub async fn drive_headless_from(
+    env: &RunEnv,
+    engine: &mut Engine,
+    yes: &Option<String>,
+    out: &mut (dyn Write + Send),
+    first: Vec<Event>,
+) -> i32 {
+    let mut events: VecDeque<Event> = VecDeque::from(first);
     let mut refused = false;
     let mut finished = None;
     while finished.is_none() {

@@ -25,8 +25,8 @@ use tokio_util::sync::CancellationToken;
 
 pub use handle::{Job, RunnerHandle, RunnerMsg};
 pub use headless::{
-    drive_headless, run_headless, HeadlessOpts, EXIT_FAILED, EXIT_NEEDS_CONFIRMATION, EXIT_OK,
-    EXIT_USAGE,
+    drive_headless, drive_headless_from, run_headless, HeadlessOpts, EXIT_FAILED,
+    EXIT_NEEDS_CONFIRMATION, EXIT_OK, EXIT_USAGE,
 };
 pub use secrets::load_secrets;
 
