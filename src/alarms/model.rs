@@ -406,6 +406,29 @@ pub struct Snapshot {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn config_checks_the_same_state_words() {
+        for w in [
+            "firing",
+            "ALARM",
+            "active",
+            "insufficient-data",
+            "INSUFFICIENT_DATA",
+            "nodata",
+            "ok",
+            "OK",
+            "pending",
+            "",
+            "alarms",
+        ] {
+            assert_eq!(
+                super::AlarmState::parse(w).is_some(),
+                crate::config::alarms::is_state_word(w),
+                "{w}"
+            );
+        }
+    }
+
     use super::*;
 
     #[test]
