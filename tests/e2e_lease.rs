@@ -91,6 +91,9 @@ fn a_second_session_is_refused_by_the_lease() {
     std::fs::create_dir_all(&books).unwrap();
     std::fs::write(books.join("slow-e2e.toml"), BOOK).unwrap();
 
+    // The store made once first: two processes creating one SQLite file at the same moment
+    // would race on its migrations.
+    assert_eq!(run(home.path(), &["runbook", "history"]).0, 0);
     // Session one: the headless run, holding the lease while its step sleeps.
     let driver = toban(home.path())
         .args(["runbook", "run", "slow-e2e"])
@@ -132,7 +135,8 @@ fn a_second_session_is_refused_by_the_lease() {
     );
     let screen = wait_until("the console to name the holder", || {
         let s = tmux(&socket, &["capture-pane", "-p", "-t", "e2e"]);
-        s.contains("is being driven by another").then_some(s)
+        s.contains("is being driven by another session, held by")
+            .then_some(s)
     });
     assert!(
         !screen.contains("Slow, for two sessions"),
@@ -142,7 +146,14 @@ fn a_second_session_is_refused_by_the_lease() {
     std::thread::sleep(Duration::from_millis(300));
     tmux(&socket, &["kill-server"]);
 
-    // A third shell: resume and abort are refused while the lease is live.
+    // A third shell: history says who drives it; resume and abort are refused while the
+    // lease is live.
+    let (_, history) = run(home.path(), &["runbook", "history"]);
+    assert!(
+        history.contains("held by") && history.contains("pid"),
+        "{history}"
+    );
+
     let (code, text) = run(home.path(), &["runbook", "resume", &run_id]);
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("held by"), "{text}");

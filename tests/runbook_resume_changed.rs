@@ -88,10 +88,36 @@ fn ok(step: usize) -> StepOutcome {
     }
 }
 
+/// Records as the killed session did, except that the run's lease is given to a process
+/// that no longer exists (the killed toban) instead of this test.
 async fn record_all(env: &RunEnv, engine: &Engine, fx: &[EngineEffect]) {
     for f in fx {
-        runner::record(env, &engine.state, f).await.unwrap();
+        match f {
+            EngineEffect::Persist => env
+                .store
+                .save_run(&engine.state, chrono::Utc::now())
+                .await
+                .unwrap(),
+            _ => runner::record(env, &engine.state, f).await.unwrap(),
+        }
     }
+}
+
+/// The lease the killed toban left: this host, a pid that is gone.
+async fn held_by_the_dead(env: &RunEnv) {
+    use toban::runbook::lease::{this_host, Claim, LeaseHolder};
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let pid = child.id() as i64;
+    child.wait().unwrap();
+    let dead = LeaseHolder {
+        host: this_host(),
+        pid,
+        session_ms: 1,
+        user: "alice".into(),
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    let claim = env.store.claim_run(RUN, &dead, now, false).await.unwrap();
+    assert_eq!(claim, Claim::Held);
 }
 
 /// Runs `three` as toban would up to step three running, then "kill -9": nothing more is
@@ -119,6 +145,7 @@ async fn killed_during_step_three(s: &Setup) {
     }
     assert_eq!(e.state.current, Some(2));
     assert_eq!(e.state.steps[2].state, StepState::Running);
+    held_by_the_dead(&s.env).await;
 }
 
 /// What a restarted toban finds: the one run, read-only, no panic, nothing executed.

@@ -164,9 +164,22 @@ pub async fn history(out: &mut dyn Write, store: &Store, run: Option<&str>, limi
                         .finished
                         .map(|f| format!("{}s", (f - r.started).num_seconds()))
                         .unwrap_or_else(|| "-".into());
+                    // An open run says who drives it now (or that nobody does).
+                    let held = if r.status == "active" {
+                        let now_ms = chrono::Utc::now().timestamp_millis();
+                        match store.run_lease(&r.run_id).await {
+                            Ok(Some(l)) if l.is_live(now_ms) => {
+                                format!("  [{}]", strip_escapes(&l.describe(now_ms)))
+                            }
+                            Ok(Some(_)) => "  [lease lapsed: open to resume]".into(),
+                            _ => String::new(),
+                        }
+                    } else {
+                        String::new()
+                    };
                     let _ = writeln!(
                         out,
-                        "{}  {}  {:<20} {:<10} {:>6}  {}{}{}",
+                        "{}  {}  {:<20} {:<10} {:>6}  {}{}{}{held}",
                         strip_escapes(&r.run_id),
                         r.started.format("%Y-%m-%d %H:%M:%S"),
                         strip_escapes(&r.runbook),

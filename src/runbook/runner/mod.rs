@@ -94,6 +94,11 @@ pub async fn record(env: &RunEnv, state: &RunState, effect: &EngineEffect) -> Re
         secrets::keep_secrets(env, state).map_err(|e| format!("keeping the run's secrets: {e}"))?;
     }
     let r = match effect {
+        // A real run is held by the session that first saves it (its keeper renews that).
+        EngineEffect::Persist if !state.opts.dry_run && !state.status.is_finished() => {
+            let me = super::lease::LeaseHolder::this_session();
+            env.store.save_run_held(state, Utc::now(), Some(&me)).await
+        }
         EngineEffect::Persist => env.store.save_run(state, Utc::now()).await,
         EngineEffect::Audit(a) => env.store.append_audit(a).await,
         EngineEffect::RecordDrill(d) => env.store.record_drill(d).await,
@@ -164,11 +169,12 @@ pub async fn interrupted_runs(
         let lease = env.store.run_lease(&s.run_id).await?;
         if let Some(l) = lease.as_ref().filter(|l| !l.is_held_by(&me)) {
             if l.is_live(now_ms) {
+                // Who first: the status line has 80 columns for it.
                 notes.push(format!(
-                    "run {} of `{}` is being driven by another session: {}",
-                    s.run_id,
+                    "`{}` is being driven by another session, {} (run {})",
                     s.runbook,
-                    l.describe(now_ms)
+                    l.describe(now_ms),
+                    s.run_id
                 ));
                 continue;
             }
