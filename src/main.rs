@@ -187,7 +187,10 @@ fn runbook_command(
     let code = match command {
         RunbookCommand::List => rb::list(&mut out, books),
         RunbookCommand::Show { name } => rb::show(&mut out, books, &name),
-        RunbookCommand::Run { .. } | RunbookCommand::History { .. } => {
+        RunbookCommand::Run { .. }
+        | RunbookCommand::History { .. }
+        | RunbookCommand::Abort { .. }
+        | RunbookCommand::Resume { .. } => {
             let rt = match tokio::runtime::Runtime::new() {
                 Ok(rt) => rt,
                 Err(e) => {
@@ -203,14 +206,20 @@ fn runbook_command(
                         return 2;
                     }
                 };
+                let env = toban::runbook::runner::RunEnv {
+                    store: store.clone(),
+                    executor: std::sync::Arc::new(toban::runbook::steps::SupervisedExecutor),
+                    runs_dir: data_dir.join("runs"),
+                    connections: config.runbooks.connections.clone(),
+                };
                 match command {
+                    RunbookCommand::Resume { run, step, yes } => {
+                        rb::resume(&mut out, &env, books, &run, step.map(Into::into), &yes).await
+                    }
+                    RunbookCommand::Abort { run, reason } => {
+                        rb::abort(&mut out, &env, &run, reason.as_deref()).await
+                    }
                     RunbookCommand::Run { name, dry_run, drill, sets, yes } => {
-                        let env = toban::runbook::runner::RunEnv {
-                            store,
-                            executor: std::sync::Arc::new(toban::runbook::steps::SupervisedExecutor),
-                            runs_dir: data_dir.join("runs"),
-                            connections: config.runbooks.connections.clone(),
-                        };
                         let opts = toban::runbook::runner::HeadlessOpts { dry_run, drill, yes };
                         rb::run(&mut out, &env, books, &name, &sets, &opts).await
                     }

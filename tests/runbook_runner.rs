@@ -120,9 +120,16 @@ async fn interrupting_a_running_step_asks_first_then_stops_it_and_records_it() {
         "the whole process group is gone"
     );
 
-    // Give the task a moment to write the last records, then read them back.
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let audit = t.env.store.run_audit(&run_id).await.unwrap();
+    // Give the task time to write the last records (a loaded machine may take a while),
+    // then read them back.
+    let start = std::time::Instant::now();
+    let mut audit = t.env.store.run_audit(&run_id).await.unwrap();
+    while audit.last().is_none_or(|a| a.event != "run_end")
+        && start.elapsed() < Duration::from_secs(10)
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        audit = t.env.store.run_audit(&run_id).await.unwrap();
+    }
     assert!(audit.iter().any(|a| a.event == "cancel"));
     assert!(audit
         .iter()

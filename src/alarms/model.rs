@@ -405,6 +405,29 @@ pub struct Snapshot {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn config_checks_the_same_state_words() {
+        for w in [
+            "firing",
+            "ALARM",
+            "active",
+            "insufficient-data",
+            "INSUFFICIENT_DATA",
+            "nodata",
+            "ok",
+            "OK",
+            "pending",
+            "",
+            "alarms",
+        ] {
+            assert_eq!(
+                super::AlarmState::parse(w).is_some(),
+                crate::config::alarms::state_word(w).is_some(),
+                "{w}"
+            );
+        }
+    }
+
     use super::*;
 
     #[test]

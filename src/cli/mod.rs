@@ -113,6 +113,30 @@ pub enum RunbookCommand {
         #[arg(long, value_name = "TARGET")]
         yes: Option<String>,
     },
+    /// Go on with a run left open (toban died, the session dropped), without the wizard.
+    /// Refused for a run whose runbook changed or is gone (abort it) and for one another
+    /// session holds. Exit codes as `run`.
+    Resume {
+        /// The run's id (`toban runbook history` lists them).
+        run: String,
+        /// For a step found interrupted: take what is known, run it again (refused while
+        /// the original still runs) or abort the run.
+        #[arg(long, value_name = "accept|rerun|abort")]
+        step: Option<ResumeStep>,
+        /// Confirms the steps still to come, as for `run`.
+        #[arg(long, value_name = "TARGET")]
+        yes: Option<String>,
+    },
+    /// End an open run as aborted (recorded with user, SSH client and reason): also a run
+    /// whose runbook changed or is gone. Exit 0 aborted, 1 not possible (already ended,
+    /// driven by another session), 2 no such run.
+    Abort {
+        /// The run's id (`toban runbook history` lists them).
+        run: String,
+        /// Why, for the audit.
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+    },
     /// Past runs, newest first; `--run ID` shows one run's full audit record.
     History {
         #[arg(long, value_name = "ID")]
@@ -120,6 +144,24 @@ pub enum RunbookCommand {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
+}
+
+/// `toban runbook resume --step`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ResumeStep {
+    Accept,
+    Rerun,
+    Abort,
+}
+
+impl From<ResumeStep> for crate::runbook::engine::ResumeChoice {
+    fn from(s: ResumeStep) -> Self {
+        match s {
+            ResumeStep::Accept => Self::Accept,
+            ResumeStep::Rerun => Self::Rerun,
+            ResumeStep::Abort => Self::Abort,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

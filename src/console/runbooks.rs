@@ -280,7 +280,14 @@ fn open_wizard(
         .collect();
     let mut w = WizardState::new(engine, backups);
     let wfx = w.start(state.now);
-    let (jobs, _) = wizard_jobs(&w, wfx);
+    let (mut jobs, _) = wizard_jobs(&w, wfx);
+    if !opts.dry_run {
+        // This session drives the run: another one sees who holds it.
+        jobs.push(Job::Hold {
+            run_id: w.engine.state.run_id.clone(),
+            take_over: false,
+        });
+    }
     fx.push(Effect::RunnerJobs(jobs));
     state.picker = None;
     state.wizard = Some(Box::new(w));
@@ -344,6 +351,19 @@ pub fn wizard_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
             return;
         }
         Action::TabNext | Action::TabPrev | Action::Runbooks => return,
+        Action::Select if !finished && w.ask.is_none() && w.engine.read_only.is_some() => {
+            match w
+                .engine
+                .read_only
+                .as_ref()
+                .map(|r| (r.take_over, r.held_elsewhere))
+            {
+                Some((true, _)) => super::runbook_resume::take_over(w, fx),
+                Some((false, true)) => {}
+                _ => super::runbook_resume::start_afresh(state, fx),
+            }
+            return;
+        }
         _ => {}
     }
     let wfx = w.on_action(action, now);
@@ -356,7 +376,7 @@ pub fn wizard_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
     }
 }
 
-fn close_wizard(state: &mut State, fx: &mut Vec<Effect>) {
+pub(super) fn close_wizard(state: &mut State, fx: &mut Vec<Effect>) {
     state.wizard = None;
     state.wizard_hidden = false;
     fx.push(Effect::ReloadDrills);
@@ -382,45 +402,6 @@ pub fn on_runner(state: &mut State, msg: crate::runbook::runner::RunnerMsg, fx: 
     if ended || close {
         fx.push(Effect::ReloadDrills);
     }
-}
-
-/// Runs found unfinished at start: the first reopens in the wizard.
-pub fn on_resume(
-    state: &mut State,
-    runs: Vec<(Engine, Vec<crate::runbook::engine::Event>)>,
-    missing: Vec<String>,
-    fx: &mut Vec<Effect>,
-) {
-    let n = runs.len();
-    if let Some((engine, events)) = runs.into_iter().next() {
-        let backups = state
-            .backups
-            .rows()
-            .map(|b| b.path.display().to_string())
-            .collect();
-        let mut w = WizardState::new(engine, backups);
-        let mut jobs = Vec::new();
-        for ev in events {
-            let wfx = w.feed(ev, state.now);
-            jobs.extend(wizard_jobs(&w, wfx).0);
-        }
-        if !jobs.is_empty() {
-            fx.push(Effect::RunnerJobs(jobs));
-        }
-        state.notice = Some(Notice {
-            text: if n > 1 {
-                format!(
-                    "a run was interrupted and is open to resume ({} more: toban runbook history)",
-                    n - 1
-                )
-            } else {
-                "a run was interrupted and is open to resume".into()
-            },
-            severity: Severity::Warning,
-        });
-        state.wizard = Some(Box::new(w));
-    }
-    state.problems.extend(missing);
 }
 
 /// The jobs a wizard's effects ask of the runner, and whether it asked to close.
@@ -486,6 +467,20 @@ pub fn wizard_hints(state: &State) -> Vec<crate::ui::widgets::hints::Hint> {
                 (Action::Refresh, "check again"),
                 (Action::Back, "leave"),
             ],
+            Waiting::ReadOnly => {
+                let ro = w.engine.read_only.as_ref();
+                let mut v = Vec::new();
+                if ro.is_some_and(|r| r.take_over) {
+                    v.push((Action::Select, "take over"));
+                } else if !ro.is_some_and(|r| r.held_elsewhere) {
+                    v.push((Action::Cancel, "abort the run"));
+                    if !ro.is_some_and(|r| r.runbook_missing) {
+                        v.push((Action::Select, "start afresh"));
+                    }
+                }
+                v.extend([(Action::PageUp, "scroll audit"), (Action::Back, "leave")]);
+                v
+            }
             Waiting::Outcome => vec![
                 (Action::Back, "leave (it goes on)"),
                 (Action::PageUp, "scroll"),

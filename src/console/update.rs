@@ -94,7 +94,7 @@ pub fn update(state: &mut State, msg: Msg) -> (bool, Vec<Effect>) {
             true
         }
         Msg::Resume { runs, missing } => {
-            super::runbooks::on_resume(state, runs, missing, &mut fx);
+            super::runbook_resume::on_resume(state, runs, missing, &mut fx);
             true
         }
         Msg::Alarms(m) => {

@@ -1,4 +1,4 @@
-//! `toban runbook list | show NAME | run NAME | history [--run ID]`: each writes to `out`
+//! `toban runbook list | show NAME | run NAME | history [--run ID] | abort RUN`: each writes to `out`
 //! and returns the process exit code. (clap wiring lives in `src/cli/`.)
 
 use std::collections::BTreeMap;
@@ -164,9 +164,22 @@ pub async fn history(out: &mut dyn Write, store: &Store, run: Option<&str>, limi
                         .finished
                         .map(|f| format!("{}s", (f - r.started).num_seconds()))
                         .unwrap_or_else(|| "-".into());
+                    // An open run says who drives it now (or that nobody does).
+                    let held = if r.status == "active" {
+                        let now_ms = chrono::Utc::now().timestamp_millis();
+                        match store.run_lease(&r.run_id).await {
+                            Ok(Some(l)) if l.is_live(now_ms) => {
+                                format!("  [{}]", strip_escapes(&l.describe(now_ms)))
+                            }
+                            Ok(Some(_)) => "  [lease lapsed: open to resume]".into(),
+                            _ => String::new(),
+                        }
+                    } else {
+                        String::new()
+                    };
                     let _ = writeln!(
                         out,
-                        "{}  {}  {:<20} {:<10} {:>6}  {}{}{}",
+                        "{}  {}  {:<20} {:<10} {:>6}  {}{}{}{held}",
                         strip_escapes(&r.run_id),
                         r.started.format("%Y-%m-%d %H:%M:%S"),
                         strip_escapes(&r.runbook),
@@ -239,4 +252,179 @@ pub async fn history(out: &mut dyn Write, store: &Store, run: Option<&str>, limi
             EXIT_OK
         }
     }
+}
+
+/// `toban runbook abort RUN [--reason TEXT]`: ends an open run as aborted, with an audit
+/// entry naming the user, the SSH client and the reason. A run whose runbook changed or is
+/// gone can be aborted; one another session drives right now (a live lease) cannot.
+/// Exit 0 aborted, 1 not possible (already ended, held elsewhere, store error), 2 no such run.
+pub async fn abort(
+    out: &mut (dyn Write + Send),
+    env: &RunEnv,
+    run_id: &str,
+    reason: Option<&str>,
+) -> i32 {
+    use super::lease::LeaseHolder;
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let state = match env.store.load_run(run_id).await {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            let _ = writeln!(out, "error: no run `{}`", strip_escapes(run_id));
+            return EXIT_USAGE;
+        }
+        Err(e) => {
+            let _ = writeln!(out, "error: {e:#}");
+            return EXIT_FAILED;
+        }
+    };
+    if state.status.is_finished() {
+        let _ = writeln!(
+            out,
+            "error: run {} already ended ({}): nothing to abort",
+            strip_escapes(run_id),
+            state.status.as_str()
+        );
+        return EXIT_FAILED;
+    }
+    match env.store.run_lease(run_id).await {
+        Ok(Some(l)) if !l.is_held_by(&LeaseHolder::this_session()) && l.is_live(now_ms) => {
+            let _ = writeln!(
+                out,
+                "error: run {} is being driven by another session ({}): not aborted",
+                strip_escapes(run_id),
+                l.describe(now_ms)
+            );
+            return EXIT_FAILED;
+        }
+        Err(e) => {
+            let _ = writeln!(out, "error: {e:#}");
+            return EXIT_FAILED;
+        }
+        _ => {}
+    }
+    // The runbook is not needed to end a run (its file may be gone or changed).
+    let mut engine = Engine::read_only(None, state, "aborted from the command line".into());
+    engine.set_actor(runner::current_user(), runner::ssh_client());
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    let why = match reason {
+        Some(r) => format!("aborted from the command line: {r}"),
+        None => "aborted from the command line".into(),
+    };
+    for fx in engine.abort_now(why, now_ms) {
+        if let Err(e) = runner::record(env, &engine.state, &fx).await {
+            let _ = writeln!(out, "error: {e}");
+            return EXIT_FAILED;
+        }
+    }
+    let _ = writeln!(
+        out,
+        "run {} of `{}`: aborted",
+        strip_escapes(run_id),
+        strip_escapes(&engine.state.runbook)
+    );
+    EXIT_OK
+}
+
+/// `toban runbook resume RUN [--step accept|rerun|abort] [--yes TARGET]`: goes on with a
+/// run left open, headless. A run whose runbook changed or is gone is refused (read-only:
+/// `toban runbook abort`); so is one another session holds. A step found interrupted needs
+/// `--step`; "rerun" is refused while its original command still runs.
+/// Exit codes as `run`: 0 succeeded, 1 failed or refused, 2 usage, 3 an answer was needed.
+pub async fn resume(
+    out: &mut (dyn Write + Send),
+    env: &RunEnv,
+    books: &[Runbook],
+    run_id: &str,
+    step: Option<super::engine::ResumeChoice>,
+    yes: &Option<String>,
+) -> i32 {
+    use super::engine::{Event, Waiting};
+    use super::lease::{Claim, LeaseHolder};
+    let shown = strip_escapes(run_id);
+    let state = match env.store.load_run(run_id).await {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            let _ = writeln!(out, "error: no run `{shown}`");
+            return EXIT_USAGE;
+        }
+        Err(e) => {
+            let _ = writeln!(out, "error: {e:#}");
+            return EXIT_FAILED;
+        }
+    };
+    if state.status.is_finished() {
+        let status = state.status.as_str();
+        let _ = writeln!(out, "error: run {shown} already ended ({status})");
+        return EXIT_FAILED;
+    }
+    let mut engine = match books.iter().find(|b| b.name == state.runbook) {
+        Some(spec) => Engine::resume(spec.clone(), state),
+        None => {
+            let why = format!("the runbook `{}` no longer exists", state.runbook);
+            Engine::read_only(None, state, why)
+        }
+    };
+    if let Some(ro) = &engine.read_only {
+        let _ = writeln!(
+            out,
+            "error: run {shown} is read-only: {}; its audit: toban runbook history --run \
+             {shown}; end it with: toban runbook abort {shown}",
+            strip_escapes(&ro.reason)
+        );
+        return EXIT_FAILED;
+    }
+    let me = LeaseHolder::this_session();
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    match env.store.claim_run(run_id, &me, now_ms, false).await {
+        Ok(Claim::Held) => {}
+        Ok(Claim::Busy(l)) | Ok(Claim::Lapsed(l)) => {
+            let _ = writeln!(
+                out,
+                "error: run {shown} is {}: take it over in the console",
+                l.describe(now_ms)
+            );
+            return EXIT_FAILED;
+        }
+        Ok(Claim::NoRun) => {
+            let _ = writeln!(out, "error: run {shown} is no longer open");
+            return EXIT_FAILED;
+        }
+        Err(e) => {
+            let _ = writeln!(out, "error: {e:#}");
+            return EXIT_FAILED;
+        }
+    }
+    let keeper =
+        super::runner::lease_keeper::keep(env.store.clone(), run_id.to_string(), false, None);
+    engine.set_actor(runner::current_user(), runner::ssh_client());
+    engine.state.secrets = runner::load_secrets(env, run_id);
+    let mut first = runner::reattach_events(env, &engine).await;
+    // What the executor says decides whether a decision is needed at all.
+    let mut probe = engine.clone();
+    for ev in &first {
+        probe.handle(ev.clone(), now_ms);
+    }
+    if probe.waiting() == Waiting::Resolve {
+        let rec = probe.state.current.and_then(|i| probe.state.steps.get(i));
+        match step {
+            Some(c) => first.push(Event::Resolve(c)),
+            None => {
+                let _ = writeln!(
+                    out,
+                    "step `{}` was interrupted ({}): pass --step accept, rerun or abort",
+                    rec.map(|r| r.id.as_str()).unwrap_or("?"),
+                    rec.map(|r| strip_escapes(&r.message)).unwrap_or_default()
+                );
+                // What the executor found is on record either way.
+                for fx in engine.handle_all(first, now_ms) {
+                    let _ = runner::record(env, &engine.state, &fx).await;
+                }
+                keeper.abort();
+                return runner::EXIT_NEEDS_CONFIRMATION;
+            }
+        }
+    }
+    let code = runner::drive_headless_from(env, &mut engine, yes, out, first).await;
+    keeper.abort();
+    code
 }

@@ -8,10 +8,13 @@
 //! - [`engine`]: the pure run state machine (`Engine::handle(event, now_ms) -> effects`).
 //! - [`runner`]: carries out effects — headless ([`runner::run_headless`]) or for the
 //!   wizard ([`runner::RunnerHandle`]) — and finds interrupted runs at start
-//!   ([`runner::interrupted_runs`]).
+//!   ([`runner::interrupted_runs`]): a run whose runbook changed since it started (its
+//!   spec digest) opens read-only, one another session holds is left alone.
+//! - [`lease`]: who drives an open run (host, pid, session, heartbeat) and taking over a
+//!   lapsed one.
 //! - [`exec`]: the machinery under the kinds: supervised commands, SQL, waits.
 //! - [`store`]: runs, the audit log, drills and follow-ups in toban's store.
-//! - [`cli`]: `toban runbook list | show | run | history`.
+//! - [`cli`]: `toban runbook list | show | run | history | resume | abort`.
 //!
 //! Imports go one way: `spec` and `engine` use `steps`, `steps` uses `exec`, `template`
 //! and the store; nothing below imports what is above it.
@@ -22,6 +25,7 @@
 pub mod cli;
 pub mod engine;
 pub mod exec;
+pub mod lease;
 pub mod runner;
 pub mod spec;
 pub mod steps;

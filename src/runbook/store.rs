@@ -101,6 +101,17 @@ type AuditRow = (
 impl Store {
     /// Inserts or replaces the run's saved state.
     pub async fn save_run(&self, s: &RunState, now: DateTime<Utc>) -> anyhow::Result<()> {
+        self.save_run_held(s, now, None).await
+    }
+
+    /// [`Store::save_run`]; a run first saved with `holder` is held by it from that very
+    /// write, so no other session starting in between takes it for interrupted.
+    pub async fn save_run_held(
+        &self,
+        s: &RunState,
+        now: DateTime<Utc>,
+        holder: Option<&crate::runbook::lease::LeaseHolder>,
+    ) -> anyhow::Result<()> {
         let json = serde_json::to_string(s)?;
         let mut tx = self.pool().begin().await?;
         let updated = sqlx::query(
@@ -117,8 +128,8 @@ impl Store {
         if updated.rows_affected() == 0 {
             sqlx::query(
                 "INSERT INTO runbook_runs (run_id, runbook, status, dry_run, drill, started_ms, \
-                 finished_ms, updated_ms, run_user, ssh_client, state_json) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                 finished_ms, updated_ms, run_user, ssh_client, state_json, spec_digest) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             )
             .bind(&s.run_id)
             .bind(&s.runbook)
@@ -131,8 +142,24 @@ impl Store {
             .bind(&s.user)
             .bind(&s.ssh_client)
             .bind(&json)
+            .bind(&s.spec_digest)
             .execute(&mut *tx)
             .await?;
+            if let Some(h) = holder {
+                sqlx::query(
+                    "UPDATE runbook_runs SET lease_host = $2, lease_pid = $3, \
+                     lease_session_ms = $4, lease_user = $5, lease_since_ms = $6, \
+                     lease_heartbeat_ms = $6 WHERE run_id = $1",
+                )
+                .bind(&s.run_id)
+                .bind(&h.host)
+                .bind(h.pid)
+                .bind(h.session_ms)
+                .bind(&h.user)
+                .bind(to_ms(now))
+                .execute(&mut *tx)
+                .await?;
+            }
         }
         tx.commit().await?;
         Ok(())

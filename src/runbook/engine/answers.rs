@@ -6,8 +6,19 @@ use crate::runbook::spec::{ParamKind, StepAction};
 use crate::runbook::template::{secret_param_key, MASK};
 
 impl Engine {
+    /// The current step, when both today's step list and the saved records have it (a
+    /// resumed run checked by `changed_since` always does; this keeps a bad save from
+    /// ever indexing out of range).
+    pub(super) fn current_in_range(&self) -> Option<usize> {
+        self.state
+            .current
+            .filter(|&i| i < self.spec.steps.len() && i < self.state.steps.len())
+    }
+
     pub(super) fn on_continue(&mut self, now_ms: i64, fx: &mut Vec<EngineEffect>) {
-        let Some(i) = self.state.current else { return };
+        let Some(i) = self.current_in_range() else {
+            return;
+        };
         if self.state.steps[i].state != StepState::Pending {
             return;
         }
@@ -26,7 +37,9 @@ impl Engine {
     }
 
     pub(super) fn on_confirm(&mut self, yes: bool, now_ms: i64, fx: &mut Vec<EngineEffect>) {
-        let Some(i) = self.state.current else { return };
+        let Some(i) = self.current_in_range() else {
+            return;
+        };
         if self.state.steps[i].state != StepState::Pending {
             return;
         }
@@ -60,7 +73,9 @@ impl Engine {
     }
 
     pub(super) fn on_typed(&mut self, text: String, now_ms: i64, fx: &mut Vec<EngineEffect>) {
-        let Some(i) = self.state.current else { return };
+        let Some(i) = self.current_in_range() else {
+            return;
+        };
         if self.state.steps[i].state != StepState::Pending {
             return;
         }
@@ -93,7 +108,9 @@ impl Engine {
     }
 
     pub(super) fn on_input(&mut self, value: String, now_ms: i64, fx: &mut Vec<EngineEffect>) {
-        let Some(i) = self.state.current else { return };
+        let Some(i) = self.current_in_range() else {
+            return;
+        };
         if self.state.steps[i].state != StepState::Pending {
             return;
         }
@@ -128,20 +145,46 @@ impl Engine {
         now_ms: i64,
         fx: &mut Vec<EngineEffect>,
     ) {
-        let Some(i) = self.state.current else { return };
+        let Some(i) = self.current_in_range() else {
+            return;
+        };
         if self.state.steps[i].state != StepState::Interrupted {
             return;
         }
         let known = self.state.steps[i].reattach.clone();
-        fx.push(EngineEffect::Audit(
-            self.audit(
+        // Running the step again while the original command still runs would run it
+        // twice at once: refused here, whatever the screen offers.
+        if choice == ResumeChoice::Rerun && known == Some(Reattach::StillRunning) {
+            fx.push(EngineEffect::Audit(self.audit(
                 now_ms,
-                "resolve",
+                "rejected",
                 Some(i),
-                format!("operator chose {choice:?} for the interrupted step ({known:?})")
-                    .to_lowercase(),
-            ),
-        ));
+                "run again refused: the original command is still running".into(),
+            )));
+            fx.push(EngineEffect::Notice(
+                "the original command is still running: wait for it or abort the run".into(),
+            ));
+            return;
+        }
+        let chose = match choice {
+            ResumeChoice::Accept => "accept what is known",
+            ResumeChoice::Rerun => "run the step again",
+            ResumeChoice::Abort => "abort the run",
+        };
+        let known_text = match &known {
+            Some(Reattach::Finished { exit_code, .. }) => {
+                format!("it finished with exit code {exit_code} while toban was away")
+            }
+            Some(Reattach::StillRunning) => "it was still running".into(),
+            Some(Reattach::Lost) => "its outcome is unknown".into(),
+            None => "nothing is known of it".into(),
+        };
+        fx.push(EngineEffect::Audit(self.audit(
+            now_ms,
+            "resolve",
+            Some(i),
+            format!("operator chose to {chose} for the interrupted step ({known_text})"),
+        )));
         match choice {
             ResumeChoice::Abort => self.finish(
                 RunStatus::Aborted,
@@ -184,7 +227,12 @@ impl Engine {
                     message: msg,
                     secret: None,
                     cancelled: false,
-                    duration_ms: 0,
+                    // From when the step started until the operator accepted it: the
+                    // real time it took as far as toban knows.
+                    duration_ms: self.state.steps[i]
+                        .started_ms
+                        .map(|t| (now_ms - t).max(0))
+                        .unwrap_or(0),
                 };
                 self.state.steps[i].state = StepState::Running;
                 self.on_finished(outcome, now_ms, fx);

@@ -8,11 +8,13 @@
 //! - [`answers`]: the operator's answers and the resolution of an interrupted step.
 
 mod answers;
+mod read_only;
 mod render;
 pub mod state;
 #[cfg(test)]
 mod tests;
 
+pub use read_only::changed_since;
 pub use render::initial_params;
 pub use state::*;
 
@@ -24,6 +26,10 @@ use std::collections::BTreeMap;
 pub struct Engine {
     pub spec: Runbook,
     pub state: RunState,
+    /// Who answers now (recorded in the audit); the run's starter is `state.user`.
+    pub actor: Actor,
+    /// Set when the run may not be driven (its runbook changed since it started).
+    pub read_only: Option<ReadOnly>,
 }
 
 impl Engine {
@@ -58,7 +64,13 @@ impl Engine {
                 reattach: None,
             })
             .collect();
+        let actor = Actor {
+            user: user.clone(),
+            ssh_client: ssh_client.clone(),
+        };
         Engine {
+            actor,
+            read_only: None,
             state: RunState {
                 run_id,
                 runbook: spec.name.clone(),
@@ -76,6 +88,7 @@ impl Engine {
                 ssh_client,
                 failure: None,
                 cancel_requested: false,
+                spec_digest: Some(spec.digest.clone()),
             },
             spec,
         }
@@ -83,7 +96,14 @@ impl Engine {
 
     /// A run loaded from the store after a restart: a step that was running is marked
     /// interrupted and waits for the operator's [`ResumeChoice`].
+    ///
+    /// A run whose runbook changed since it started (another digest, other steps, a saved
+    /// step index out of range) is opened read-only instead: never driven against a
+    /// different step list.
     pub fn resume(spec: Runbook, mut state: RunState) -> Engine {
+        if let Some(reason) = changed_since(&spec, &state) {
+            return Engine::read_only(Some(spec), state, reason);
+        }
         for rec in &mut state.steps {
             if rec.state == StepState::Running {
                 rec.state = StepState::Interrupted;
@@ -91,7 +111,21 @@ impl Engine {
             }
         }
         state.cancel_requested = false;
-        Engine { spec, state }
+        let actor = Actor {
+            user: state.user.clone(),
+            ssh_client: state.ssh_client.clone(),
+        };
+        Engine {
+            spec,
+            state,
+            actor,
+            read_only: None,
+        }
+    }
+
+    /// The session acting on the run from now on (a resume from another SSH client).
+    pub fn set_actor(&mut self, user: String, ssh_client: Option<String>) {
+        self.actor = Actor { user, ssh_client };
     }
 
     pub(super) fn audit(
@@ -105,21 +139,38 @@ impl Engine {
             run_id: self.state.run_id.clone(),
             at_ms: now_ms,
             event: event.into(),
-            step_id: step.map(|i| self.spec.steps[i].id.clone()),
+            step_id: step
+                .and_then(|i| self.state.steps.get(i))
+                .map(|r| r.id.clone()),
             detail,
             exit_code: None,
             duration_ms: None,
             digest: None,
             tail: None,
             dry_run: self.state.opts.dry_run,
-            user: self.state.user.clone(),
-            ssh_client: self.state.ssh_client.clone(),
+            user: self.actor.user.clone(),
+            ssh_client: self.actor.ssh_client.clone(),
         }
     }
 
     pub fn handle(&mut self, event: Event, now_ms: i64) -> Vec<EngineEffect> {
         let mut fx = Vec::new();
         if self.state.status.is_finished() {
+            return fx;
+        }
+        if let Event::HeldElsewhere { why, take_over } = event {
+            let audit = self.read_only.take().map(|r| r.audit).unwrap_or_default();
+            self.read_only = Some(ReadOnly {
+                reason: why,
+                audit,
+                runbook_missing: false,
+                take_over,
+                held_elsewhere: true,
+            });
+            return fx;
+        }
+        if self.read_only.is_some() && !matches!(event, Event::Reattached { .. }) {
+            self.handle_read_only(event, now_ms, &mut fx);
             return fx;
         }
         match event {
@@ -144,7 +195,7 @@ impl Engine {
             Event::Typed(text) => self.on_typed(text, now_ms, &mut fx),
             Event::Input(value) => self.on_input(value, now_ms, &mut fx),
             Event::StepFinished(o) => self.on_finished(o, now_ms, &mut fx),
-            Event::Cancel => match self.state.current {
+            Event::Cancel => match self.current_in_range() {
                 Some(i) if self.state.steps[i].state == StepState::Running => {
                     self.state.cancel_requested = true;
                     fx.push(EngineEffect::Audit(self.audit(
@@ -188,6 +239,7 @@ impl Engine {
                 }
             }
             Event::Resolve(choice) => self.on_resolve(choice, now_ms, &mut fx),
+            Event::TookOver(_) | Event::HeldElsewhere { .. } => {}
             Event::Abort => self.finish(
                 RunStatus::Aborted,
                 Some("aborted by the operator".into()),
@@ -196,6 +248,14 @@ impl Engine {
             ),
         }
         fx
+    }
+
+    /// Every event in turn; all the effects.
+    pub fn handle_all(&mut self, events: Vec<Event>, now_ms: i64) -> Vec<EngineEffect> {
+        events
+            .into_iter()
+            .flat_map(|e| self.handle(e, now_ms))
+            .collect()
     }
 
     pub(super) fn masked_params(&self) -> String {
@@ -352,7 +412,9 @@ impl Engine {
         if self.state.current != Some(i) || i >= self.state.steps.len() {
             return;
         }
-        let id = self.spec.steps[i].id.clone();
+        let Some(id) = self.spec.steps.get(i).map(|s| s.id.clone()) else {
+            return;
+        };
         if let Some(s) = &o.secret {
             self.state.secrets.insert(id.clone(), s.clone());
         }
@@ -433,7 +495,10 @@ impl Engine {
             self.advance(i + 1, now_ms, fx);
             return;
         }
-        let why = format!("step `{}` failed: {}", step.id, self.state.steps[i].message);
+        // The step's own message may already say "failed": say it once.
+        let msg = &self.state.steps[i].message;
+        let msg = msg.strip_prefix("failed: ").unwrap_or(msg);
+        let why = format!("step `{}` failed: {msg}", step.id);
         self.finish(RunStatus::Failed, Some(why), now_ms, fx);
     }
 
@@ -462,7 +527,7 @@ impl Engine {
         let mut a = self.audit(now_ms, "run_end", None, detail.clone());
         a.duration_ms = Some(now_ms - self.state.started_ms);
         fx.push(EngineEffect::Audit(a));
-        if self.state.opts.drill && !self.state.opts.dry_run {
+        if self.state.opts.drill && !self.state.opts.dry_run && self.read_only.is_none() {
             let backup = self
                 .spec
                 .drill
@@ -477,7 +542,8 @@ impl Engine {
                 started_ms: self.state.started_ms,
                 duration_ms: now_ms - self.state.started_ms,
                 ok: status == RunStatus::Succeeded,
-                detail,
+                // The record says passed/failed itself; its text is the why alone.
+                detail: why.clone().unwrap_or_else(|| status.as_str().to_string()),
             }));
         }
         fx.push(EngineEffect::Persist);

@@ -78,7 +78,7 @@ impl Engine {
     }
 
     pub fn current_step(&self) -> Option<&Step> {
-        self.state.current.map(|i| &self.spec.steps[i])
+        self.state.current.and_then(|i| self.spec.steps.get(i))
     }
 
     pub fn waiting(&self) -> Waiting {
@@ -88,13 +88,18 @@ impl Engine {
         if self.state.status.is_finished() {
             return Waiting::Nothing;
         }
-        let rec = &self.state.steps[i];
+        if self.read_only.is_some() {
+            return Waiting::ReadOnly;
+        }
+        let (Some(rec), Some(step)) = (self.state.steps.get(i), self.spec.steps.get(i)) else {
+            return Waiting::Nothing;
+        };
         match rec.state {
             StepState::Running => return Waiting::Outcome,
             StepState::Interrupted => return Waiting::Resolve,
             _ => {}
         }
-        match &self.spec.steps[i].action {
+        match &step.action {
             StepAction::Confirm(c) => match &c.typed {
                 Some(t) => Waiting::Typed(self.scope(false, true).render(t).unwrap_or_default()),
                 None => Waiting::Confirm,
@@ -130,7 +135,11 @@ impl Engine {
     /// The step with values substituted. `lenient`: unknown values shown as `<…>`
     /// (previews and dry runs) instead of an error.
     pub fn render(&self, i: usize, lenient: bool) -> Result<Rendered, String> {
-        let step = &self.spec.steps[i];
+        let step = self
+            .spec
+            .steps
+            .get(i)
+            .ok_or_else(|| format!("no step {} in `{}`", i + 1, self.spec.name))?;
         let lists = self.list_params();
         let masked_scope = self.scope(true, lenient);
         let masked = step.action.render(&Render {

@@ -113,6 +113,33 @@ pub struct RunState {
     pub ssh_client: Option<String>,
     pub failure: Option<String>,
     pub cancel_requested: bool,
+    /// The runbook's digest when the run started (`Runbook::digest`); None for runs saved
+    /// before digests were kept (those are matched by their step ids).
+    #[serde(default)]
+    pub spec_digest: Option<String>,
+}
+
+/// Who is acting on a run now: the session that resumed it may not be the one that
+/// started it, and the audit must say who answered.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Actor {
+    pub user: String,
+    pub ssh_client: Option<String>,
+}
+
+/// Why a resumed run is shown read-only (it can be aborted or started afresh, never
+/// driven), and its audit so far for the operator to read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadOnly {
+    pub reason: String,
+    pub audit: Vec<AuditEntry>,
+    /// The runbook's file is gone: nothing to start afresh from.
+    pub runbook_missing: bool,
+    /// Read-only only because another session held the run and its lease lapsed: the
+    /// operator may take it over (typed confirmation), then drive it as usual.
+    pub take_over: bool,
+    /// Another session holds (or may hold) the run: not even an abort from here.
+    pub held_elsewhere: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -136,6 +163,14 @@ pub enum Event {
     },
     Resolve(ResumeChoice),
     Abort,
+    /// This session now holds the run's lease (taken over from a lapsed one, typed):
+    /// the run is driven from here on. The text says from whom.
+    TookOver(String),
+    /// Another session holds the run: read-only here. The text says who and since when.
+    HeldElsewhere {
+        why: String,
+        take_over: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -198,4 +233,7 @@ pub enum Waiting {
     Outcome,
     /// Interrupted by a restart: the operator's choice.
     Resolve,
+    /// The runbook changed since the run started: it can only be aborted (or started
+    /// afresh as a new run).
+    ReadOnly,
 }

@@ -24,6 +24,12 @@ pub enum Job {
     },
     /// Ask what became of the interrupted steps of a resumed run.
     Reattach(Box<Engine>),
+    /// Hold the run's lease while this session drives it (renewed every few seconds);
+    /// `take_over`: the operator typed the confirmation to take a lapsed lease.
+    Hold {
+        run_id: String,
+        take_over: bool,
+    },
 }
 
 /// What the run's task tells the wizard.
@@ -53,6 +59,7 @@ impl RunnerHandle {
         let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
         tokio::spawn(async move {
             let mut running: HashMap<usize, CancellationToken> = HashMap::new();
+            let mut held: HashMap<String, tokio::task::JoinHandle<()>> = HashMap::new();
             while let Some(job) = rx.recv().await {
                 match job {
                     Job::Record(state, effect) => {
@@ -88,6 +95,19 @@ impl RunnerHandle {
                         if let Some(t) = running.remove(&step) {
                             t.cancel();
                         }
+                    }
+                    Job::Hold { run_id, take_over } => {
+                        held.retain(|_, h| !h.is_finished());
+                        if let Some(old) = held.remove(&run_id) {
+                            old.abort();
+                        }
+                        let keeper = super::lease_keeper::keep(
+                            env.store.clone(),
+                            run_id.clone(),
+                            take_over,
+                            Some(msgs.clone()),
+                        );
+                        held.insert(run_id, keeper);
                     }
                     Job::Reattach(engine) => {
                         for ev in reattach_events(&env, &engine).await {

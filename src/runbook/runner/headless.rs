@@ -67,6 +67,16 @@ fn headless_answer(engine: &Engine, yes: &Option<String>) -> Result<Event, Strin
         Waiting::Resolve => Err(format!(
             "step `{step}` was interrupted; resume it in the wizard"
         )),
+        Waiting::ReadOnly => Err(format!(
+            "run {} is read-only ({}): abort it with `toban runbook abort {}`",
+            engine.state.run_id,
+            engine
+                .read_only
+                .as_ref()
+                .map(|r| r.reason.as_str())
+                .unwrap_or_default(),
+            engine.state.run_id
+        )),
         Waiting::Outcome | Waiting::Nothing => Err("nothing to answer".into()),
     }
 }
@@ -79,7 +89,19 @@ pub async fn drive_headless(
     yes: &Option<String>,
     out: &mut (dyn Write + Send),
 ) -> i32 {
-    let mut events: VecDeque<Event> = VecDeque::from([Event::Start]);
+    drive_headless_from(env, engine, yes, out, vec![Event::Start]).await
+}
+
+/// [`drive_headless`] beginning with `first` instead of starting the run (a resumed run:
+/// what the executor knows of its interrupted step, then the operator's decision).
+pub async fn drive_headless_from(
+    env: &RunEnv,
+    engine: &mut Engine,
+    yes: &Option<String>,
+    out: &mut (dyn Write + Send),
+    first: Vec<Event>,
+) -> i32 {
+    let mut events: VecDeque<Event> = VecDeque::from(first);
     let mut refused = false;
     let mut finished = None;
     while finished.is_none() {
@@ -144,7 +166,7 @@ pub async fn drive_headless(
                     out,
                     "{:>2}. {}: {}",
                     i + 1,
-                    engine.spec.steps[i].id,
+                    rec.id,
                     clean_lines(&rec.message)
                 );
             }
@@ -199,5 +221,13 @@ pub async fn run_headless(
             return EXIT_USAGE;
         }
     }
-    drive_headless(env, &mut engine, &opts.yes, out).await
+    // A real run is held by this command while it runs: another session sees who drives it.
+    let keeper = (!opts.dry_run).then(|| {
+        super::lease_keeper::keep(env.store.clone(), engine.state.run_id.clone(), false, None)
+    });
+    let code = drive_headless(env, &mut engine, &opts.yes, out).await;
+    if let Some(k) = keeper {
+        k.abort();
+    }
+    code
 }

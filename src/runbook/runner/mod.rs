@@ -12,6 +12,7 @@
 
 pub mod handle;
 pub mod headless;
+pub mod lease_keeper;
 mod secrets;
 
 use std::collections::BTreeMap;
@@ -24,8 +25,8 @@ use tokio_util::sync::CancellationToken;
 
 pub use handle::{Job, RunnerHandle, RunnerMsg};
 pub use headless::{
-    drive_headless, run_headless, HeadlessOpts, EXIT_FAILED, EXIT_NEEDS_CONFIRMATION, EXIT_OK,
-    EXIT_USAGE,
+    drive_headless, drive_headless_from, run_headless, HeadlessOpts, EXIT_FAILED,
+    EXIT_NEEDS_CONFIRMATION, EXIT_OK, EXIT_USAGE,
 };
 pub use secrets::load_secrets;
 
@@ -93,6 +94,11 @@ pub async fn record(env: &RunEnv, state: &RunState, effect: &EngineEffect) -> Re
         secrets::keep_secrets(env, state).map_err(|e| format!("keeping the run's secrets: {e}"))?;
     }
     let r = match effect {
+        // A real run is held by the session that first saves it (its keeper renews that).
+        EngineEffect::Persist if !state.opts.dry_run && !state.status.is_finished() => {
+            let me = super::lease::LeaseHolder::this_session();
+            env.store.save_run_held(state, Utc::now(), Some(&me)).await
+        }
         EngineEffect::Persist => env.store.save_run(state, Utc::now()).await,
         EngineEffect::Audit(a) => env.store.append_audit(a).await,
         EngineEffect::RecordDrill(d) => env.store.record_drill(d).await,
@@ -140,31 +146,66 @@ pub async fn reattach_events(env: &RunEnv, engine: &Engine) -> Vec<Event> {
 }
 
 /// Runs found unfinished at start, loaded and marked interrupted, ready for the wizard:
-/// `(engine, reattach events to feed it)`. Runs whose runbook no longer exists are
-/// reported by name in the error list.
+/// `(engine, reattach events to feed it)`, and notes on the runs left alone.
+///
+/// A run another session drives right now (a live lease) is not interrupted: it is left
+/// out and named in the notes (who holds it, since when). A run whose runbook changed or
+/// is gone opens read-only with its audit; one whose lease lapsed while its holder may
+/// still be alive opens read-only until the operator takes it over.
 pub async fn interrupted_runs(
     env: &RunEnv,
     books: &[Runbook],
 ) -> anyhow::Result<(Vec<(Engine, Vec<Event>)>, Vec<String>)> {
+    use super::engine::ReadOnly;
+    use super::lease::LeaseHolder;
+    let me = LeaseHolder::this_session();
+    let now_ms = Utc::now().timestamp_millis();
     let mut found = Vec::new();
-    let mut missing = Vec::new();
+    let mut notes = Vec::new();
     for s in env.store.interrupted_runs().await? {
         let Some(state) = env.store.load_run(&s.run_id).await? else {
             continue;
         };
-        let Some(spec) = books.iter().find(|b| b.name == state.runbook) else {
-            missing.push(format!(
-                "run {} of `{}`: that runbook no longer exists",
-                s.run_id, s.runbook
-            ));
-            continue;
+        let lease = env.store.run_lease(&s.run_id).await?;
+        if let Some(l) = lease.as_ref().filter(|l| !l.is_held_by(&me)) {
+            if l.is_live(now_ms) {
+                // Who first: the status line has 80 columns for it.
+                notes.push(format!(
+                    "`{}` is being driven by another session, {} (run {})",
+                    s.runbook,
+                    l.describe(now_ms),
+                    s.run_id
+                ));
+                continue;
+            }
+        }
+        let mut engine = match books.iter().find(|b| b.name == state.runbook) {
+            Some(spec) => Engine::resume(spec.clone(), state),
+            None => {
+                let why = format!("the runbook `{}` no longer exists", state.runbook);
+                Engine::read_only(None, state, why)
+            }
         };
-        let mut engine = Engine::resume(spec.clone(), state);
+        let audit = env.store.run_audit(&s.run_id).await?;
+        match &mut engine.read_only {
+            Some(ro) => ro.audit = audit,
+            None => {
+                if let Some(l) = lease.filter(|l| !l.is_held_by(&me) && !l.holder_dead()) {
+                    engine.read_only = Some(ReadOnly {
+                        reason: format!("{}; it may still be alive", l.describe(now_ms)),
+                        audit,
+                        runbook_missing: false,
+                        take_over: true,
+                        held_elsewhere: true,
+                    });
+                }
+            }
+        }
         engine.state.secrets = load_secrets(env, &engine.state.run_id);
         let events = reattach_events(env, &engine).await;
         found.push((engine, events));
     }
-    Ok((found, missing))
+    Ok((found, notes))
 }
 
 /// Parameters for opening `spec` on a backup picked in the Backups tab: the runbook's

@@ -73,6 +73,9 @@ pub struct Runbook {
     pub steps: Vec<Step>,
     /// The file it came from (`<shipped>/NAME.toml` for embedded ones).
     pub source: PathBuf,
+    /// sha256 of the file's canonical TOML (comments and layout do not count), stored with
+    /// each run so a resume can tell the runbook changed under it.
+    pub digest: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]

@@ -81,6 +81,22 @@ pub fn did_you_mean(name: &str, options: &[&str]) -> Option<String> {
         .map(|(_, o)| o.to_string())
 }
 
+/// sha256 (hex) of the runbook's canonical TOML: the parsed table written back, so a
+/// comment or re-indented line leaves it unchanged while any value, step or order of steps
+/// changes it.
+pub fn digest(source: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let canonical = source
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|t| toml::to_string(&t).ok())
+        .unwrap_or_else(|| source.to_string());
+    Sha256::digest(canonical.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// Parses and validates one runbook file. Every error found is returned, not just the first.
 pub fn parse(file: &Path, source: &str) -> Result<Runbook, Vec<ConfigError>> {
     let raw: RawRunbook = match toml::from_str(source) {
@@ -105,6 +121,7 @@ pub fn parse(file: &Path, source: &str) -> Result<Runbook, Vec<ConfigError>> {
         drill: raw.drill,
         steps,
         source: file.to_path_buf(),
+        digest: digest(source),
     };
     errors.extend(validate::validate(&rb, source));
     if errors.is_empty() {

@@ -3,6 +3,8 @@
 
 pub mod form;
 pub mod form_view;
+pub mod read_only;
+pub mod reattach_view;
 pub mod state;
 pub mod text;
 pub mod view;

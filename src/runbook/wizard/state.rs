@@ -115,6 +115,9 @@ impl WizardState {
             streamed: Vec::new(),
             checked_at: None,
         };
+        if let Some(ro) = &w.engine.read_only {
+            w.output = super::read_only::audit_lines(ro);
+        }
         w.prepare();
         w
     }
@@ -146,7 +149,7 @@ impl WizardState {
             .map(|(i, _)| i)
             .collect();
         for i in started {
-            let title = self.engine.spec.steps[i].title.clone();
+            let title = (self.engine.spec.steps.get(i)).map_or(String::new(), |s| s.title.clone());
             self.push(OutKind::Header, format!("── {title} ──"));
         }
         let mut out = Vec::new();
@@ -192,7 +195,7 @@ impl WizardState {
             .engine
             .state
             .current
-            .map(|i| (i, self.engine.state.steps[i].state));
+            .and_then(|i| self.engine.state.steps.get(i).map(|r| (i, r.state)));
         if cur == self.prepared_for {
             return;
         }
@@ -275,7 +278,7 @@ impl WizardState {
         }
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
         match self.engine.waiting() {
-            Waiting::Typed(_) => match key.code {
+            Waiting::Typed(_) | Waiting::ReadOnly if self.typing() => match key.code {
                 KeyCode::Char('u') if ctrl => {
                     self.typed.clear();
                     true
@@ -304,7 +307,7 @@ impl WizardState {
             return false;
         }
         match self.engine.waiting() {
-            Waiting::Typed(_) => {
+            Waiting::Typed(_) | Waiting::ReadOnly if self.typing() => {
                 let line = pasted.lines().next().unwrap_or_default();
                 self.typed.extend(line.chars().filter(|c| !c.is_control()));
                 true
@@ -324,7 +327,7 @@ impl WizardState {
             .engine
             .state
             .current
-            .map(|i| &self.engine.state.steps[i]);
+            .and_then(|i| self.engine.state.steps.get(i));
         match rec.and_then(|r| r.reattach.as_ref()) {
             Some(Reattach::StillRunning) => vec![
                 (
@@ -357,7 +360,7 @@ impl WizardState {
             .engine
             .state
             .current
-            .map(|i| &self.engine.state.steps[i]);
+            .and_then(|i| self.engine.state.steps.get(i));
         let ok_codes = self
             .engine
             .current_step()
@@ -381,7 +384,8 @@ impl WizardState {
                 .engine
                 .state
                 .current
-                .and_then(|i| self.engine.state.steps[i].reattach.as_ref())
+                .and_then(|i| self.engine.state.steps.get(i))
+                .and_then(|r| r.reattach.as_ref())
                 == Some(&Reattach::StillRunning)
     }
 
@@ -512,7 +516,18 @@ impl WizardState {
                     ResumeOption::Resolve(c) => self.feed(Event::Resolve(c), now),
                 }
             }
-            Waiting::Outcome | Waiting::Nothing => Vec::new(),
+            // Starting afresh is the console's (it opens a new run).
+            Waiting::Outcome | Waiting::Nothing | Waiting::ReadOnly => Vec::new(),
+        }
+    }
+
+    /// Does the typed-confirmation buffer take keys now (a typed confirmation, or taking
+    /// over a run whose lease lapsed)?
+    pub fn typing(&self) -> bool {
+        match self.engine.waiting() {
+            Waiting::Typed(_) => true,
+            Waiting::ReadOnly => self.engine.read_only.as_ref().is_some_and(|r| r.take_over),
+            _ => false,
         }
     }
 
@@ -559,7 +574,7 @@ impl WizardState {
     /// When the current step started running, for the elapsed time.
     pub fn running_since(&self) -> Option<DateTime<Utc>> {
         let i = self.engine.state.current?;
-        let rec = &self.engine.state.steps[i];
+        let rec = self.engine.state.steps.get(i)?;
         if !matches!(rec.state, StepState::Running | StepState::Interrupted) {
             return None;
         }

@@ -11,8 +11,9 @@ use ratatui::Frame;
 use chrono::{DateTime, Utc};
 
 use crate::config::theme::Theme;
-use crate::runbook::engine::{Reattach, RunStatus, StepState, Waiting};
+use crate::runbook::engine::{RunStatus, StepState, Waiting};
 use crate::runbook::spec::{DrillMode, StepAction};
+use crate::runbook::wizard::reattach_view::{elapsed, reattach_lines};
 use crate::runbook::wizard::{Ask, OutKind, WizardState};
 use crate::ui::widgets::format;
 use crate::ui::widgets::hints::{self, Hint};
@@ -134,6 +135,12 @@ pub fn render(
 
 fn render_step(frame: &mut Frame, area: Rect, w: &WizardState, theme: &Theme, now: DateTime<Utc>) {
     let e = &w.engine;
+    if let (Some(ro), false) = (&e.read_only, e.state.status.is_finished()) {
+        let [top, out] = split_output(area, w);
+        super::read_only::render(frame, top, w, ro, theme);
+        render_output(frame, out, w, theme);
+        return;
+    }
     let Some(i) = e.state.current else {
         frame.render_widget(
             Paragraph::new("Press Enter to start.").style(theme.style("text")),
@@ -141,8 +148,9 @@ fn render_step(frame: &mut Frame, area: Rect, w: &WizardState, theme: &Theme, no
         );
         return;
     };
-    let step = &e.spec.steps[i];
-    let rec = &e.state.steps[i];
+    let (Some(step), Some(rec)) = (e.spec.steps.get(i), e.state.steps.get(i)) else {
+        return;
+    };
 
     if e.state.status.is_finished() {
         let mut lines: Vec<Line> = Vec::new();
@@ -283,7 +291,7 @@ fn render_step(frame: &mut Frame, area: Rect, w: &WizardState, theme: &Theme, no
                 theme.style("wizard.step.running"),
             ));
         }
-        Waiting::Continue | Waiting::Nothing => {}
+        Waiting::Continue | Waiting::Nothing | Waiting::ReadOnly => {}
     }
     if let Some(n) = &w.notice {
         ask.push(Line::styled(n.clone(), theme.style("input.invalid")));
@@ -499,72 +507,6 @@ fn render_ask(frame: &mut Frame, area: Rect, ask: Ask, theme: &Theme) {
         Paragraph::new(lines).wrap(Wrap { trim: true }).block(block),
         r,
     );
-}
-
-/// What is known of a step found running after a restart: still running (for how long,
-/// its last output), finished while toban was away (exit code), or lost.
-fn reattach_lines<'a>(
-    w: &WizardState,
-    i: usize,
-    theme: &Theme,
-    now: DateTime<Utc>,
-) -> Vec<Line<'a>> {
-    let rec = &w.engine.state.steps[i];
-    let mut out = Vec::new();
-    let (text, style) = match &rec.reattach {
-        Some(Reattach::StillRunning) => {
-            let since = w
-                .running_since()
-                .map(|t| format!(" for {}", elapsed(now - t)))
-                .unwrap_or_default();
-            (
-                format!("The command is still running{since}: it carries on without toban."),
-                "wizard.step.running",
-            )
-        }
-        Some(Reattach::Finished { exit_code, .. }) => (
-            format!("It finished while toban was away, with exit code {exit_code}."),
-            if *exit_code == 0 {
-                "wizard.step.done"
-            } else {
-                "wizard.step.failed"
-            },
-        ),
-        Some(Reattach::Lost) => (
-            "What became of it is unknown (no record of its end).".to_string(),
-            "wizard.step.failed",
-        ),
-        None => ("Checking what became of it…".to_string(), "text.dim"),
-    };
-    out.push(Line::styled(text, theme.style(style)));
-    let tail = match &rec.reattach {
-        Some(Reattach::Finished { tail, .. }) if !tail.is_empty() => tail.as_str(),
-        _ => rec.tail.as_str(),
-    };
-    for l in tail
-        .lines()
-        .rev()
-        .take(3)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-    {
-        out.push(Line::styled(
-            format!("  {}", crate::sanitize::strip_escapes(l)),
-            theme.style("text.dim"),
-        ));
-    }
-    out
-}
-
-/// `12s`, `4m05s`, `1h02m`: a running step's time so far.
-fn elapsed(d: chrono::Duration) -> String {
-    let s = d.num_seconds().max(0);
-    match s {
-        0..=59 => format!("{s}s"),
-        60..=3599 => format!("{}m{:02}s", s / 60, s % 60),
-        _ => format!("{}h{:02}m", s / 3600, (s % 3600) / 60),
-    }
 }
 
 /// Breaks a long line at `/` or a space so a path or a command wraps where a reader expects,
