@@ -61,6 +61,14 @@ pub enum Action {
     Filter,
     /// Start the linked runbook.
     Run,
+    /// Services: restart the selected container (asks first).
+    ContainerRestart,
+    /// Services: stop the selected container (asks first).
+    ContainerStop,
+    /// Services: start the selected container (asks first).
+    ContainerStart,
+    /// Change the list's order.
+    Sort,
     /// Explicitly unbinds a key a preset binds.
     Noop,
 }
@@ -104,6 +112,10 @@ impl Action {
         "snooze",
         "filter",
         "run",
+        "container_restart",
+        "container_stop",
+        "container_start",
+        "sort",
         "noop",
     ];
 
@@ -111,7 +123,10 @@ impl Action {
     /// Opening a runbook (restore, drill, the picker) is not one: in read-only mode every run
     /// is a dry run, which shows what it would do and changes nothing.
     pub fn is_mutating(self) -> bool {
-        false
+        matches!(
+            self,
+            Action::ContainerRestart | Action::ContainerStop | Action::ContainerStart
+        )
     }
 }
 
@@ -167,6 +182,10 @@ impl FromStr for Action {
             ("snooze", None) => Action::Snooze,
             ("filter", None) => Action::Filter,
             ("run", None) => Action::Run,
+            ("container_restart", None) => Action::ContainerRestart,
+            ("container_stop", None) => Action::ContainerStop,
+            ("container_start", None) => Action::ContainerStart,
+            ("sort", None) => Action::Sort,
             ("select", None) => Action::Select,
             ("back", None) => Action::Back,
             ("refresh", None) => Action::Refresh,
@@ -230,6 +249,10 @@ impl fmt::Display for Action {
             Action::Snooze => "snooze",
             Action::Filter => "filter",
             Action::Run => "run",
+            Action::ContainerRestart => "container_restart",
+            Action::ContainerStop => "container_stop",
+            Action::ContainerStart => "container_start",
+            Action::Sort => "sort",
             Action::Select => "select",
             Action::Back => "back",
             Action::Refresh => "refresh",

@@ -233,6 +233,15 @@ fn dispatch(
             }
             None => anyhow::bail!("the state store is unavailable: nothing can be recorded"),
         },
+        Effect::Services(e) => {
+            let (h, tx) = (runner.providers.services.clone(), tx.clone());
+            let store = lanes.store.cloned();
+            tokio::spawn(async move {
+                if let Some(m) = crate::services::effects::run(e, &h, store).await {
+                    let _ = tx.send(Msg::Services(m)).await;
+                }
+            });
+        }
         Effect::ReloadDrills => {
             // A run may have scheduled a follow-up: the calendar reads its records again.
             runner

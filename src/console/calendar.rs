@@ -131,6 +131,8 @@ pub fn answer(
             c.set_filter(text.trim());
             Vec::new()
         }
+        // Answered by the services (console::prompt).
+        PromptFor::ServicesFilter => Vec::new(),
     };
     effects(fx, out);
     Ok(())

@@ -10,6 +10,7 @@ pub mod hints;
 pub mod keys;
 pub mod prompt;
 pub mod runbooks;
+pub mod services;
 pub mod tabs;
 mod update;
 pub mod view;

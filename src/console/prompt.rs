@@ -53,6 +53,10 @@ pub fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 | PromptFor::DutySkip
                 | PromptFor::DutySnooze
                 | PromptFor::CalendarFilter => super::calendar::answer(state, purpose, &text, fx),
+                PromptFor::ServicesFilter => {
+                    state.services.set_filter(text.trim());
+                    Ok(())
+                }
             };
             match answered {
                 Ok(()) => state.prompt = None,

@@ -20,6 +20,8 @@ pub enum Msg {
     Backups(BackupsUpdate),
     /// The calendar's records and the answers to what it asked to record.
     Calendar(crate::calendar::CalendarMsg),
+    /// Containers, check outcomes, certificates, stats and action results.
+    Services(crate::services::ServicesMsg),
     /// What the store remembered from before this start.
     Restored {
         transitions: Vec<AlarmTransition>,
@@ -57,6 +59,8 @@ pub enum Effect {
     ReloadDrills,
     /// Record a duty done, skipped or snoozed; read the calendar again.
     Calendar(crate::calendar::CalendarEffect),
+    /// Stats for the rows on screen, a log tail, a confirmed container action.
+    Services(crate::services::ServicesEffect),
 }
 
 impl Envelope<HostSample> for Msg {
@@ -71,6 +75,33 @@ impl Envelope<HostSample> for Msg {
 impl Envelope<crate::calendar::store::CalendarRecords> for Msg {
     fn data(_: &ProviderId, records: crate::calendar::store::CalendarRecords) -> Self {
         Msg::Calendar(crate::calendar::CalendarMsg::Records(records))
+    }
+    fn health(id: ProviderId, event: HealthEvent) -> Self {
+        Msg::Health(id, event)
+    }
+}
+
+impl Envelope<Vec<crate::services::ContainerUpdate>> for Msg {
+    fn data(_: &ProviderId, u: Vec<crate::services::ContainerUpdate>) -> Self {
+        Msg::Services(crate::services::ServicesMsg::Containers(u))
+    }
+    fn health(id: ProviderId, event: HealthEvent) -> Self {
+        Msg::Health(id, event)
+    }
+}
+
+impl Envelope<crate::services::model::CheckOutcome> for Msg {
+    fn data(_: &ProviderId, o: crate::services::model::CheckOutcome) -> Self {
+        Msg::Services(crate::services::ServicesMsg::Check(o))
+    }
+    fn health(id: ProviderId, event: HealthEvent) -> Self {
+        Msg::Health(id, event)
+    }
+}
+
+impl Envelope<Vec<crate::services::model::CertInfo>> for Msg {
+    fn data(_: &ProviderId, c: Vec<crate::services::model::CertInfo>) -> Self {
+        Msg::Services(crate::services::ServicesMsg::Certs(c))
     }
     fn health(id: ProviderId, event: HealthEvent) -> Self {
         Msg::Health(id, event)

@@ -14,6 +14,8 @@ pub enum PromptFor {
     DutySnooze,
     /// Filter the calendar's agenda.
     CalendarFilter,
+    /// Filter the Services tab.
+    ServicesFilter,
 }
 
 #[derive(Debug, Clone)]
