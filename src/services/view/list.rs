@@ -77,15 +77,20 @@ fn list(
         .iter()
         .map(|(n, how)| format!("{n}: {}", how.as_deref().unwrap_or("not connected")))
         .collect();
+    let engines = if engines.is_empty() {
+        "none (no Docker or Podman socket found)".to_string()
+    } else {
+        engines.join("  ")
+    };
     lines.push(Line::styled(
-        fit(&format!("engines  {}", engines.join("  ")), w),
+        fit(&format!("engines  {engines}"), w),
         theme.style("text.dim"),
     ));
     let rows = s.rows();
     if rows.is_empty() {
         lines.push(Line::styled(
             if s.filter.is_empty() {
-                "nothing to show: no containers, and no [[services.check]] or [[services.certificate]] in config.toml"
+                "no containers, checks or certificates: see [services] in config.toml"
             } else {
                 "nothing matches the filter"
             },
@@ -94,7 +99,6 @@ fn list(
     }
     let room = (inner.height as usize).saturating_sub(1);
     let mut last_kind = None;
-    let mut last_group: Option<String> = None;
     for (i, row) in rows.iter().enumerate().skip(s.offset) {
         if lines.len() > room {
             break;
@@ -125,12 +129,6 @@ fn list(
             Row::Container(ci) => {
                 let c = &s.containers[*ci];
                 let group = c.group();
-                if matches!(s.sort, crate::services::state::SortBy::Group)
-                    && last_group.as_deref() != Some(group)
-                    && wide
-                {
-                    last_group = Some(group.to_string());
-                }
                 let (cpu, mem) = usage_text(s, c);
                 let text = if wide {
                     format!(
