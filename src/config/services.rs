@@ -285,3 +285,72 @@ impl ServicesConfig {
             .unwrap_or(99.9)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_readme_example_parses_with_the_seeds_defaults() {
+        let cfg: ServicesConfig = toml::from_str(
+            r#"
+            restart_loop = { restarts = 3, within = "10m" }
+            [[engine]]
+            name = "local"
+            host = "unix:///run/podman/podman.sock"
+            [[check]]
+            name = "backend"
+            url = "http://127.0.0.1:8000/health/ready"
+            [[certificate]]
+            name = "www"
+            host = "example.com:443"
+            [[slo]]
+            service = "backend"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(cfg.validate(), Vec::<(String, String)>::new());
+        let c = &cfg.checks[0];
+        assert_eq!(
+            (c.interval, c.threshold, c.expect_status),
+            (Duration::from_secs(30), 3, 200)
+        );
+        assert_eq!(
+            (
+                cfg.certificates[0].warn_days,
+                cfg.certificates[0].critical_days
+            ),
+            (30, 7)
+        );
+        assert_eq!(cfg.slo_of("backend"), 99.9);
+    }
+
+    #[test]
+    fn bad_values_name_their_field() {
+        let cfg: ServicesConfig = toml::from_str(
+            r#"
+            [[engine]]
+            name = "remote"
+            host = "ssh://me@host"
+            [[check]]
+            name = "api"
+            url = "ftp://x/"
+            [[certificate]]
+            name = "both"
+            host = "a:1"
+            file = "/x.pem"
+            "#,
+        )
+        .unwrap();
+        let fields: Vec<String> = cfg.validate().into_iter().map(|(f, _)| f).collect();
+        assert_eq!(
+            fields,
+            [
+                "services.engine[0].host",
+                "services.check[0].url",
+                "services.certificate[0]"
+            ]
+        );
+        assert!(toml::from_str::<ServicesConfig>("[[check]]\nnmae = \"x\"\n").is_err());
+    }
+}

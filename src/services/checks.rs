@@ -132,12 +132,15 @@ fn describe(e: &reqwest::Error) -> String {
         "request failed".to_string()
     };
     let mut src = std::error::Error::source(e);
-    if let Some(inner) = src {
-        s.push_str(&format!(": {inner}"));
+    let mut seen = Vec::new();
+    while let Some(inner) = src {
+        let text = inner.to_string();
+        // hyper repeats its cause in its own words: keep each sentence once.
+        if !seen.iter().any(|x: &String| x.contains(&text)) {
+            s.push_str(&format!(": {text}"));
+            seen.push(text);
+        }
         src = inner.source();
-    }
-    if let Some(inner) = src {
-        s.push_str(&format!(": {inner}"));
     }
     s
 }

@@ -74,14 +74,21 @@ pub fn findings(s: &ServicesState, now: DateTime<Utc>, zone: Tz) -> Vec<Finding>
                 .outages
                 .last()
                 .filter(|o| o.end.is_none())
-                .map(|o| format!(", failing since {}", o.start.format("%H:%M:%S")))
+                .map(|o| {
+                    let at = o.start.with_timezone(&zone);
+                    format!(", failing since {}", at.format("%H:%M:%S"))
+                })
                 .unwrap_or_default();
             out.push(Finding {
                 key: format!("services.check:{}", c.name),
                 severity: Severity::Critical,
                 message: format!(
-                    "check {} failed {} times in a row: {last}{since}",
-                    c.name, c.failures
+                    "check {} failed{}: {last}{since}",
+                    c.name,
+                    match c.failures {
+                        1 => String::new(),
+                        n => format!(" {n} times in a row"),
+                    }
                 ),
                 value: c.failures as f64,
                 subject: c.name.clone(),
