@@ -52,25 +52,28 @@ pub struct ContainerSource {
     pub shared: SharedEngine,
 }
 
-/// Events that change nothing shown (or come from health probes) are not looked up.
+/// The events that change what is shown.
+const RELEVANT: &[&str] = &[
+    "create",
+    "start",
+    "restart",
+    "die",
+    "kill",
+    "oom",
+    "stop",
+    "pause",
+    "unpause",
+    "health_status",
+    "destroy",
+    "rename",
+    "update",
+];
+
+/// Events that change nothing shown (or come from health probes) are not looked up, also
+/// when an engine ignores the event filter.
 pub fn relevant(action: &str) -> bool {
     let verb = action.split(':').next().unwrap_or("").trim();
-    matches!(
-        verb,
-        "create"
-            | "start"
-            | "restart"
-            | "die"
-            | "kill"
-            | "oom"
-            | "stop"
-            | "pause"
-            | "unpause"
-            | "health_status"
-            | "destroy"
-            | "rename"
-            | "update"
-    )
+    RELEVANT.contains(&verb)
 }
 
 impl Source for ContainerSource {
@@ -88,7 +91,7 @@ impl Source for ContainerSource {
                 None => Engine::connect().await?,
             };
             // Events from a moment before the listing: nothing falls between the two.
-            let events = engine.container_events(Some(Utc::now() - chrono::Duration::seconds(1)));
+            let events = events(&engine, Utc::now() - chrono::Duration::seconds(1));
             let containers = snapshot(&engine, &self.engine).await?;
             if let Ok(mut g) = self.shared.lock() {
                 *g = Some(engine.clone());
@@ -138,6 +141,51 @@ impl Source for ContainerSource {
                 .boxed())
         })
     }
+}
+
+/// The engine's container events, only those [`relevant`] asks for: the engine filters
+/// (`health_status` matches its `health_status: …` forms), so the `exec_*` events of every
+/// health probe never cross the socket.
+fn events(
+    engine: &Engine,
+    since: DateTime<Utc>,
+) -> impl futures::Stream<Item = Result<crate::providers::docker::ContainerEvent, EngineError>> + use<>
+{
+    let endpoint = engine.endpoint.to_string();
+    let mut filters = HashMap::new();
+    filters.insert("type".to_string(), vec!["container".to_string()]);
+    filters.insert(
+        "event".to_string(),
+        RELEVANT.iter().map(|s| s.to_string()).collect(),
+    );
+    engine
+        .docker
+        .events(Some(bollard::query_parameters::EventsOptions {
+            since: Some(since.timestamp().to_string()),
+            until: None,
+            filters: Some(filters),
+        }))
+        .map(move |r| match r {
+            Ok(ev) => {
+                let actor = ev.actor.unwrap_or_default();
+                let name = actor
+                    .attributes
+                    .as_ref()
+                    .and_then(|a| a.get("name"))
+                    .cloned()
+                    .unwrap_or_default();
+                Ok(crate::providers::docker::ContainerEvent {
+                    id: actor.id.unwrap_or_default(),
+                    name: strip_escapes(name.trim_start_matches('/')),
+                    action: strip_escapes(&ev.action.unwrap_or_default()),
+                    time: ev.time.and_then(|t| DateTime::from_timestamp(t, 0)),
+                })
+            }
+            Err(e) => Err(EngineError::Unreachable {
+                endpoint: endpoint.clone(),
+                reason: strip_escapes(&e.to_string()),
+            }),
+        })
 }
 
 /// Every container (stopped ones too), each inspected.
