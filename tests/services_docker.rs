@@ -360,3 +360,57 @@ async fn the_engine_going_away_is_shown_down_and_recovered_without_a_restart() {
     proxy.stop();
     cancel.cancel();
 }
+
+/// A unix socket that answers every request with `reply` (or never, when None).
+fn fake_engine(path: PathBuf, reply: Option<&'static [u8]>) -> tokio::task::JoinHandle<()> {
+    let _ = std::fs::remove_file(&path);
+    let l = tokio::net::UnixListener::bind(&path).unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((mut s, _)) = l.accept().await {
+            use tokio::io::{AsyncReadExt, AsyncWriteExt};
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf).await;
+            match reply {
+                Some(r) => {
+                    let _ = s.write_all(r).await;
+                }
+                None => held.push(s),
+            }
+        }
+    })
+}
+
+#[tokio::test]
+async fn an_engine_answering_garbage_or_hanging_is_down_with_its_reason() {
+    for (what, reply) in [
+        (
+            "garbage",
+            Some(&b"\x00\x01 this is not HTTP \x1b[31m\r\n\r\n"[..]),
+        ),
+        ("a hang", None),
+    ] {
+        let path = support::engine::unique_tmp("toban-test-fake-").with_extension("sock");
+        let server = fake_engine(path.clone(), reply);
+        let policy = Reconnect {
+            connect_timeout: Duration::from_secs(8),
+            ..Reconnect::default()
+        };
+        let (mut rx, _shared, cancel) = watch(Some(Endpoint::Unix(path.clone())), policy);
+        let first = tokio::time::timeout(Duration::from_secs(30), rx.recv())
+            .await
+            .unwrap_or_else(|_| panic!("{what}: no report"))
+            .unwrap();
+        match first {
+            Msg::Health(id, toban::providers::HealthEvent::Failed { reason, .. }) => {
+                assert_eq!(id, toban::services::engine_provider("local"));
+                assert!(!reason.is_empty(), "{what}");
+                assert!(!reason.contains('\u{1b}'), "{what}: {reason:?}");
+            }
+            other => panic!("{what}: expected the provider down, got {other:?}"),
+        }
+        cancel.cancel();
+        server.abort();
+        let _ = std::fs::remove_file(&path);
+    }
+}
