@@ -48,6 +48,8 @@ pub struct Availability {
     pub budget: Duration,
     /// What is left of it (negative: overspent).
     pub budget_left: Duration,
+    /// The month's downtime if it goes on at this rate.
+    pub projected: Duration,
 }
 
 /// The month so far (up to `now`) against `slo` percent of the whole month.
@@ -62,6 +64,7 @@ pub fn this_month(outages: &[Outage], now: DateTime<Utc>, zone: Tz, slo: f64) ->
         down,
         budget,
         budget_left: budget - down,
+        projected: Duration::seconds((down.num_seconds() as f64 * month / elapsed).round() as i64),
     }
 }
 
@@ -117,5 +120,24 @@ mod tests {
         assert_eq!(dec_end.budget, Duration::seconds(2678));
         assert!(dec_end.budget_left < Duration::zero());
         assert!(dec_end.percent < 99.9 && dec_end.percent > 99.8);
+    }
+}
+
+#[cfg(test)]
+mod burn {
+    use super::*;
+
+    #[test]
+    fn twenty_minutes_down_on_the_second_day_burns_faster_than_the_budget_lasts() {
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let outages = [Outage {
+            start: t("2026-12-01T10:00:00Z"),
+            end: Some(t("2026-12-01T10:20:00Z")),
+        }];
+        let a = this_month(&outages, t("2026-12-02T00:00:00Z"), chrono_tz::UTC, 99.9);
+        assert!(a.budget_left > Duration::zero());
+        assert!(a.projected > a.budget, "{a:?}");
+        let late = this_month(&outages, t("2026-12-30T00:00:00Z"), chrono_tz::UTC, 99.9);
+        assert!(late.projected < late.budget, "{late:?}");
     }
 }

@@ -96,14 +96,26 @@ pub fn findings(s: &ServicesState, now: DateTime<Utc>, zone: Tz) -> Vec<Finding>
         }
         let slo = s.slo_of(&c.name);
         let a = availability::this_month(&c.outages, now, zone, slo);
-        if a.budget_left < chrono::Duration::zero() {
+        let message = if a.budget_left < chrono::Duration::zero() {
+            Some(format!(
+                "{} spent this month's error budget: {:.3} % available, objective {slo} %",
+                c.name, a.percent
+            ))
+        } else if a.projected > a.budget {
+            Some(format!(
+                "{} burns its error budget faster than it lasts: {} down so far, {} left this month",
+                c.name,
+                crate::ui::widgets::format::age(a.down),
+                crate::ui::widgets::format::age(a.budget_left)
+            ))
+        } else {
+            None
+        };
+        if let Some(message) = message {
             out.push(Finding {
                 key: format!("services.budget:{}", c.name),
                 severity: Severity::Warning,
-                message: format!(
-                    "{} spent this month's error budget: {:.3} % available, objective {slo} %",
-                    c.name, a.percent
-                ),
+                message,
                 value: a.percent,
                 subject: c.name.clone(),
             });
