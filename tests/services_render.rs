@@ -342,12 +342,12 @@ fn stats_are_read_for_the_rows_on_screen_at_the_screens_pace() {
     con.msg(Msg::Tick(t0() + Duration::seconds(1)));
     // Running containers on screen: web, celery, and the one with the odd name.
     assert_eq!(stats(&con), vec![3]);
-    con.msg(Msg::Tick(t0() + Duration::seconds(2)));
-    assert_eq!(stats(&con), vec![3], "not again within 5 s");
-    con.msg(Msg::Tick(t0() + Duration::seconds(7)));
+    con.msg(Msg::Tick(t0() + Duration::seconds(6)));
+    assert_eq!(stats(&con), vec![3], "not again within 10 s");
+    con.msg(Msg::Tick(t0() + Duration::seconds(12)));
     assert_eq!(stats(&con), vec![3, 3]);
     // Another tab: nothing on screen, nothing read.
     con.keys("5");
-    con.msg(Msg::Tick(t0() + Duration::seconds(20)));
+    con.msg(Msg::Tick(t0() + Duration::seconds(30)));
     assert_eq!(stats(&con).len(), 2);
 }

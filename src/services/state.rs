@@ -250,6 +250,8 @@ impl ServicesState {
             ServicesMsg::Acted { op, name, result } => {
                 self.notice = Some(match result {
                     Ok(()) => format!("{} {name}: done", op.verb()),
+                    // Done, but the audit could not be written: said as it is.
+                    Err(e) if e.starts_with("done") => format!("{} {name}: {e}", op.verb()),
                     Err(e) => format!("{} {name} failed: {e}", op.verb()),
                 });
             }
