@@ -69,6 +69,14 @@ pub enum Action {
     Unsilence,
     /// Alarms: the list of Alertmanager silences.
     Silences,
+    /// Services: restart the selected container (asks first).
+    ContainerRestart,
+    /// Services: stop the selected container (asks first).
+    ContainerStop,
+    /// Services: start the selected container (asks first).
+    ContainerStart,
+    /// Change the list's order.
+    Sort,
     /// Explicitly unbinds a key a preset binds.
     Noop,
 }
@@ -116,6 +124,10 @@ impl Action {
         "silence",
         "unsilence",
         "silences",
+        "container_restart",
+        "container_stop",
+        "container_start",
+        "sort",
         "noop",
     ];
 
@@ -125,9 +137,15 @@ impl Action {
     pub fn is_mutating(self) -> bool {
         // Acknowledgements and silences are seen by the other operators (and an
         // Alertmanager silence stops notifications for everyone).
+        // Container actions change what runs for everyone.
         matches!(
             self,
-            Action::Acknowledge | Action::Silence | Action::Unsilence
+            Action::Acknowledge
+                | Action::Silence
+                | Action::Unsilence
+                | Action::ContainerRestart
+                | Action::ContainerStop
+                | Action::ContainerStart
         )
     }
 }
@@ -188,6 +206,10 @@ impl FromStr for Action {
             ("silence", None) => Action::Silence,
             ("unsilence", None) => Action::Unsilence,
             ("silences", None) => Action::Silences,
+            ("container_restart", None) => Action::ContainerRestart,
+            ("container_stop", None) => Action::ContainerStop,
+            ("container_start", None) => Action::ContainerStart,
+            ("sort", None) => Action::Sort,
             ("select", None) => Action::Select,
             ("back", None) => Action::Back,
             ("refresh", None) => Action::Refresh,
@@ -255,6 +277,10 @@ impl fmt::Display for Action {
             Action::Silence => "silence",
             Action::Unsilence => "unsilence",
             Action::Silences => "silences",
+            Action::ContainerRestart => "container_restart",
+            Action::ContainerStop => "container_stop",
+            Action::ContainerStart => "container_start",
+            Action::Sort => "sort",
             Action::Select => "select",
             Action::Back => "back",
             Action::Refresh => "refresh",

@@ -20,6 +20,10 @@ impl Demo {
             "\n[backups]\nroots = [{:?}]\n",
             tree.backups_root.display().to_string()
         ));
+        config.push_str(&crate::services::demo::demo_section(
+            &root.path().join("env/services"),
+            chrono::Utc::now(),
+        )?);
         std::fs::write(root.path().join("config/config.toml"), config)?;
         Ok(Demo { root })
     }

@@ -17,6 +17,7 @@ pub mod providers;
 pub mod runbook;
 pub mod sanitize;
 pub mod secrets;
+pub mod services;
 pub mod state;
 pub mod store;
 pub mod tab;

@@ -123,6 +123,16 @@ fn main() -> ExitCode {
             json,
         ) as u8),
         Some(Command::Config { .. }) => unreachable!("handled above"),
+        Some(Command::Services { json }) => {
+            let mut out = std::io::stdout().lock();
+            match toban::services::cli::main(&config, json, &mut out) {
+                Ok(code) => ExitCode::from(code as u8),
+                Err(e) => {
+                    eprintln!("toban: {e}");
+                    ExitCode::from(3)
+                }
+            }
+        }
         Some(Command::Calendar(args)) => ExitCode::from(toban::calendar::cli::main(
             args,
             &config,

@@ -11,15 +11,17 @@ pub enum Tab {
     Backups,
     Logs,
     Calendar,
+    Services,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 5] = [
+    pub const ALL: [Tab; 6] = [
         Tab::Overview,
         Tab::Alarms,
         Tab::Backups,
         Tab::Logs,
         Tab::Calendar,
+        Tab::Services,
     ];
 
     pub fn title(self) -> &'static str {
@@ -29,6 +31,7 @@ impl Tab {
             Tab::Backups => "Backups",
             Tab::Logs => "Logs",
             Tab::Calendar => "Calendar",
+            Tab::Services => "Services",
         }
     }
 
@@ -39,6 +42,7 @@ impl Tab {
             Tab::Backups => "backups",
             Tab::Logs => "logs",
             Tab::Calendar => "calendar",
+            Tab::Services => "services",
         }
     }
 

@@ -37,9 +37,10 @@ fn number_keys_tab_and_backtab_switch_tabs() {
     assert_eq!(s.tab, Tab::Logs);
     key(&mut s, KeyCode::Tab, KeyModifiers::NONE);
     key(&mut s, KeyCode::Tab, KeyModifiers::NONE);
+    key(&mut s, KeyCode::Tab, KeyModifiers::NONE);
     assert_eq!(s.tab, Tab::Overview, "Tab wraps around");
     key(&mut s, KeyCode::BackTab, KeyModifiers::SHIFT);
-    assert_eq!(s.tab, Tab::Calendar, "Shift-Tab goes back and wraps");
+    assert_eq!(s.tab, Tab::Services, "Shift-Tab goes back and wraps");
     key(&mut s, KeyCode::Char('2'), KeyModifiers::NONE);
     assert_eq!(s.tab, Tab::Alarms);
 }

@@ -241,6 +241,15 @@ fn dispatch(
             }
             None => anyhow::bail!("alarms are not started yet"),
         },
+        Effect::Services(e) => {
+            let (h, tx) = (runner.providers.services.clone(), tx.clone());
+            let store = lanes.store.cloned();
+            tokio::spawn(async move {
+                if let Some(m) = crate::services::effects::run(e, &h, store).await {
+                    let _ = tx.send(Msg::Services(m)).await;
+                }
+            });
+        }
         Effect::ReloadDrills => {
             // A run may have scheduled a follow-up: the calendar reads its records again.
             runner

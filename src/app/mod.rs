@@ -52,6 +52,11 @@ pub async fn run(ctx: AppContext) -> anyhow::Result<()> {
     state.connections = ctx.config.runbooks.connections.keys().cloned().collect();
     state.calendar = calendar_state(&ctx.config, state.now);
     state.alarm_list = crate::alarms::AlarmsState::new(&ctx.config.alarms, state.now);
+    let engines = crate::services::engines(&ctx.config.services);
+    state.services = crate::services::ServicesState::new(
+        &ctx.config.services,
+        engines.into_iter().map(|(n, _)| n).collect(),
+    );
 
     let mut guard = terminal::TerminalGuard::enter()?;
     // The first frame goes out before any provider has answered.

@@ -28,6 +28,8 @@ pub struct Providers {
     pub calendar: Option<crate::calendar::effects::Handles>,
     /// The alarms' effect queue: its task owns the sources' clients once they are built.
     pub alarms: Option<mpsc::Sender<crate::alarms::AlarmsEffect>>,
+    /// The engines the container providers connected, for stats, logs and actions.
+    pub services: crate::services::effects::Handles,
 }
 
 impl Providers {
@@ -50,6 +52,22 @@ impl Providers {
         for (id, interval) in crate::alarms::schedules(&config.alarms) {
             b.register(id, Health::new(interval));
         }
+        let sc = &config.services;
+        for (name, _) in crate::services::engines(sc) {
+            b.register(crate::services::engine_provider(&name), Health::live());
+        }
+        for c in &sc.checks {
+            b.register(
+                crate::services::checks::provider_id(&c.name),
+                Health::new(c.interval),
+            );
+        }
+        if !sc.certificates.is_empty() {
+            b.register(
+                crate::services::certs::PROVIDER,
+                Health::new(sc.cert_interval),
+            );
+        }
         b
     }
 
@@ -70,11 +88,71 @@ impl Providers {
             tx.clone(),
             cancel.clone(),
         );
-        Providers {
+        let mut p = Providers {
             refresh: vec![(ProviderId::HOST, host_refresh)],
             backups: None,
             calendar: None,
             alarms: None,
+            services: Default::default(),
+        };
+        p.start_services(config, tx, cancel);
+        p
+    }
+
+    /// One container provider per engine (list, then the event stream), one poller per
+    /// HTTP check, one for the certificates.
+    fn start_services(
+        &mut self,
+        config: &Config,
+        tx: &mpsc::Sender<Msg>,
+        cancel: &CancellationToken,
+    ) {
+        use crate::providers::stream;
+        let sc = &config.services;
+        for (name, host) in crate::services::engines(sc) {
+            let id = crate::services::engine_provider(&name);
+            let endpoint = match host
+                .as_deref()
+                .map(crate::providers::docker::Endpoint::parse)
+            {
+                Some(Ok(e)) => Some(e),
+                Some(Err(why)) => {
+                    let at = chrono::Utc::now();
+                    let _ = tx.try_send(Msg::Health(id, HealthEvent::Failed { at, reason: why }));
+                    continue;
+                }
+                None => None,
+            };
+            let shared = crate::services::SharedEngine::default();
+            self.services.engines.insert(name.clone(), shared.clone());
+            let source = crate::services::ContainerSource {
+                engine: name,
+                endpoint,
+                shared,
+            };
+            let r = stream::spawn(
+                id.clone(),
+                stream::Reconnect::default(),
+                source,
+                tx.clone(),
+                cancel.clone(),
+            );
+            self.refresh.push((id, r));
+        }
+        for c in &sc.checks {
+            match crate::services::checks::spawn(c.clone(), tx.clone(), cancel.clone()) {
+                Ok((id, r)) => self.refresh.push((id, r)),
+                Err(e) => tracing::warn!("check {}: {e:#}", c.name),
+            }
+        }
+        if !sc.certificates.is_empty() {
+            let r = crate::services::certs::spawn(
+                sc.certificates.clone(),
+                sc.cert_interval,
+                tx.clone(),
+                cancel.clone(),
+            );
+            self.refresh.push((crate::services::certs::PROVIDER, r));
         }
     }
 

@@ -70,6 +70,12 @@ pub enum Command {
     /// The operations calendar: the agenda (exit 1 when a duty is overdue, 2 when a
     /// critical one is), `--ics`, and `done` / `skip` / `snooze`.
     Calendar(crate::calendar::cli::CalendarArgs),
+    /// Containers, HTTP checks and certificates, looked at once; exit 0 OK, 1 warning,
+    /// 2 critical, 3 an engine did not answer.
+    Services {
+        #[arg(long)]
+        json: bool,
+    },
     /// Configuration files.
     Config {
         #[command(subcommand)]

@@ -210,6 +210,19 @@ pub fn calendar_checks(cfg: &Config, data_dir: &Path) -> Vec<Check> {
     }
 }
 
+/// Containers, HTTP checks and certificates (nothing when none is configured or found).
+pub fn service_checks(cfg: &Config) -> Vec<Check> {
+    crate::services::cli::status_findings(cfg)
+        .into_iter()
+        .map(|f| Check {
+            key: f.key,
+            severity: f.severity,
+            value: Some(f.value),
+            message: f.message,
+        })
+        .collect()
+}
+
 /// Runs every check the configuration allows, adds one per configuration problem, prints;
 /// returns the exit code.
 pub fn run(
@@ -230,6 +243,7 @@ pub fn run(
     checks.extend(backup_checks(cfg, now));
     checks.extend(calendar_checks(cfg, data_dir));
     checks.extend(alarm_checks(cfg, data_dir));
+    checks.extend(service_checks(cfg));
     let report = report(checks);
     write(&report, &cfg.timezone.show_named(now), json, out)?;
     Ok(report.exit_code)

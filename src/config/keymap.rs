@@ -35,6 +35,7 @@ pub enum KeyContext {
     Backups,
     Logs,
     Calendar,
+    Services,
     Picker,
     Form,
     Wizard,
@@ -43,7 +44,7 @@ pub enum KeyContext {
 }
 
 impl KeyContext {
-    pub const ALL: [KeyContext; 12] = [
+    pub const ALL: [KeyContext; 13] = [
         KeyContext::Global,
         KeyContext::List,
         KeyContext::Overview,
@@ -51,6 +52,7 @@ impl KeyContext {
         KeyContext::Backups,
         KeyContext::Logs,
         KeyContext::Calendar,
+        KeyContext::Services,
         KeyContext::Picker,
         KeyContext::Form,
         KeyContext::Wizard,
@@ -67,6 +69,7 @@ impl KeyContext {
             KeyContext::Backups => "backups",
             KeyContext::Logs => "logs",
             KeyContext::Calendar => "calendar",
+            KeyContext::Services => "services",
             KeyContext::Picker => "picker",
             KeyContext::Form => "form",
             KeyContext::Wizard => "wizard",

@@ -19,6 +19,7 @@ pub mod load;
 pub mod locate;
 pub mod paths;
 pub mod runbooks;
+pub mod services;
 pub mod suggest;
 pub mod theme;
 pub mod timezone;
@@ -56,6 +57,7 @@ pub struct Config {
     pub runbooks: runbooks::RunbooksConfig,
     pub calendar: calendar::CalendarConfig,
     pub alarms: alarms::AlarmsConfig,
+    pub services: services::ServicesConfig,
 }
 
 impl Default for Config {
@@ -71,6 +73,7 @@ impl Default for Config {
             runbooks: Default::default(),
             calendar: Default::default(),
             alarms: Default::default(),
+            services: Default::default(),
         }
     }
 }

@@ -58,7 +58,7 @@ mod tests {
         );
         assert_eq!(h.len(), 1);
         assert_eq!(h[0].key, "v");
-        assert_eq!(tab_keys(&km).as_deref(), Some("1-5"));
+        assert_eq!(tab_keys(&km).as_deref(), Some("1-6"));
         let vim = crate::config::keymap::load_keymap("vim", None).0.unwrap();
         assert!(tab_keys(&vim).is_some());
     }

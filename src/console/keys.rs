@@ -122,6 +122,11 @@ pub fn apply_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         super::runbooks::picker_action(state, action, fx);
         return;
     }
+    // A container action's confirmation answers every key until it is answered.
+    if state.services.confirm.is_some() && state.tab == crate::tab::Tab::Services {
+        super::services::on_action(state, action, fx);
+        return;
+    }
     match action {
         Action::Quit => quit(state),
         Action::Help => open_help(state),

@@ -12,6 +12,7 @@ pub mod keys;
 pub mod prompt;
 pub mod runbook_resume;
 pub mod runbooks;
+pub mod services;
 pub mod tabs;
 mod update;
 pub mod view;

@@ -56,6 +56,10 @@ pub fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 PromptFor::AlarmAck | PromptFor::AlarmSilence | PromptFor::AlarmFilter => {
                     super::alarms::answer(state, purpose, &text, fx)
                 }
+                PromptFor::ServicesFilter => {
+                    state.services.set_filter(text.trim());
+                    Ok(())
+                }
             };
             match answered {
                 Ok(()) => state.prompt = None,

@@ -26,7 +26,7 @@ pub struct TabDef {
     pub on_action: fn(&mut State, Action, &mut Vec<Effect>) -> bool,
 }
 
-pub static TABS: [TabDef; 5] = [
+pub static TABS: [TabDef; 6] = [
     TabDef {
         tab: Tab::Overview,
         contexts: &[KeyContext::Overview, KeyContext::List],
@@ -84,6 +84,44 @@ pub static TABS: [TabDef; 5] = [
         },
         on_action: super::calendar::on_action,
     },
+    TabDef {
+        tab: Tab::Services,
+        contexts: &[KeyContext::Services, KeyContext::List],
+        hints: SERVICES_HINTS,
+        view: |f, area, s, theme| {
+            let contexts = def(Tab::Services).contexts;
+            let hints = super::hints::resolve(&s.keymap, contexts, SERVICES_HINTS);
+            let confirm = super::hints::resolve(&s.keymap, contexts, SERVICES_CONFIRM_HINTS);
+            let zone = s.zone.tz();
+            crate::services::view::render(
+                f,
+                area,
+                &s.services,
+                theme,
+                s.now,
+                zone,
+                &hints,
+                &confirm,
+            )
+        },
+        on_action: super::services::on_action,
+    },
+];
+
+const SERVICES_HINTS: &[(Action, &str)] = &[
+    (Action::Select, "details"),
+    (Action::ContainerRestart, "restart"),
+    (Action::ContainerStop, "stop"),
+    (Action::ContainerStart, "start"),
+    (Action::Sort, "sort"),
+    (Action::Filter, "filter"),
+];
+
+const SERVICES_CONFIRM_HINTS: &[(Action, &str)] = &[
+    (Action::Right, "other button"),
+    (Action::Select, "press it"),
+    (Action::Confirm, "yes"),
+    (Action::Back, "cancel"),
 ];
 
 const BACKUP_HINTS: &[(Action, &str)] = &[

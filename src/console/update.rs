@@ -42,6 +42,7 @@ pub fn update(state: &mut State, msg: Msg) -> (bool, Vec<Effect>) {
                 super::calendar::findings(state, &mut fx);
             }
             super::alarms::on_tick(state);
+            super::services::on_tick(state, &mut fx);
             let run_shown = super::runbooks::on_tick(state, &mut fx);
             before != state.freshness_kinds() || new_minute || run_shown
         }
@@ -91,6 +92,10 @@ pub fn update(state: &mut State, msg: Msg) -> (bool, Vec<Effect>) {
             let out = crate::calendar::state::update(&mut state.calendar, m, state.now);
             super::calendar::effects(&mut fx, out);
             super::calendar::findings(state, &mut fx);
+            true
+        }
+        Msg::Services(m) => {
+            super::services::on_msg(state, m, &mut fx);
             true
         }
         Msg::Resume { runs, missing } => {

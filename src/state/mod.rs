@@ -80,6 +80,8 @@ pub struct State {
     /// A duty whose runbook was opened from the calendar, and the run started for it: when
     /// the run succeeds the duty is marked done with a link to it.
     pub duty_run: Option<(crate::calendar::RunbookRequest, Option<String>)>,
+    /// Containers, checks and certificates: the Services tab and card.
+    pub services: crate::services::ServicesState,
     /// Who is at the keyboard and where from, and the material for new run ids: read from
     /// the environment once at start, so `update` never reads it.
     pub session: Session,
@@ -133,6 +135,7 @@ impl State {
                 now,
             ),
             duty_run: None,
+            services: Default::default(),
             session: Session::default(),
             drill_dir: std::env::temp_dir().join("toban-drills"),
             providers,

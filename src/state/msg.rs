@@ -20,6 +20,8 @@ pub enum Msg {
     Backups(BackupsUpdate),
     /// The calendar's records and the answers to what it asked to record.
     Calendar(crate::calendar::CalendarMsg),
+    /// Containers, check outcomes, certificates, stats and action results.
+    Services(crate::services::ServicesMsg),
     /// What the store remembered from before this start.
     Restored {
         transitions: Vec<AlarmTransition>,
@@ -61,6 +63,8 @@ pub enum Effect {
     Calendar(crate::calendar::CalendarEffect),
     /// Acknowledge, silence, fetch an alarm's history and chart, ring the bell.
     Alarms(crate::alarms::AlarmsEffect),
+    /// Stats for the rows on screen, a log tail, a confirmed container action.
+    Services(crate::services::ServicesEffect),
 }
 
 impl Envelope<HostSample> for Msg {
@@ -84,6 +88,33 @@ impl Envelope<crate::calendar::store::CalendarRecords> for Msg {
 impl Envelope<crate::alarms::Snapshot> for Msg {
     fn data(id: &ProviderId, snap: crate::alarms::Snapshot) -> Self {
         Msg::Alarms(crate::alarms::AlarmsMsg::Snapshot(id.clone(), snap))
+    }
+    fn health(id: ProviderId, event: HealthEvent) -> Self {
+        Msg::Health(id, event)
+    }
+}
+
+impl Envelope<Vec<crate::services::ContainerUpdate>> for Msg {
+    fn data(_: &ProviderId, u: Vec<crate::services::ContainerUpdate>) -> Self {
+        Msg::Services(crate::services::ServicesMsg::Containers(u))
+    }
+    fn health(id: ProviderId, event: HealthEvent) -> Self {
+        Msg::Health(id, event)
+    }
+}
+
+impl Envelope<crate::services::model::CheckOutcome> for Msg {
+    fn data(_: &ProviderId, o: crate::services::model::CheckOutcome) -> Self {
+        Msg::Services(crate::services::ServicesMsg::Check(o))
+    }
+    fn health(id: ProviderId, event: HealthEvent) -> Self {
+        Msg::Health(id, event)
+    }
+}
+
+impl Envelope<Vec<crate::services::model::CertInfo>> for Msg {
+    fn data(_: &ProviderId, c: Vec<crate::services::model::CertInfo>) -> Self {
+        Msg::Services(crate::services::ServicesMsg::Certs(c))
     }
     fn health(id: ProviderId, event: HealthEvent) -> Self {
         Msg::Health(id, event)

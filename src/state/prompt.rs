@@ -20,6 +20,8 @@ pub enum PromptFor {
     AlarmSilence,
     /// Filter the alarms list.
     AlarmFilter,
+    /// Filter the Services tab.
+    ServicesFilter,
 }
 
 #[derive(Debug, Clone)]

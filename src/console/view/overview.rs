@@ -34,7 +34,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(58), Constraint::Percentage(42)])
                 .areas(area);
-        let [host, fs] = Layout::vertical([Constraint::Length(5), Constraint::Min(3)]).areas(left);
+        let svc_h = services_height(state);
+        let [host, svc, fs] = Layout::vertical([
+            Constraint::Length(5),
+            Constraint::Length(svc_h),
+            Constraint::Min(3),
+        ])
+        .areas(left);
+        services_card(frame, svc, state, theme);
         let [alarms, rest] =
             Layout::vertical([Constraint::Percentage(60), Constraint::Min(4)]).areas(right);
         host_card(frame, host, state, theme);
@@ -45,14 +52,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         duties_card(frame, duties, state, theme);
         later_card(frame, rest, state, theme);
     } else {
-        let [host, fs, alarms, duties, rest] = Layout::vertical([
+        let [host, fs, alarms, duties, svc, rest] = Layout::vertical([
             Constraint::Length(5),
             Constraint::Length((disks + 2).min(10)),
             Constraint::Min(3),
             Constraint::Length(3),
+            Constraint::Length(services_height(state).min(6)),
             Constraint::Length(backups_h),
         ])
         .areas(area);
+        services_card(frame, svc, state, theme);
         host_card(frame, host, state, theme);
         fs_card(frame, fs, state, theme);
         alarms_card(frame, alarms, state, theme);
@@ -354,4 +363,28 @@ fn leads_to(title: String, state: &State, tab: Tab) -> String {
         Some(k) => format!("{title} — {k}"),
         None => title,
     }
+}
+
+/// The Services card's rows: none when nothing is configured to watch.
+fn services_height(state: &State) -> u16 {
+    let s = &state.services;
+    if !s.configured && s.containers.is_empty() {
+        return 0;
+    }
+    crate::services::view::card::wanted_height(s)
+}
+
+fn services_card(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
+    if area.height < 3 {
+        return;
+    }
+    crate::services::view::card::render(
+        frame,
+        area,
+        &state.services,
+        theme,
+        state.now,
+        state.zone.tz(),
+        leads_to("Services".into(), state, Tab::Services),
+    );
 }

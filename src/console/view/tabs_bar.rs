@@ -58,11 +58,21 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         spans.push(Span::styled("DEMO ", theme.style("status.unknown")));
     }
     let run = run_badge(state);
+    // Too narrow still (alarms counted on the right): the other tabs' titles shorten.
+    let used: usize = spans.iter().map(|s| s.width()).sum::<usize>()
+        + Tab::ALL.iter().map(|t| t.title().len() + 3).sum::<usize>();
+    let cramped = narrow && used > left.width as usize;
     for t in Tab::ALL {
         // Narrow terminals lose the padding first, never a tab; with a run open, the
         // other tabs' titles give way to it.
         let label = if narrow && run.is_some() && t != state.tab {
             format!("{} ", t.index() + 1)
+        } else if cramped && t != state.tab {
+            format!(
+                "{} {} ",
+                t.index() + 1,
+                &t.title()[..t.title().len().min(4)]
+            )
         } else if narrow {
             format!("{} {} ", t.index() + 1, t.title())
         } else {

@@ -35,7 +35,7 @@ pub enum ContainerState {
 }
 
 impl ContainerState {
-    fn parse(s: &str) -> Self {
+    pub(crate) fn parse(s: &str) -> Self {
         match s {
             "created" => Self::Created,
             "running" => Self::Running,
@@ -72,7 +72,7 @@ pub enum ContainerHealth {
 }
 
 impl ContainerHealth {
-    fn parse(s: &str) -> Self {
+    pub(crate) fn parse(s: &str) -> Self {
         match s {
             "starting" => Self::Starting,
             "healthy" => Self::Healthy,
