@@ -181,3 +181,40 @@ fn silence_takes_a_duration_then_a_note() {
     });
     assert!(silenced, "{:?}", c.fx);
 }
+
+#[test]
+fn a_certificate_near_its_end_leads_to_renew_certificate() {
+    let mut c = Console::shipped();
+    let now = c.s.now;
+    // What the certificate provider reports: www ends in 5 days (critical under 7).
+    let cert = toban::services::model::CertInfo {
+        name: "www".into(),
+        source: "/etc/nginx/ssl/cert.pem".into(),
+        subject: "CN=www.example.test".into(),
+        not_after: Some(now + Duration::days(5) + Duration::hours(1)),
+        error: None,
+        checked: now,
+        warn_days: 30,
+        critical_days: 7,
+    };
+    c.msg(Msg::Services(toban::services::ServicesMsg::Certs(vec![
+        cert,
+    ])));
+    c.msg(Msg::Tick(now + Duration::seconds(1)));
+    c.keys("2 r");
+    let form = c.s.form.as_ref().unwrap_or_else(|| {
+        panic!(
+            "no form; wizard {:?} notice {:?}\n{}",
+            c.s.wizard.as_ref().map(|w| w.engine.spec.name.clone()),
+            c.s.notice,
+            c.screen(80, 24)
+        )
+    });
+    assert_eq!(form.runbook, "renew-certificate");
+    let named = form.given.get("cert_name").map(String::as_str) == Some("www")
+        || form
+            .fields
+            .iter()
+            .any(|f| f.param.name == "cert_name" && f.value() == "www");
+    assert!(named, "the certificate's name is filled in");
+}

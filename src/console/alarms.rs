@@ -1,8 +1,8 @@
 //! The Alarms tab's keys and what the alarms hand the rest of the console: toban's own
 //! alarms joined to the remote ones, notes and silences asked in a prompt, the detail view,
 //! and the runbook that fixes an alarm opened with its parameters (a backup alarm: a drill
-//! on that service's newest good backup; a full disk: rotate-logs; a remote alarm: its tag,
-//! annotation or config mapping).
+//! on that service's newest good backup; a full disk: rotate-logs; a certificate near its
+//! end: renew-certificate; a remote alarm: its tag, annotation or config mapping).
 
 use chrono::Duration;
 
@@ -62,8 +62,16 @@ fn local_runbook(state: &State, key: &str) -> Option<RunbookLink> {
         l.params = crate::runbook::runner::params_for_backup(spec, &path);
         return Some(l);
     }
-    if key.starts_with("host.disk") && state.runbooks.iter().any(|r| r.name == "rotate-logs") {
+    let shipped = |name: &str| state.runbooks.iter().any(|r| r.name == name);
+    if key.starts_with("host.disk") && shipped("rotate-logs") {
         return Some(link("rotate-logs"));
+    }
+    if let Some(cert) = key.strip_prefix("services.cert:") {
+        if shipped("renew-certificate") {
+            let mut l = link("renew-certificate");
+            l.params.insert("cert_name".into(), cert.to_string());
+            return Some(l);
+        }
     }
     None
 }
