@@ -70,6 +70,9 @@ pub enum Command {
     /// The operations calendar: the agenda (exit 1 when a duty is overdue, 2 when a
     /// critical one is), `--ics`, and `done` / `skip` / `snooze`.
     Calendar(crate::calendar::cli::CalendarArgs),
+    /// Log files (or `[logs]` sources): filter by regex, level and age, follow across
+    /// rotation; output made safe for a terminal unless --raw. Exit 1 when no line matched.
+    Logs(crate::logs::cli::LogsArgs),
     /// Configuration files.
     Config {
         #[command(subcommand)]

@@ -17,6 +17,7 @@ pub mod keymap;
 pub mod lenient;
 pub mod load;
 pub mod locate;
+pub mod logs;
 pub mod paths;
 pub mod runbooks;
 pub mod suggest;
@@ -56,6 +57,7 @@ pub struct Config {
     pub runbooks: runbooks::RunbooksConfig,
     pub calendar: calendar::CalendarConfig,
     pub alarms: alarms::AlarmsConfig,
+    pub logs: logs::LogsConfig,
 }
 
 impl Default for Config {
@@ -71,6 +73,7 @@ impl Default for Config {
             runbooks: Default::default(),
             calendar: Default::default(),
             alarms: Default::default(),
+            logs: Default::default(),
         }
     }
 }

@@ -1,0 +1,16 @@
+//! Logs: files read with a compact line index, followed across rotation, levels detected,
+//! filtered as you type off the UI task, errors per hour against the seed's threshold, and
+//! `toban logs` for scripts.
+
+pub mod cli;
+pub mod follow;
+pub mod level;
+pub mod load;
+pub mod search;
+pub mod sources;
+pub mod stamp;
+pub mod store;
+pub mod text;
+
+pub use level::Level;
+pub use store::{Chunk, LineStore};
