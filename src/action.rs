@@ -61,6 +61,20 @@ pub enum Action {
     Filter,
     /// Start the linked runbook.
     Run,
+    /// Logs: pause following new lines, or follow again from the end.
+    Follow,
+    /// Logs: wrap long lines, or cut them (and scroll sideways).
+    Wrap,
+    /// Logs: the next line matching the filter.
+    SearchNext,
+    /// Logs: the previous line matching the filter.
+    SearchPrev,
+    /// Logs: show only errors, warnings and up, info and up, or every line.
+    Level,
+    /// Logs: open a file by its path.
+    Open,
+    /// Logs: the next source.
+    SourceNext,
     /// Explicitly unbinds a key a preset binds.
     Noop,
 }
@@ -104,6 +118,13 @@ impl Action {
         "snooze",
         "filter",
         "run",
+        "follow",
+        "wrap",
+        "search_next",
+        "search_prev",
+        "level",
+        "open",
+        "source_next",
         "noop",
     ];
 
@@ -179,6 +200,13 @@ impl FromStr for Action {
             ("cancel", None) => Action::Cancel,
             ("confirm", None) => Action::Confirm,
             ("deny", None) => Action::Deny,
+            ("follow", None) => Action::Follow,
+            ("wrap", None) => Action::Wrap,
+            ("search_next", None) => Action::SearchNext,
+            ("search_prev", None) => Action::SearchPrev,
+            ("level", None) => Action::Level,
+            ("open", None) => Action::Open,
+            ("source_next", None) => Action::SourceNext,
             ("noop", None) => Action::Noop,
             _ => return Err(unknown(s)),
         };
@@ -242,6 +270,13 @@ impl fmt::Display for Action {
             Action::Cancel => "cancel",
             Action::Confirm => "confirm",
             Action::Deny => "deny",
+            Action::Follow => "follow",
+            Action::Wrap => "wrap",
+            Action::SearchNext => "search_next",
+            Action::SearchPrev => "search_prev",
+            Action::Level => "level",
+            Action::Open => "open",
+            Action::SourceNext => "source_next",
             Action::Noop => "noop",
         };
         f.write_str(s)

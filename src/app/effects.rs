@@ -233,6 +233,7 @@ fn dispatch(
             }
             None => anyhow::bail!("the state store is unavailable: nothing can be recorded"),
         },
+        Effect::Logs(e) => crate::logs::provider::run(e, tx.clone(), CancellationToken::new()),
         Effect::ReloadDrills => {
             // A run may have scheduled a follow-up: the calendar reads its records again.
             runner

@@ -51,6 +51,7 @@ pub async fn run(ctx: AppContext) -> anyhow::Result<()> {
     state.zone = ctx.config.timezone;
     state.connections = ctx.config.runbooks.connections.keys().cloned().collect();
     state.calendar = calendar_state(&ctx.config, state.now);
+    state.logs = crate::logs::LogsState::from_config(&ctx.config.logs);
 
     let mut guard = terminal::TerminalGuard::enter()?;
     // The first frame goes out before any provider has answered.

@@ -59,6 +59,19 @@ impl Providers {
             tx.clone(),
             cancel.clone(),
         );
+        // Each configured log file is followed by its own thread, source `i` of the tab.
+        for (i, src) in crate::logs::sources::configured(&config.logs)
+            .into_iter()
+            .enumerate()
+        {
+            crate::logs::provider::spawn_file(
+                i,
+                src.path,
+                config.logs.max_lines,
+                tx.clone(),
+                cancel.clone(),
+            );
+        }
         Providers {
             refresh: vec![(ProviderId::HOST, host_refresh)],
             backups: None,

@@ -131,6 +131,7 @@ pub fn answer(
             c.set_filter(text.trim());
             Vec::new()
         }
+        PromptFor::LogsFilter | PromptFor::LogsOpen => Vec::new(),
     };
     effects(fx, out);
     Ok(())

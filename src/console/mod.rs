@@ -8,6 +8,7 @@
 pub mod calendar;
 pub mod hints;
 pub mod keys;
+pub mod logs;
 pub mod prompt;
 pub mod runbooks;
 pub mod tabs;

@@ -40,7 +40,10 @@ pub fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         return;
     };
     match action {
-        Action::Back | Action::Quit => state.prompt = None,
+        Action::Back | Action::Quit => {
+            super::logs::cancelled(state, fx);
+            state.prompt = None
+        }
         Action::Select | Action::Confirm => {
             let text = p.value();
             if p.required && text.trim().is_empty() {
@@ -53,6 +56,9 @@ pub fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 | PromptFor::DutySkip
                 | PromptFor::DutySnooze
                 | PromptFor::CalendarFilter => super::calendar::answer(state, purpose, &text, fx),
+                PromptFor::LogsFilter | PromptFor::LogsOpen => {
+                    super::logs::answer(state, purpose, &text, fx)
+                }
             };
             match answered {
                 Ok(()) => state.prompt = None,

@@ -14,3 +14,10 @@ pub mod text;
 
 pub use level::Level;
 pub use store::{Chunk, LineStore};
+pub mod provider;
+pub mod state;
+pub mod update;
+pub mod view;
+
+pub use state::LogsState;
+pub use update::{LogsEffect, LogsMsg};

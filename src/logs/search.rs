@@ -104,7 +104,8 @@ impl Query {
     }
 }
 
-/// Indices of the lines of `store` from `from` on that pass `query`, in order; `None` when
+/// Absolute numbers (dropped lines count) of the lines of `store` from index `from` on
+/// that pass `query`, in order; `None` when
 /// `generation` stopped being `current` (a newer search replaced this one).
 pub fn search(
     store: &LineStore,
@@ -112,7 +113,7 @@ pub fn search(
     query: &Query,
     generation: u64,
     current: &AtomicU64,
-) -> Option<Vec<u32>> {
+) -> Option<Vec<u64>> {
     let segs: Vec<_> = store
         .segments()
         .filter(|(first, c, skip)| first + c.len() - skip > from)
@@ -150,8 +151,9 @@ pub fn search(
             .collect()
     });
     let mut all = Vec::new();
+    let d = store.dropped();
     for p in parts {
-        all.extend(p?);
+        all.extend(p?.into_iter().map(|i| i as u64 + d));
     }
     Some(all)
 }

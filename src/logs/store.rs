@@ -123,6 +123,9 @@ pub struct LineStore {
 
 pub const DEFAULT_CAP: usize = 1_000_000;
 
+/// Chunks smaller than this take appended lines in (re-indexing at most this much).
+const MERGE_BELOW: usize = 256 * 1024;
+
 impl Default for LineStore {
     fn default() -> Self {
         LineStore::new(DEFAULT_CAP)
@@ -161,6 +164,22 @@ impl LineStore {
     pub fn push(&mut self, chunk: Arc<Chunk>) {
         if chunk.is_empty() {
             return;
+        }
+        // Following appends small chunks often: they are merged into the last one, so a
+        // day of following is a few chunks, not hundreds of thousands.
+        if let Some(last) = self.chunks.last_mut() {
+            if last.bytes.len() + chunk.bytes.len() <= MERGE_BELOW {
+                let mut bytes = Vec::with_capacity(last.bytes.len() + chunk.bytes.len() + 1);
+                bytes.extend_from_slice(&last.bytes);
+                if bytes.last().is_some_and(|&b| b != b'\n') {
+                    bytes.push(b'\n');
+                }
+                bytes.extend_from_slice(&chunk.bytes);
+                *last = Arc::new(Chunk::new(bytes));
+                self.len += chunk.len();
+                self.enforce_cap();
+                return;
+            }
         }
         self.firsts.push(self.len);
         self.len += chunk.len();

@@ -42,6 +42,8 @@ pub enum Msg {
     Drills(Vec<crate::backups::state::DrillRecord>),
     /// SIGTERM, SIGHUP or SIGINT.
     Signal(&'static str),
+    /// Log sources' lines and the searches' rows.
+    Logs(crate::logs::LogsMsg),
 }
 
 #[derive(Debug, Clone)]
@@ -57,6 +59,8 @@ pub enum Effect {
     ReloadDrills,
     /// Record a duty done, skipped or snoozed; read the calendar again.
     Calendar(crate::calendar::CalendarEffect),
+    /// Open a log file, or search a source's lines off the UI task.
+    Logs(crate::logs::LogsEffect),
 }
 
 impl Envelope<HostSample> for Msg {

@@ -14,6 +14,10 @@ pub enum PromptFor {
     DutySnooze,
     /// Filter the calendar's agenda.
     CalendarFilter,
+    /// Filter the log lines (applied as it is typed).
+    LogsFilter,
+    /// Open a log file by path.
+    LogsOpen,
 }
 
 #[derive(Debug, Clone)]

@@ -1,0 +1,162 @@
+//! The Logs tab's providers: a thread per file that loads it tail first, then whole, then
+//! follows it (notify, with polling as the fallback and the floor), and the searches, each
+//! on its own thread, cancelled when a newer one starts.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use notify::Watcher;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::follow::{Follower, READ_BLOCK};
+use super::store::Chunk;
+use super::update::{LogsEffect, LogsMsg};
+use super::{load, search};
+use crate::state::Msg;
+
+/// The newest search; older ones stop at their next chunk.
+static CURRENT: AtomicU64 = AtomicU64::new(0);
+
+/// Polls at least this often, whatever notify says (network filesystems, missed events).
+const POLL: Duration = Duration::from_millis(250);
+/// Events closer than this are taken together: a file growing fast costs few reads.
+const SETTLE: Duration = Duration::from_millis(40);
+/// Rows searched first, so the end of the view fills before the whole count is in.
+const FIRST_SCREEN: usize = 20_000;
+
+pub fn run(e: LogsEffect, tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
+    match e {
+        LogsEffect::Open { source, path, cap } => spawn_file(source, path, cap, tx, cancel),
+        LogsEffect::Search {
+            generation,
+            source,
+            store,
+            query,
+        } => {
+            CURRENT.store(generation, Ordering::Relaxed);
+            std::thread::spawn(move || {
+                let send = |rows: Vec<u64>, from: u64, upto: u64, partial: bool| {
+                    tx.blocking_send(Msg::Logs(LogsMsg::Rows {
+                        generation,
+                        source,
+                        rows,
+                        from,
+                        upto,
+                        partial,
+                    }))
+                };
+                let d = store.dropped();
+                let end = d + store.len() as u64;
+                let tail = store.len().saturating_sub(FIRST_SCREEN);
+                if tail > 0 {
+                    let Some(rows) = search::search(&store, tail, &query, generation, &CURRENT)
+                    else {
+                        return;
+                    };
+                    let _ = send(rows, d + tail as u64, end, true);
+                }
+                if let Some(rows) = search::search(&store, 0, &query, generation, &CURRENT) {
+                    let _ = send(rows, d, end, false);
+                }
+            });
+        }
+    }
+}
+
+/// Starts following `path` as source `source`.
+pub fn spawn_file(
+    source: usize,
+    path: PathBuf,
+    cap: usize,
+    tx: mpsc::Sender<Msg>,
+    cancel: CancellationToken,
+) {
+    let _ = std::thread::Builder::new()
+        .name(format!("logs-{source}"))
+        .spawn(move || {
+            while !cancel.is_cancelled() {
+                if let Err(e) = follow_file(source, &path, cap, &tx, &cancel) {
+                    let error = format!("{}: {e}", path.display());
+                    if tx
+                        .blocking_send(Msg::Logs(LogsMsg::Failed { source, error }))
+                        .is_err()
+                    {
+                        return;
+                    }
+                }
+                // Not there yet, or unreadable: try again in a while.
+                std::thread::sleep(Duration::from_secs(2));
+            }
+        });
+}
+
+fn follow_file(
+    source: usize,
+    path: &Path,
+    cap: usize,
+    tx: &mpsc::Sender<Msg>,
+    cancel: &CancellationToken,
+) -> std::io::Result<()> {
+    let mut fol = Follower::open(path, false)?;
+    let end = std::fs::metadata(path)?.len();
+    let send = |m: LogsMsg| tx.blocking_send(Msg::Logs(m)).is_ok();
+    let tail = load::tail(path, end, cap)?;
+    if end > load::TAIL
+        && !send(LogsMsg::Loaded {
+            source,
+            store: tail,
+            complete: false,
+            at: Utc::now(),
+        })
+    {
+        return Ok(());
+    }
+    let (store, upto) = load::full(path, end, cap)?;
+    if !send(LogsMsg::Loaded {
+        source,
+        store,
+        complete: true,
+        at: Utc::now(),
+    }) {
+        return Ok(());
+    }
+    fol.seek(upto);
+
+    let (wtx, wrx) = std::sync::mpsc::channel::<()>();
+    let mut watcher = notify::recommended_watcher(move |_res: notify::Result<notify::Event>| {
+        let _ = wtx.send(());
+    })
+    .ok();
+    if let (Some(w), Some(dir)) = (watcher.as_mut(), path.parent()) {
+        let dir = if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        };
+        let _ = w.watch(dir, notify::RecursiveMode::NonRecursive);
+    }
+    while !cancel.is_cancelled() {
+        if wrx.recv_timeout(POLL).is_ok() {
+            std::thread::sleep(SETTLE);
+            while wrx.try_recv().is_ok() {}
+        }
+        let mut buf = Vec::new();
+        let rotation = fol.poll(&mut buf, READ_BLOCK)?;
+        if buf.is_empty() && rotation == super::follow::Rotation::None {
+            continue;
+        }
+        if !send(LogsMsg::Appended {
+            source,
+            chunk: Arc::new(Chunk::new(buf)),
+            rotation,
+            at: Utc::now(),
+        }) {
+            return Ok(());
+        }
+    }
+    Ok(())
+}
