@@ -253,11 +253,32 @@ fn body_lines<'a>(s: &LogsState, theme: &Theme, area: Rect) -> Vec<Line<'a>> {
         };
         return vec![Line::styled(msg, theme.style("text.dim"))];
     }
-    let first = if s.follow {
+    let mut first = if s.follow {
         n.saturating_sub(height)
     } else {
         s.first_row()
     };
+    if s.follow && s.wrap {
+        // Following with wrap: the newest line must stay in sight, so start as far back as
+        // the last rows' wrapped heights allow.
+        let mut used = 0;
+        first = n;
+        while first > 0 {
+            let Some(li) = s.row_line(first - 1) else {
+                break;
+            };
+            let cols: usize = text::inert(v.store.line(li))
+                .chars()
+                .filter_map(|c| c.width())
+                .sum();
+            let h = cols.div_ceil(width.max(1)).max(1);
+            if used + h > height {
+                break;
+            }
+            used += h;
+            first -= 1;
+        }
+    }
     let d = v.store.dropped();
     let mut out: Vec<Line> = Vec::with_capacity(height);
     let mut r = first;
@@ -294,7 +315,6 @@ fn body_lines<'a>(s: &LogsState, theme: &Theme, area: Rect) -> Vec<Line<'a>> {
             out.push(mark(Line::from(spans), is_cursor));
         }
     }
-    // While following with wrap, the newest line must stay in sight: drop from the top.
     out
 }
 
