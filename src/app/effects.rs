@@ -233,7 +233,11 @@ fn dispatch(
             }
             None => anyhow::bail!("the state store is unavailable: nothing can be recorded"),
         },
-        Effect::Logs(e) => crate::logs::provider::run(e, tx.clone(), CancellationToken::new()),
+        Effect::Logs(e) => {
+            let tx = tx.clone();
+            let send = move |m| tx.blocking_send(Msg::Logs(m)).is_ok();
+            crate::logs::provider::run(e, send, CancellationToken::new())
+        }
         Effect::ReloadDrills => {
             // A run may have scheduled a follow-up: the calendar reads its records again.
             runner

@@ -68,7 +68,10 @@ impl Providers {
                 i,
                 src.path,
                 config.logs.max_lines,
-                tx.clone(),
+                {
+                    let tx = tx.clone();
+                    move |m| tx.blocking_send(Msg::Logs(m)).is_ok()
+                },
                 cancel.clone(),
             );
         }

@@ -9,14 +9,16 @@ use std::time::Duration;
 
 use chrono::Utc;
 use notify::Watcher;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::follow::{Follower, READ_BLOCK};
 use super::store::Chunk;
 use super::update::{LogsEffect, LogsMsg};
 use super::{load, search};
-use crate::state::Msg;
+
+/// Hands a report to the console; `false` once nobody listens (toban is leaving).
+pub trait Send: Fn(LogsMsg) -> bool + std::marker::Send + Sync + 'static {}
+impl<F: Fn(LogsMsg) -> bool + std::marker::Send + Sync + 'static> Send for F {}
 
 /// The newest search; older ones stop at their next chunk.
 static CURRENT: AtomicU64 = AtomicU64::new(0);
@@ -28,7 +30,7 @@ const SETTLE: Duration = Duration::from_millis(40);
 /// Rows searched first, so the end of the view fills before the whole count is in.
 const FIRST_SCREEN: usize = 20_000;
 
-pub fn run(e: LogsEffect, tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
+pub fn run(e: LogsEffect, tx: impl Send, cancel: CancellationToken) {
     match e {
         LogsEffect::Open { source, path, cap } => spawn_file(source, path, cap, tx, cancel),
         LogsEffect::Search {
@@ -40,14 +42,14 @@ pub fn run(e: LogsEffect, tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
             CURRENT.store(generation, Ordering::Relaxed);
             std::thread::spawn(move || {
                 let send = |rows: Vec<u64>, from: u64, upto: u64, partial: bool| {
-                    tx.blocking_send(Msg::Logs(LogsMsg::Rows {
+                    tx(LogsMsg::Rows {
                         generation,
                         source,
                         rows,
                         from,
                         upto,
                         partial,
-                    }))
+                    })
                 };
                 let d = store.dropped();
                 let end = d + store.len() as u64;
@@ -57,10 +59,10 @@ pub fn run(e: LogsEffect, tx: mpsc::Sender<Msg>, cancel: CancellationToken) {
                     else {
                         return;
                     };
-                    let _ = send(rows, d + tail as u64, end, true);
+                    send(rows, d + tail as u64, end, true);
                 }
                 if let Some(rows) = search::search(&store, 0, &query, generation, &CURRENT) {
-                    let _ = send(rows, d, end, false);
+                    send(rows, d, end, false);
                 }
             });
         }
@@ -72,7 +74,7 @@ pub fn spawn_file(
     source: usize,
     path: PathBuf,
     cap: usize,
-    tx: mpsc::Sender<Msg>,
+    tx: impl Send,
     cancel: CancellationToken,
 ) {
     let _ = std::thread::Builder::new()
@@ -81,10 +83,7 @@ pub fn spawn_file(
             while !cancel.is_cancelled() {
                 if let Err(e) = follow_file(source, &path, cap, &tx, &cancel) {
                     let error = format!("{}: {e}", path.display());
-                    if tx
-                        .blocking_send(Msg::Logs(LogsMsg::Failed { source, error }))
-                        .is_err()
-                    {
+                    if !tx(LogsMsg::Failed { source, error }) {
                         return;
                     }
                 }
@@ -98,12 +97,12 @@ fn follow_file(
     source: usize,
     path: &Path,
     cap: usize,
-    tx: &mpsc::Sender<Msg>,
+    tx: &impl Send,
     cancel: &CancellationToken,
 ) -> std::io::Result<()> {
     let mut fol = Follower::open(path, false)?;
     let end = std::fs::metadata(path)?.len();
-    let send = |m: LogsMsg| tx.blocking_send(Msg::Logs(m)).is_ok();
+    let send = |m: LogsMsg| tx(m);
     let tail = load::tail(path, end, cap)?;
     if end > load::TAIL
         && !send(LogsMsg::Loaded {
