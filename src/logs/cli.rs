@@ -188,7 +188,7 @@ fn print_block(
             None
         };
         if let Some(min) = f.level {
-            if !lv.is_some_and(|l| l >= min) {
+            if lv.is_none_or(|l| l < min) {
                 return Ok(());
             }
         }

@@ -10,9 +10,7 @@ pub fn parse(line: &[u8]) -> Option<DateTime<Utc>> {
     let head = &line[..line.len().min(HEAD)];
     let mut i = 0;
     while i + 19 <= head.len() {
-        let Some(p) = head[i..].iter().position(u8::is_ascii_digit) else {
-            return None;
-        };
+        let p = head[i..].iter().position(u8::is_ascii_digit)?;
         let at = i + p;
         if let Some(t) = iso(&head[at..]).or_else(|| clf(head, at)) {
             return Some(t);

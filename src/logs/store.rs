@@ -58,7 +58,7 @@ impl Chunk {
                         _ => hours.push((h, 1)),
                     }
                 }
-            } else if last_hour.is_none() || i % 64 == 0 {
+            } else if last_hour.is_none() || i.is_multiple_of(64) {
                 // Cheap: only some lines are parsed for the running hour when not errors.
                 if let Some(t) = stamp::parse(line) {
                     last_hour = Some(t.timestamp().div_euclid(3600) * 3600);
