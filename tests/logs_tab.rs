@@ -267,3 +267,29 @@ fn a_file_is_opened_by_path_and_an_empty_tab_says_how() {
     }));
     assert!(c.screen(80, 24).contains("permission denied"));
 }
+
+#[test]
+fn a_ten_megabyte_line_neither_freezes_nor_hides_the_lines_after_it() {
+    let mut text = String::from("2026-11-23T03:40:00Z INFO before\n");
+    text.push_str(&"y".repeat(10 << 20));
+    text.push_str("\n2026-11-23T03:41:00Z INFO after one\n2026-11-23T03:42:00Z ERROR after two\n");
+    let mut c = console(&text);
+    let t = std::time::Instant::now();
+    let s = c.screen(80, 24);
+    assert!(
+        s.contains("yyyyyyyy") && s.contains("after one") && s.contains("after two"),
+        "{s}"
+    );
+    c.keys("w");
+    let s = c.screen(80, 24);
+    assert!(s.contains("after one") && s.contains("after two"), "{s}");
+    c.keys("/");
+    c.type_text("after");
+    assert_eq!(c.s.logs.row_count(), 2);
+    // Generous for an unoptimised build: the point is that nothing is proportional to 10 MB.
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        t.elapsed()
+    );
+}
