@@ -64,7 +64,7 @@ impl Providers {
             .into_iter()
             .enumerate()
         {
-            crate::logs::provider::spawn_file(
+            crate::logs::provider::spawn_source(
                 i,
                 src.path,
                 config.logs.max_lines,

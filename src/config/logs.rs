@@ -5,6 +5,7 @@
 //! ```toml
 //! [logs]
 //! files = ["/srv/app/logs/*/*.log"]   # each matching file is a source named after it
+//! containers = ["backend"]             # container output (stdout and stderr), by name
 //! errors_per_hour = 10                 # more than this in an hour raises a local alarm
 //! max_lines = 1000000                  # per source; older lines are dropped and counted
 //!
@@ -20,6 +21,8 @@ use serde::Deserialize;
 pub struct LogsConfig {
     /// Globs of files, each a source named after its path.
     pub files: Vec<String>,
+    /// Containers whose output is a source (`container:NAME`), by name.
+    pub containers: Vec<String>,
     /// Named sources (one name may cover several files).
     #[serde(rename = "source")]
     pub sources: Vec<LogSourceConfig>,
@@ -40,6 +43,7 @@ impl Default for LogsConfig {
     fn default() -> Self {
         LogsConfig {
             files: Vec::new(),
+            containers: Vec::new(),
             sources: Vec::new(),
             errors_per_hour: 10,
             max_lines: 1_000_000,

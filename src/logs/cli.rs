@@ -84,7 +84,9 @@ pub fn main(args: LogsArgs, cfg: &LogsConfig, out: &mut dyn Write, err: &mut dyn
         match print_file(src, &filter, !args.follow, out) {
             Ok((any, end)) => {
                 printed |= any;
-                if args.follow {
+                if args.follow && super::container::name_of(&src.name).is_some() {
+                    let _ = writeln!(err, "toban logs: {}: --follow reads files only", src.name);
+                } else if args.follow {
                     match Follower::open(&src.path, false) {
                         Ok(mut f) => {
                             f.seek(end);
@@ -122,6 +124,19 @@ fn print_file(
     last_partial: bool,
     out: &mut dyn Write,
 ) -> io::Result<(bool, u64)> {
+    if let Some(name) = src.path.to_str().and_then(super::container::name_of) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let bytes = rt
+            .block_on(super::container::read_all(name))
+            .map_err(io::Error::other)?;
+        let mut buf_out = Vec::new();
+        let mut last_time = None;
+        let any = print_block(src, &bytes, f, &mut last_time, &mut buf_out, out)?;
+        out.write_all(&buf_out)?;
+        return Ok((any, 0));
+    }
     let mut file = std::fs::File::open(&src.path)?;
     let mut carry: Vec<u8> = Vec::new();
     let mut buf_out = Vec::with_capacity(1 << 20);

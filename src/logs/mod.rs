@@ -3,6 +3,7 @@
 //! `toban logs` for scripts.
 
 pub mod cli;
+pub mod container;
 pub mod follow;
 pub mod level;
 pub mod load;

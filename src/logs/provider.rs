@@ -32,7 +32,7 @@ const FIRST_SCREEN: usize = 20_000;
 
 pub fn run(e: LogsEffect, tx: impl Send, cancel: CancellationToken) {
     match e {
-        LogsEffect::Open { source, path, cap } => spawn_file(source, path, cap, tx, cancel),
+        LogsEffect::Open { source, path, cap } => spawn_source(source, path, cap, tx, cancel),
         LogsEffect::Search {
             generation,
             source,
@@ -67,6 +67,112 @@ pub fn run(e: LogsEffect, tx: impl Send, cancel: CancellationToken) {
             });
         }
     }
+}
+
+/// Starts a source: `container:NAME` from the container engine, else a file.
+pub fn spawn_source(
+    source: usize,
+    path: PathBuf,
+    cap: usize,
+    tx: impl Send,
+    cancel: CancellationToken,
+) {
+    match path.to_str().and_then(super::container::name_of) {
+        Some(name) => spawn_container(source, name.to_string(), cap, tx, cancel),
+        None => spawn_file(source, path, cap, tx, cancel),
+    }
+}
+
+/// Follows a container's output (needs a tokio runtime): the last `cap` lines, then new
+/// ones as they come; after the stream breaks, again from the start (the store replaced).
+pub fn spawn_container(
+    source: usize,
+    name: String,
+    cap: usize,
+    tx: impl Send,
+    cancel: CancellationToken,
+) {
+    use futures::StreamExt;
+    tokio::spawn(async move {
+        while !cancel.is_cancelled() {
+            let engine = match crate::providers::docker::Engine::connect().await {
+                Ok(e) => e,
+                Err(e) => {
+                    if !tx(LogsMsg::Failed {
+                        source,
+                        error: e.to_string(),
+                    }) {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_secs(5)).await;
+                    continue;
+                }
+            };
+            let mut stream = Box::pin(engine.logs_stream(&name, true, Some(cap)));
+            let mut lines = super::container::Lines::default();
+            let mut first = true;
+            let mut buf = Vec::new();
+            loop {
+                let next = tokio::select! {
+                    n = tokio::time::timeout(SETTLE, stream.next()) => n,
+                    _ = cancel.cancelled() => return,
+                };
+                let ended = match next {
+                    Ok(Some(Ok(frame))) => {
+                        lines.feed(&frame, &mut buf);
+                        if buf.len() < READ_BLOCK {
+                            continue;
+                        }
+                        false
+                    }
+                    Ok(Some(Err(e))) => {
+                        if !tx(LogsMsg::Failed {
+                            source,
+                            error: e.to_string(),
+                        }) {
+                            return;
+                        }
+                        true
+                    }
+                    Ok(None) => {
+                        lines.finish(&mut buf);
+                        true
+                    }
+                    // Quiet for a moment: hand over what came.
+                    Err(_) => false,
+                };
+                if !buf.is_empty() || first {
+                    let bytes = std::mem::take(&mut buf);
+                    let sent = if first {
+                        let mut store = super::store::LineStore::new(cap);
+                        store.push_bytes(bytes);
+                        tx(LogsMsg::Loaded {
+                            source,
+                            store,
+                            complete: true,
+                            at: Utc::now(),
+                        })
+                    } else {
+                        tx(LogsMsg::Appended {
+                            source,
+                            chunk: Arc::new(Chunk::new(bytes)),
+                            rotation: super::follow::Rotation::None,
+                            at: Utc::now(),
+                        })
+                    };
+                    first = false;
+                    if !sent {
+                        return;
+                    }
+                }
+                if ended {
+                    break;
+                }
+            }
+            // The container stopped or the connection broke: look again in a while.
+            tokio::time::sleep(Duration::from_secs(2)).await;
+        }
+    });
 }
 
 /// Starts following `path` as source `source`.

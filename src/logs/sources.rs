@@ -24,6 +24,13 @@ pub fn configured(cfg: &LogsConfig) -> Vec<FileSource> {
             });
         }
     }
+    for c in &cfg.containers {
+        let name = format!("{}{c}", super::container::PREFIX);
+        out.push(FileSource {
+            name: name.clone(),
+            path: PathBuf::from(name),
+        });
+    }
     for s in &cfg.sources {
         let files = expand(&s.path);
         let many = files.len() > 1;
@@ -51,6 +58,12 @@ pub fn resolve(cfg: &LogsConfig, arg: &str) -> Vec<FileSource> {
         .collect();
     if !named.is_empty() {
         return named;
+    }
+    if super::container::name_of(arg).is_some() {
+        return vec![FileSource {
+            name: arg.to_string(),
+            path: PathBuf::from(arg),
+        }];
     }
     if arg.contains(['*', '?']) {
         return expand(arg)
