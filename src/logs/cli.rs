@@ -84,8 +84,11 @@ pub fn main(args: LogsArgs, cfg: &LogsConfig, out: &mut dyn Write, err: &mut dyn
         match print_file(src, &filter, !args.follow, out) {
             Ok((any, end)) => {
                 printed |= any;
-                if args.follow && super::container::name_of(&src.name).is_some() {
-                    let _ = writeln!(err, "toban logs: {}: --follow reads files only", src.name);
+                if args.follow
+                    && (super::container::name_of(&src.name).is_some()
+                        || super::journal::path_of(&src.name).is_some())
+                {
+                    let _ = writeln!(err, "toban logs: {}: --follow is for files (the Logs tab follows containers and journals)", src.name);
                 } else if args.follow {
                     match Follower::open(&src.path, false) {
                         Ok(mut f) => {
@@ -131,6 +134,14 @@ fn print_file(
         let bytes = rt
             .block_on(super::container::read_all(name))
             .map_err(io::Error::other)?;
+        let mut buf_out = Vec::new();
+        let mut last_time = None;
+        let any = print_block(src, &bytes, f, &mut last_time, &mut buf_out, out)?;
+        out.write_all(&buf_out)?;
+        return Ok((any, 0));
+    }
+    if let Some(j) = src.path.to_str().and_then(super::journal::path_of) {
+        let bytes = super::journal::read_all(j)?;
         let mut buf_out = Vec::new();
         let mut last_time = None;
         let any = print_block(src, &bytes, f, &mut last_time, &mut buf_out, out)?;

@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod container;
 pub mod follow;
+pub mod journal;
 pub mod level;
 pub mod load;
 pub mod search;

@@ -77,9 +77,13 @@ pub fn spawn_source(
     tx: impl Send,
     cancel: CancellationToken,
 ) {
-    match path.to_str().and_then(super::container::name_of) {
-        Some(name) => spawn_container(source, name.to_string(), cap, tx, cancel),
-        None => spawn_file(source, path, cap, tx, cancel),
+    let s = path.to_str().unwrap_or_default();
+    if let Some(name) = super::container::name_of(s) {
+        spawn_container(source, name.to_string(), cap, tx, cancel);
+    } else if let Some(j) = super::journal::path_of(s) {
+        spawn_journal(source, j.to_string(), cap, tx, cancel);
+    } else {
+        spawn_file(source, path, cap, tx, cancel);
     }
 }
 
@@ -173,6 +177,54 @@ pub fn spawn_container(
             tokio::time::sleep(Duration::from_secs(2)).await;
         }
     });
+}
+
+/// Follows a journal with `journalctl --follow` on its own thread: the first batch is the
+/// history, the next ones new entries.
+pub fn spawn_journal(
+    source: usize,
+    path: String,
+    cap: usize,
+    tx: impl Send,
+    cancel: CancellationToken,
+) {
+    let _ = std::thread::Builder::new()
+        .name(format!("logs-{source}"))
+        .spawn(move || {
+            while !cancel.is_cancelled() {
+                let mut first = true;
+                let r = super::journal::follow(&path, cap, |bytes| {
+                    let at = Utc::now();
+                    let ok = if std::mem::take(&mut first) {
+                        let mut store = super::store::LineStore::new(cap);
+                        store.push_bytes(bytes);
+                        tx(LogsMsg::Loaded {
+                            source,
+                            store,
+                            complete: true,
+                            at,
+                        })
+                    } else {
+                        tx(LogsMsg::Appended {
+                            source,
+                            chunk: Arc::new(Chunk::new(bytes)),
+                            rotation: super::follow::Rotation::None,
+                            at,
+                        })
+                    };
+                    ok && !cancel.is_cancelled()
+                });
+                if let Err(e) = r {
+                    if !tx(LogsMsg::Failed {
+                        source,
+                        error: format!("journalctl: {e}"),
+                    }) {
+                        return;
+                    }
+                }
+                std::thread::sleep(Duration::from_secs(2));
+            }
+        });
 }
 
 /// Starts following `path` as source `source`.

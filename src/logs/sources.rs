@@ -59,7 +59,7 @@ pub fn resolve(cfg: &LogsConfig, arg: &str) -> Vec<FileSource> {
     if !named.is_empty() {
         return named;
     }
-    if super::container::name_of(arg).is_some() {
+    if super::container::name_of(arg).is_some() || super::journal::path_of(arg).is_some() {
         return vec![FileSource {
             name: arg.to_string(),
             path: PathBuf::from(arg),
