@@ -5,6 +5,19 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::LazyLock;
+
+use memchr::memmem::Finder;
+
+/// Built once: building a finder per line would cost more than the search.
+static LOGFMT_KEYS: LazyLock<[Finder<'static>; 3]> = LazyLock::new(|| {
+    [
+        Finder::new(b"level="),
+        Finder::new(b"lvl="),
+        Finder::new(b"severity="),
+    ]
+});
+static HTTP: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new(b" HTTP/"));
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {
@@ -98,11 +111,16 @@ pub fn detect(line: &[u8]) -> Option<Level> {
             return Some(l);
         }
     }
-    if let Some(l) = logfmt(head) {
-        return Some(l);
+    // Cheap prefilters: logfmt needs an `=`, an access log a quote.
+    if memchr::memchr(b'=', head).is_some() {
+        if let Some(l) = logfmt(head) {
+            return Some(l);
+        }
     }
-    if let Some(l) = nginx_status(head) {
-        return Some(l);
+    if memchr::memchr(b'"', head).is_some() {
+        if let Some(l) = nginx_status(head) {
+            return Some(l);
+        }
     }
     words(head)
 }
@@ -157,9 +175,10 @@ fn syslog(t: &[u8]) -> Option<Level> {
 
 /// `level=error`, `lvl=warn`, `severity="info"` at the start of a logfmt pair.
 fn logfmt(head: &[u8]) -> Option<Level> {
-    for key in [&b"level="[..], b"lvl=", b"severity="] {
+    for finder in LOGFMT_KEYS.iter() {
+        let key = finder.needle();
         let mut from = 0;
-        while let Some(p) = memchr::memmem::find(&head[from..], key) {
+        while let Some(p) = finder.find(&head[from..]) {
             let at = from + p;
             from = at + key.len();
             if at > 0 && !matches!(head[at - 1], b' ' | b'\t') {
@@ -179,7 +198,7 @@ fn logfmt(head: &[u8]) -> Option<Level> {
 
 /// nginx/Apache access log: `"GET / HTTP/1.1" 502 …`.
 fn nginx_status(head: &[u8]) -> Option<Level> {
-    let p = memchr::memmem::find(head, b" HTTP/")?;
+    let p = HTTP.find(head)?;
     let q = p + memchr::memmem::find(&head[p..], b"\" ")? + 2;
     let code = head.get(q..q + 3)?;
     if !code.iter().all(u8::is_ascii_digit) || head.get(q + 3).is_some_and(|c| *c != b' ') {
