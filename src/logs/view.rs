@@ -57,11 +57,16 @@ pub fn render(
         foot,
     );
     let Some(v) = s.source() else {
+        let open = match hints::key_of(keys, crate::action::Action::Open) {
+            Some(k) => format!("Press {k} to open a file (or container:NAME, journal:PATH),"),
+            None => "Open a file (or container:NAME, journal:PATH),".to_string(),
+        };
         let lines = vec![
             Line::styled("No log source yet.", theme.style("empty")),
             Line::raw(""),
+            Line::styled(open, theme.style("text")),
             Line::styled(
-                "Open a file with the open key, or list files under [logs] in config.toml:",
+                "or list sources under [logs] in config.toml:",
                 theme.style("text"),
             ),
             Line::styled("  [logs]", theme.style("help.key")),
