@@ -90,7 +90,7 @@ fn start_visit_every_tab_help_and_quit_leaves_a_sane_terminal() {
         ("2", "Firing ("),
         ("3", "Restore drills"),
         ("4", "No log source yet"),
-        ("5", "operations calendar"),
+        ("5", "Agenda from"),
         ("1", "Filesystems"),
     ] {
         tmux(&socket, &["send-keys", "-t", "e2e", key]);
