@@ -98,6 +98,9 @@ pub fn spawn_container(
 ) {
     use futures::StreamExt;
     tokio::spawn(async move {
+        // The console's sender may block (a full queue): allowed here on the multi-thread
+        // runtime, without stalling the other tasks.
+        let tx = move |m: LogsMsg| tokio::task::block_in_place(|| tx(m));
         while !cancel.is_cancelled() {
             let engine = match crate::providers::docker::Engine::connect().await {
                 Ok(e) => e,
