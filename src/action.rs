@@ -77,6 +77,20 @@ pub enum Action {
     ContainerStart,
     /// Change the list's order.
     Sort,
+    /// Logs: pause following new lines, or follow again from the end.
+    Follow,
+    /// Logs: wrap long lines, or cut them (and scroll sideways).
+    Wrap,
+    /// Logs: the next line matching the filter.
+    SearchNext,
+    /// Logs: the previous line matching the filter.
+    SearchPrev,
+    /// Logs: show only errors, warnings and up, info and up, or every line.
+    Level,
+    /// Logs: open a file by its path.
+    Open,
+    /// Logs: the next source.
+    SourceNext,
     /// Explicitly unbinds a key a preset binds.
     Noop,
 }
@@ -128,6 +142,13 @@ impl Action {
         "container_stop",
         "container_start",
         "sort",
+        "follow",
+        "wrap",
+        "search_next",
+        "search_prev",
+        "level",
+        "open",
+        "source_next",
         "noop",
     ];
 
@@ -222,6 +243,13 @@ impl FromStr for Action {
             ("cancel", None) => Action::Cancel,
             ("confirm", None) => Action::Confirm,
             ("deny", None) => Action::Deny,
+            ("follow", None) => Action::Follow,
+            ("wrap", None) => Action::Wrap,
+            ("search_next", None) => Action::SearchNext,
+            ("search_prev", None) => Action::SearchPrev,
+            ("level", None) => Action::Level,
+            ("open", None) => Action::Open,
+            ("source_next", None) => Action::SourceNext,
             ("noop", None) => Action::Noop,
             _ => return Err(unknown(s)),
         };
@@ -293,6 +321,13 @@ impl fmt::Display for Action {
             Action::Cancel => "cancel",
             Action::Confirm => "confirm",
             Action::Deny => "deny",
+            Action::Follow => "follow",
+            Action::Wrap => "wrap",
+            Action::SearchNext => "search_next",
+            Action::SearchPrev => "search_prev",
+            Action::Level => "level",
+            Action::Open => "open",
+            Action::SourceNext => "source_next",
             Action::Noop => "noop",
         };
         f.write_str(s)

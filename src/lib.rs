@@ -13,6 +13,7 @@ pub mod config;
 pub mod console;
 pub mod demo;
 pub mod health;
+pub mod logs;
 pub mod providers;
 pub mod runbook;
 pub mod sanitize;

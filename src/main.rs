@@ -133,6 +133,11 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Some(Command::Logs(args)) => {
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+            let code = toban::logs::cli::main(args, &config.logs, &mut out, &mut std::io::stderr());
+            ExitCode::from(code)
+        }
         Some(Command::Calendar(args)) => ExitCode::from(toban::calendar::cli::main(
             args,
             &config,

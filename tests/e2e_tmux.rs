@@ -89,7 +89,7 @@ fn start_visit_every_tab_help_and_quit_leaves_a_sane_terminal() {
     for (key, needle) in [
         ("2", "Alarms — "),
         ("3", "Restore drills"),
-        ("4", "Logs followed from"),
+        ("4", "No log source yet"),
         ("6", "sort: project"),
         ("5", "Agenda from"),
         ("1", "Filesystems"),

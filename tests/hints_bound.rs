@@ -28,6 +28,9 @@ fn keys_of(segment: &str) -> Vec<String> {
 fn hint_lines(text: &str, bound: &HashSet<String>) -> Vec<String> {
     text.lines()
         .take_while(|l| !l.starts_with("--- styles ---"))
+        // A popup over a table puts its hint line beside the table's text: each box's
+        // piece of the line is read on its own.
+        .flat_map(|l| l.split('│'))
         .map(|l| {
             l.trim_matches(|c: char| "│└┘─ ┌┐".contains(c))
                 .trim()

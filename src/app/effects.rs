@@ -250,6 +250,11 @@ fn dispatch(
                 }
             });
         }
+        Effect::Logs(e) => {
+            let tx = tx.clone();
+            let send = move |m| tx.blocking_send(Msg::Logs(m)).is_ok();
+            crate::logs::provider::run(e, send, CancellationToken::new())
+        }
         Effect::ReloadDrills => {
             // A run may have scheduled a follow-up: the calendar reads its records again.
             runner

@@ -57,6 +57,7 @@ pub async fn run(ctx: AppContext) -> anyhow::Result<()> {
         &ctx.config.services,
         engines.into_iter().map(|(n, _)| n).collect(),
     );
+    state.logs = crate::logs::LogsState::from_config(&ctx.config.logs);
 
     let mut guard = terminal::TerminalGuard::enter()?;
     // The first frame goes out before any provider has answered.

@@ -88,6 +88,22 @@ impl Providers {
             tx.clone(),
             cancel.clone(),
         );
+        // Each configured log file is followed by its own thread, source `i` of the tab.
+        for (i, src) in crate::logs::sources::configured(&config.logs)
+            .into_iter()
+            .enumerate()
+        {
+            crate::logs::provider::spawn_source(
+                i,
+                src.path,
+                config.logs.max_lines,
+                {
+                    let tx = tx.clone();
+                    move |m| tx.blocking_send(Msg::Logs(m)).is_ok()
+                },
+                cancel.clone(),
+            );
+        }
         let mut p = Providers {
             refresh: vec![(ProviderId::HOST, host_refresh)],
             backups: None,

@@ -76,6 +76,9 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Log files (or `[logs]` sources): filter by regex, level and age, follow across
+    /// rotation; output made safe for a terminal unless --raw. Exit 1 when no line matched.
+    Logs(crate::logs::cli::LogsArgs),
     /// Configuration files.
     Config {
         #[command(subcommand)]

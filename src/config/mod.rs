@@ -17,6 +17,7 @@ pub mod keymap;
 pub mod lenient;
 pub mod load;
 pub mod locate;
+pub mod logs;
 pub mod paths;
 pub mod runbooks;
 pub mod services;
@@ -58,6 +59,7 @@ pub struct Config {
     pub calendar: calendar::CalendarConfig,
     pub alarms: alarms::AlarmsConfig,
     pub services: services::ServicesConfig,
+    pub logs: logs::LogsConfig,
 }
 
 impl Default for Config {
@@ -74,6 +76,7 @@ impl Default for Config {
             calendar: Default::default(),
             alarms: Default::default(),
             services: Default::default(),
+            logs: Default::default(),
         }
     }
 }

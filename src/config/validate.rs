@@ -28,6 +28,9 @@ impl Config {
         for (field, message) in self.services.validate() {
             bad(field, message);
         }
+        for (field, message) in self.logs.validate() {
+            bad(field, message);
+        }
         let h = &self.host;
         if h.interval < Duration::from_millis(100) {
             bad(

@@ -43,6 +43,7 @@ pub fn on_key(state: &mut State, event: KeyEvent, fx: &mut Vec<Effect>) -> bool 
     if state.help.is_none() && state.pending.is_empty() {
         if state.prompt.is_some() {
             if super::prompt::on_key(state, event) {
+                super::logs::typed(state, fx);
                 return true;
             }
         } else if let Some(f) = state.form.as_mut() {

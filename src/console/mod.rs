@@ -9,6 +9,7 @@ pub mod alarms;
 pub mod calendar;
 pub mod hints;
 pub mod keys;
+pub mod logs;
 pub mod prompt;
 pub mod runbook_resume;
 pub mod runbooks;

@@ -40,7 +40,10 @@ pub fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
         return;
     };
     match action {
-        Action::Back | Action::Quit => state.prompt = None,
+        Action::Back | Action::Quit => {
+            super::logs::cancelled(state, fx);
+            state.prompt = None
+        }
         Action::Select | Action::Confirm => {
             let text = p.value();
             if p.required && text.trim().is_empty() {
@@ -59,6 +62,9 @@ pub fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                 PromptFor::ServicesFilter => {
                     state.services.set_filter(text.trim());
                     Ok(())
+                }
+                PromptFor::LogsFilter | PromptFor::LogsOpen => {
+                    super::logs::answer(state, purpose, &text, fx)
                 }
             };
             match answered {

@@ -54,9 +54,12 @@ pub static TABS: [TabDef; 6] = [
     TabDef {
         tab: Tab::Logs,
         contexts: &[KeyContext::Logs, KeyContext::List],
-        hints: &[],
-        view: |f, area, _, theme| crate::ui::empty::render(f, area, &crate::ui::empty::LOGS, theme),
-        on_action: |_, _, _| false,
+        hints: LOGS_HINTS,
+        view: |f, area, s, theme| {
+            let hints = super::hints::resolve(&s.keymap, def(Tab::Logs).contexts, LOGS_HINTS);
+            crate::logs::view::render(f, area, &s.logs, theme, s.now, &hints)
+        },
+        on_action: super::logs::on_action,
     },
     TabDef {
         tab: Tab::Calendar,
@@ -139,6 +142,18 @@ const CALENDAR_HINTS: &[(Action, &str)] = &[
     (Action::Select, "details"),
     (Action::Today, "today"),
     (Action::Filter, "filter"),
+];
+
+const LOGS_HINTS: &[(Action, &str)] = &[
+    (Action::Filter, "filter"),
+    (Action::SearchNext, "next"),
+    (Action::SearchPrev, "prev"),
+    (Action::Level, "level"),
+    (Action::Follow, "pause/follow"),
+    (Action::Bottom, "live"),
+    (Action::Wrap, "wrap"),
+    (Action::Open, "open"),
+    (Action::SourceNext, "source"),
 ];
 
 /// The registry entry of `tab`.

@@ -88,6 +88,10 @@ pub fn update(state: &mut State, msg: Msg) -> (bool, Vec<Effect>) {
             super::calendar::on_run_update(state, &mut fx);
             true
         }
+        Msg::Logs(m) => {
+            super::logs::on_msg(state, m, &mut fx);
+            true
+        }
         Msg::Calendar(m) => {
             let out = crate::calendar::state::update(&mut state.calendar, m, state.now);
             super::calendar::effects(&mut fx, out);

@@ -77,6 +77,8 @@ pub struct State {
     pub zone: crate::time::Zone,
     /// The operations calendar: duties, their records, the month grid and the agenda.
     pub calendar: crate::calendar::CalendarState,
+    /// The Logs tab: sources, lines, filter, follow.
+    pub logs: crate::logs::LogsState,
     /// A duty whose runbook was opened from the calendar, and the run started for it: when
     /// the run succeeds the duty is marked done with a link to it.
     pub duty_run: Option<(crate::calendar::RunbookRequest, Option<String>)>,
@@ -134,6 +136,7 @@ impl State {
                 14,
                 now,
             ),
+            logs: Default::default(),
             duty_run: None,
             services: Default::default(),
             session: Session::default(),

@@ -46,6 +46,8 @@ pub enum Msg {
     Drills(Vec<crate::backups::state::DrillRecord>),
     /// SIGTERM, SIGHUP or SIGINT.
     Signal(&'static str),
+    /// Log sources' lines and the searches' rows.
+    Logs(crate::logs::LogsMsg),
 }
 
 #[derive(Debug, Clone)]
@@ -65,6 +67,8 @@ pub enum Effect {
     Alarms(crate::alarms::AlarmsEffect),
     /// Stats for the rows on screen, a log tail, a confirmed container action.
     Services(crate::services::ServicesEffect),
+    /// Open a log file, or search a source's lines off the UI task.
+    Logs(crate::logs::LogsEffect),
 }
 
 impl Envelope<HostSample> for Msg {

@@ -22,6 +22,10 @@ pub enum PromptFor {
     AlarmFilter,
     /// Filter the Services tab.
     ServicesFilter,
+    /// Filter the log lines (applied as it is typed).
+    LogsFilter,
+    /// Open a log file by path.
+    LogsOpen,
 }
 
 #[derive(Debug, Clone)]

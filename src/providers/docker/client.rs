@@ -446,6 +446,47 @@ impl Engine {
         Ok(all[start..].to_vec())
     }
 
+    /// The container's output as it was written (stdout and stderr together, each line
+    /// prefixed with its RFC 3339 time by the engine), from `tail` lines back (all when
+    /// `None`), then on as it comes when `follow`. Nothing is stripped: the logs view makes
+    /// it drawable and keeps invalid UTF-8 visible.
+    pub fn logs_stream(
+        &self,
+        name: &str,
+        follow: bool,
+        tail: Option<usize>,
+    ) -> impl Stream<Item = Result<Vec<u8>, EngineError>> + use<> {
+        let endpoint = self.endpoint.to_string();
+        let container = name.to_string();
+        self.docker
+            .logs(
+                name,
+                Some(LogsOptions {
+                    stdout: true,
+                    stderr: true,
+                    follow,
+                    timestamps: true,
+                    tail: tail.map_or_else(|| "all".to_string(), |n| n.to_string()),
+                    ..Default::default()
+                }),
+            )
+            .map(move |r| match r {
+                Ok(out) => Ok(out.into_bytes().to_vec()),
+                Err(e) => Err(match status_of(&e) {
+                    Some(404) => EngineError::NoSuchContainer(container.clone()),
+                    Some(_) => EngineError::Api {
+                        op: "logs",
+                        name: container.clone(),
+                        reason: reason(&e),
+                    },
+                    None => EngineError::Unreachable {
+                        endpoint: endpoint.clone(),
+                        reason: reason(&e),
+                    },
+                }),
+            })
+    }
+
     /// Container events as they happen (push, not poll): for a provider that keeps a
     /// container list fresh. Nothing is asked of the engine until the stream is first
     /// polled; `since` replays events from then on (after a reconnect, or to not miss

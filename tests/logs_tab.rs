@@ -1,0 +1,295 @@
+//! The Logs tab driven by keys: following the end, filtering as you type (inline for small
+//! sources, off the UI task with stale searches ignored for large ones), n/N, the level
+//! filter, pause and jump to live, wrap, a file opened by path, the errors-per-hour strip
+//! and its local alarm, lines dropped by the cap said so, and escape sequences drawn inert.
+
+mod common;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, Utc};
+use common::console::Console;
+use toban::logs::follow::Rotation;
+use toban::logs::state::{LogsState, SourceView};
+use toban::logs::{Chunk, LineStore, LogsEffect, LogsMsg};
+use toban::state::{Effect, Msg};
+
+fn now() -> DateTime<Utc> {
+    common::t0() + Duration::minutes(50)
+}
+
+/// Forty lines over the last hour and a half: 12 errors in the current hour (over the
+/// threshold of 10), warnings, a JSON line, an nginx 502, one with escape sequences.
+fn lines() -> String {
+    let mut out = String::new();
+    let t = |m: i64| {
+        (now() - Duration::minutes(m))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string()
+    };
+    for i in 0..28 {
+        let m = 90 - i * 3;
+        let line = match i % 7 {
+            0 => format!("{} ERROR [api] upstream timeout after 30s req={i}", t(m)),
+            1 => format!("{} INFO  [api] GET /items/{i} 200 12ms", t(m)),
+            2 => format!("{} WARN  [db] pool nearly full ({}/20)", t(m), 15 + i % 5),
+            3 => format!("{} DEBUG [cache] miss key=item:{i}", t(m)),
+            4 => format!(
+                r#"{{"time":"{}","level":"error","msg":"payment declined","id":{i}}}"#,
+                t(m)
+            ),
+            5 => format!(
+                r#"10.0.0.{i} - - [{}] "GET /api/v1/orders HTTP/1.1" 502 157 "-" "curl/8""#,
+                (now() - Duration::minutes(m)).format("%d/%b/%Y:%H:%M:%S +0000")
+            ),
+            _ => format!("{} INFO  [worker] job {i} done", t(m)),
+        };
+        out.push_str(&line);
+        out.push('\n');
+    }
+    for i in 0..8 {
+        out.push_str(&format!(
+            "{} ERROR [api] upstream timeout after 30s retry={i}\n",
+            t(8 - i)
+        ));
+    }
+    out.push_str(&format!(
+        "{} WARN  [evil] \x1b]0;pwned\x07title \x1b[2J\x1b[31mred\x1b[0m \u{202e}txet desrever\u{202c} bell\x07 nul\0 cr\r end\n",
+        t(1)
+    ));
+    out.push_str(&format!(
+        "{} INFO  [api] {} long line end\n",
+        t(1),
+        "x".repeat(300)
+    ));
+    out
+}
+
+fn console(text: &str) -> Console {
+    let mut c = Console::new(Vec::new());
+    c.s.now = now();
+    c.s.screen = (80, 24);
+    let cap = 1_000_000;
+    c.s.logs = LogsState::new(
+        vec![SourceView::new(
+            "app".into(),
+            "/srv/app/logs/app.log".into(),
+            cap,
+        )],
+        10,
+        cap,
+    );
+    let mut store = LineStore::new(cap);
+    store.push_bytes(text.as_bytes().to_vec());
+    c.msg(Msg::Logs(LogsMsg::Loaded {
+        source: 0,
+        store,
+        complete: true,
+        at: now(),
+    }));
+    c.keys("4");
+    c
+}
+
+#[test]
+fn the_tab_follows_the_end_with_the_errors_strip_and_escapes_inert() {
+    let c = console(&lines());
+    let small = c.screen(80, 24);
+    assert!(small.contains("FOLLOWING"), "{small}");
+    assert!(
+        small.contains("long line end") || small.contains("[api] xxx"),
+        "{small}"
+    );
+    assert!(!small.contains('\x1b'));
+    insta::assert_snapshot!("logs_following_80x24", small);
+    insta::assert_snapshot!("logs_following_160x48", c.screen(160, 48));
+    // More than 10 errors this hour: a local alarm for the source.
+    let keys: Vec<&str> = c.s.alarms.sorted().iter().map(|a| a.key.as_str()).collect();
+    assert!(keys.contains(&"logs.errors:app"), "{keys:?}");
+}
+
+#[test]
+fn filter_as_you_type_then_search_level_pause_and_live() {
+    let mut c = console(&lines());
+    c.keys("/");
+    c.type_text("timeout");
+    // Applied while typing, before Enter.
+    assert_eq!(c.s.logs.row_count(), 12);
+    insta::assert_snapshot!("logs_filter_typing_80x24", c.screen(80, 24));
+    c.keys("<Enter>");
+    assert!(c.s.prompt.is_none());
+    c.keys("N N");
+    assert!(!c.s.logs.follow, "searching pauses");
+    assert!(c.s.logs.cursor.is_some());
+    insta::assert_snapshot!("logs_search_prev_160x48", c.screen(160, 48));
+    c.keys("G");
+    assert!(c.s.logs.follow && c.s.logs.cursor.is_none(), "jump to live");
+    // Esc clears the filter; the level key shows errors only.
+    c.keys("<Esc> l");
+    let errors = c.s.logs.row_count();
+    assert_eq!(
+        errors,
+        4 + 4 + 4 + 8,
+        "ERROR, JSON error, nginx 502, retries"
+    );
+    c.keys("l");
+    assert!(c.s.logs.row_count() > errors, "warnings and up");
+    c.keys("l l");
+    assert!(c.s.logs.query.level.is_none());
+    // Esc in the prompt puts the old filter back.
+    c.keys("/");
+    c.type_text("payment");
+    assert_eq!(c.s.logs.row_count(), 4);
+    c.keys("<Esc>");
+    assert_eq!(c.s.logs.filter, "");
+    assert_eq!(c.s.logs.row_count(), 38);
+}
+
+#[test]
+fn paused_view_stays_put_while_lines_arrive_and_wrap_shows_long_lines() {
+    let mut c = console(&lines());
+    c.keys("f <Up> <Up>");
+    let before = c.screen(80, 24);
+    assert!(before.contains("PAUSED"));
+    c.msg(Msg::Logs(LogsMsg::Appended {
+        source: 0,
+        chunk: Arc::new(Chunk::new(
+            b"2026-11-23T03:50:00Z INFO new line after rotation\n".to_vec(),
+        )),
+        rotation: Rotation::Replaced,
+        at: now(),
+    }));
+    let after = c.screen(80, 24);
+    assert_eq!(c.s.logs.sources[0].store.len(), 39);
+    assert!(!after.contains("new line after rotation"), "{after}");
+    c.keys("G");
+    let live = c.screen(80, 24);
+    assert!(live.contains("new line after rotation"), "{live}");
+    assert!(live.contains("rotated 1×"), "{live}");
+    c.keys("w");
+    insta::assert_snapshot!("logs_wrapped_80x24", c.screen(80, 24));
+    c.keys("w <Right> <Right>");
+    assert_eq!(c.s.logs.hscroll, 16);
+}
+
+#[test]
+fn large_sources_are_searched_off_the_ui_task_and_stale_results_ignored() {
+    let mut text = String::new();
+    for i in 0..60_000 {
+        text.push_str(&format!(
+            "2026-11-23T02:{:02}:00Z INFO request {i} ok\n",
+            i % 60
+        ));
+    }
+    text.push_str("2026-11-23T03:00:00Z ERROR request 60000 failed\n");
+    let mut c = console(&text);
+    c.fx.clear();
+    c.keys("/");
+    c.type_text("fa");
+    let searches: Vec<(u64, LineStore, toban::logs::search::Query)> =
+        c.fx.drain(..)
+            .filter_map(|e| match e {
+                Effect::Logs(LogsEffect::Search {
+                    generation,
+                    store,
+                    query,
+                    ..
+                }) => Some((generation, store, query)),
+                _ => None,
+            })
+            .collect();
+    assert_eq!(searches.len(), 2, "one search a keystroke");
+    assert!(c.s.logs.searching);
+    let run = |(g, store, q): &(u64, LineStore, toban::logs::search::Query)| {
+        let cur = std::sync::atomic::AtomicU64::new(*g);
+        let rows = toban::logs::search::search(store, 0, q, *g, &cur).unwrap();
+        Msg::Logs(LogsMsg::Rows {
+            generation: *g,
+            source: 0,
+            rows,
+            from: 0,
+            upto: store.len() as u64,
+            partial: false,
+        })
+    };
+    // The newest answers first; the stale one ("f") arriving late changes nothing.
+    c.msg(run(&searches[1]));
+    assert_eq!(c.s.logs.row_count(), 1);
+    c.msg(run(&searches[0]));
+    assert_eq!(c.s.logs.row_count(), 1);
+    assert!(!c.s.logs.searching);
+    assert!(c.screen(80, 24).contains("request 60000 failed"));
+}
+
+#[test]
+fn the_cap_says_how_many_lines_were_dropped() {
+    let mut c = Console::new(Vec::new());
+    c.s.now = now();
+    c.s.logs = LogsState::new(
+        vec![SourceView::new("app".into(), "/x".into(), 1000)],
+        10,
+        1000,
+    );
+    let mut store = LineStore::new(1000);
+    store.push_bytes(
+        (0..1500)
+            .map(|i| format!("line {i}\n"))
+            .collect::<String>()
+            .into_bytes(),
+    );
+    c.msg(Msg::Logs(LogsMsg::Loaded {
+        source: 0,
+        store,
+        complete: true,
+        at: now(),
+    }));
+    c.keys("4");
+    let s = c.screen(80, 24);
+    assert!(s.contains("500 older dropped (cap 1,000)"), "{s}");
+    assert!(s.contains("line 1499"), "{s}");
+}
+
+#[test]
+fn a_file_is_opened_by_path_and_an_empty_tab_says_how() {
+    let mut c = Console::new(Vec::new());
+    c.s.now = now();
+    c.keys("4");
+    insta::assert_snapshot!("logs_empty_80x24", c.screen(80, 24));
+    c.keys("o");
+    c.type_text("/var/log/nginx/error.log");
+    c.keys("<Enter>");
+    assert!(c.fx.iter().any(|e| matches!(e,
+        Effect::Logs(LogsEffect::Open { source: 0, path, .. }) if path.to_str() == Some("/var/log/nginx/error.log"))));
+    assert_eq!(c.s.logs.sources.len(), 1);
+    c.msg(Msg::Logs(LogsMsg::Failed {
+        source: 0,
+        error: "permission denied".into(),
+    }));
+    assert!(c.screen(80, 24).contains("permission denied"));
+}
+
+#[test]
+fn a_ten_megabyte_line_neither_freezes_nor_hides_the_lines_after_it() {
+    let mut text = String::from("2026-11-23T03:40:00Z INFO before\n");
+    text.push_str(&"y".repeat(10 << 20));
+    text.push_str("\n2026-11-23T03:41:00Z INFO after one\n2026-11-23T03:42:00Z ERROR after two\n");
+    let mut c = console(&text);
+    let t = std::time::Instant::now();
+    let s = c.screen(80, 24);
+    assert!(
+        s.contains("yyyyyyyy") && s.contains("after one") && s.contains("after two"),
+        "{s}"
+    );
+    c.keys("w");
+    let s = c.screen(80, 24);
+    assert!(s.contains("after one") && s.contains("after two"), "{s}");
+    c.keys("/");
+    c.type_text("after");
+    assert_eq!(c.s.logs.row_count(), 2);
+    // Generous for an unoptimised build: the point is that nothing is proportional to 10 MB.
+    assert!(
+        t.elapsed() < std::time::Duration::from_secs(3),
+        "{:?}",
+        t.elapsed()
+    );
+}
