@@ -268,10 +268,10 @@ fn a_backup_alarm_leads_to_a_passing_drill_in_three_keys() {
     );
 }
 
-/// The duty calendar by keys at 80x24: the demo's due duty marked done with a note; the
-/// month grid, the agenda and the day's summary all follow.
+/// The duty calendar by keys at 80x24: the demo's due duty opens its runbook with its
+/// parameters, then is marked done with a note; the grid, agenda and summary follow.
 #[test]
-fn a_duty_marked_done_with_a_note_leaves_the_agenda() {
+fn a_duty_opens_its_runbook_and_marked_done_leaves_the_agenda() {
     if !have_tmux() {
         return;
     }
@@ -285,6 +285,12 @@ fn a_duty_marked_done_with_a_note_leaves_the_agenda() {
     send("5");
     let before = wait_for(&socket, "due, ");
     assert!(before.contains("* 1 due"), "{before}");
+    // The duty names a runbook: `r` opens it with the duty's parameters; Esc closes it
+    // without starting anything.
+    send("r");
+    let form = wait_for(&socket, "Rotate an IAM access key — before it starts");
+    assert!(form.contains("ci-cd-user"), "{form}");
+    send("Escape");
     send("d");
     wait_for(&socket, "A note for the history");
     tmux(
