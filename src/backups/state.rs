@@ -65,6 +65,8 @@ pub struct BackupsState {
     /// Reports of this session, newest last (bounded), for a detail view.
     pub reports: Vec<Arc<VerifyReport>>,
     pub drills: Vec<DrillRecord>,
+    /// The selected backup is shown in full (`Enter`).
+    pub detail: bool,
 }
 
 const MAX_REPORTS: usize = 200;

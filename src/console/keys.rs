@@ -204,6 +204,8 @@ pub fn backups_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) -
         Action::PageDown => b.page_down(10),
         Action::Top => b.select_first(),
         Action::Bottom => b.select_last(),
+        Action::Select if b.selected().is_some() => b.detail = !b.detail,
+        Action::Back if b.detail => b.detail = false,
         Action::Restore | Action::Drill => {
             super::runbooks::restore_selected(state, action == Action::Drill, fx)
         }

@@ -46,7 +46,12 @@ pub static TABS: [TabDef; 6] = [
         contexts: &[KeyContext::Backups, KeyContext::List],
         hints: BACKUP_HINTS,
         view: |f, area, s, theme| {
-            let hints = super::hints::resolve(&s.keymap, def(Tab::Backups).contexts, BACKUP_HINTS);
+            let wanted = if s.backups.detail {
+                BACKUP_DETAIL_HINTS
+            } else {
+                BACKUP_HINTS
+            };
+            let hints = super::hints::resolve(&s.keymap, def(Tab::Backups).contexts, wanted);
             crate::backups::view::render(f, area, &s.backups, theme, s.now, &hints)
         },
         on_action: super::keys::backups_action,
@@ -132,6 +137,13 @@ const BACKUP_HINTS: &[(Action, &str)] = &[
     (Action::VerifyAll, "verify service"),
     (Action::Restore, "restore"),
     (Action::Drill, "drill"),
+];
+
+const BACKUP_DETAIL_HINTS: &[(Action, &str)] = &[
+    (Action::Verify, "verify"),
+    (Action::Restore, "restore"),
+    (Action::Drill, "drill"),
+    (Action::Back, "back"),
 ];
 
 const CALENDAR_HINTS: &[(Action, &str)] = &[

@@ -3,6 +3,7 @@
 //! Pure: draws the state, reads nothing. The backup table is in [`table`], the drills in
 //! [`drills`].
 
+mod detail;
 mod drills;
 mod table;
 
@@ -79,6 +80,9 @@ pub fn render(
     }
     render_table(frame, table_a, state, cat, theme, now, hints);
     render_drills(frame, drills_a, state, theme, hints);
+    if let Some(b) = state.selected().filter(|_| state.detail) {
+        detail::render(frame, area, state, b, theme, now, hints);
+    }
 }
 
 fn block<'a>(title: &'a str, theme: &Theme) -> Block<'a> {
