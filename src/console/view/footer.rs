@@ -14,7 +14,9 @@ use crate::state::State;
 use crate::ui::widgets::format;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    let health = health_spans(state, theme);
+    // A message to read wins the room: healthy providers then fold into one count.
+    let speaking = state.notice.is_some() || !state.problems.is_empty();
+    let health = health_spans(state, theme, speaking);
     let hw: u16 = health.iter().map(|s| s.width() as u16).sum();
     let [left, right] =
         Layout::horizontal([Constraint::Min(10), Constraint::Length(hw)]).areas(area);
@@ -70,10 +72,15 @@ fn global_hints(keymap: &Keymap) -> Vec<(String, &'static str)> {
     out
 }
 
-fn health_spans(state: &State, theme: &Theme) -> Vec<Span<'static>> {
+fn health_spans(state: &State, theme: &Theme, fold_fresh: bool) -> Vec<Span<'static>> {
     let mut out = Vec::new();
+    let mut fresh = 0;
     for (id, h) in state.providers.iter() {
         let (text, style) = match h.freshness(state.now) {
+            Freshness::Fresh if fold_fresh => {
+                fresh += 1;
+                continue;
+            }
             Freshness::Starting => (format!("{} …", id.name()), theme.style("status.unknown")),
             Freshness::Fresh => (format!("{} ●", id.name()), theme.style("status.ok")),
             Freshness::Stale { age } => (
@@ -89,6 +96,12 @@ fn health_spans(state: &State, theme: &Theme) -> Vec<Span<'static>> {
             ),
         };
         out.push(Span::styled(format!(" {text} "), style));
+    }
+    if fresh > 0 {
+        out.push(Span::styled(
+            format!(" {fresh} ● "),
+            theme.style("status.ok"),
+        ));
     }
     out
 }
