@@ -250,19 +250,6 @@ mod tests {
     }
 
     #[test]
-    fn an_invalid_value_keeps_the_run_from_starting_and_says_why() {
-        let s = spec("rotate-logs");
-        let mut f = ParamForm::new(&s, &BTreeMap::new(), false, false, &[], &[]).unwrap();
-        f.focus = f.fields.len();
-        match f.on_action(Action::Select) {
-            FormOutcome::Stay => {}
-            _ => panic!("a required value is missing"),
-        }
-        assert!(f.notice.as_deref().unwrap().contains("fixing"));
-        assert!(f.fields[f.focus].error().is_some());
-    }
-
-    #[test]
     fn backups_offered_are_the_ones_the_parameter_accepts() {
         let mut s = spec("restore-postgres");
         s.steps.retain(|st| st.id != "choose");
