@@ -14,7 +14,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use ratatui::style::Style;
 use ratatui::text::Span;
 use ratatui::widgets::{Block, Borders};
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+use unicode_width::UnicodeWidthStr;
 
 use crate::config::alarms::Priority;
 use crate::config::theme::Theme;
@@ -40,27 +40,8 @@ pub fn age(d: TimeDelta) -> String {
     }
 }
 
-/// `s` cut to `width` columns, with an ellipsis when cut.
-pub fn fit(s: &str, width: usize) -> String {
-    if s.width() <= width {
-        return s.to_string();
-    }
-    if width == 0 {
-        return String::new();
-    }
-    let mut out = String::new();
-    let mut w = 0;
-    for c in s.chars() {
-        let cw = c.width().unwrap_or(0);
-        if w + cw + 1 > width {
-            break;
-        }
-        out.push(c);
-        w += cw;
-    }
-    out.push('…');
-    out
-}
+/// `s` cut to `width` columns, with an ellipsis when cut (the one all views use).
+pub use crate::ui::widgets::format::fit;
 
 /// `s` cut or padded to exactly `width` columns.
 pub fn pad(s: &str, width: usize) -> String {
