@@ -13,6 +13,7 @@ pub mod postgres;
 pub mod prometheus;
 pub mod skips;
 pub mod stores;
+pub mod tmux;
 
 /// Runs each listed `async fn name(db: support::stores::TestDb)` once per backend, as the
 /// tests `name::sqlite` and `name::postgres` (the latter skips, or fails under CI, when
