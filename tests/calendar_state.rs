@@ -211,3 +211,45 @@ fn skip_and_snooze_go_out_as_records_and_the_day_rolls_over_at_midnight() {
     s.top();
     assert_eq!(s.selected, 0);
 }
+
+/// The agenda is made once before the store's records arrive (a duty counted from its last
+/// completion has no date yet): whatever row the cursor was on then must not pull it away
+/// from the top of the to-do list when the first records come in.
+#[tokio::test]
+async fn the_first_records_put_the_cursor_on_the_top_of_the_agenda() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(None, dir.path()).await.unwrap();
+    let (tx, mut rx) = mpsc::channel(8);
+    let cancel = CancellationToken::new();
+    let now = Utc::now();
+    let mut s = state(now);
+    let ids = s.book.duties.iter().map(|d| d.id.clone()).collect();
+    let _refresh = provider::spawn(store, ids, StdDuration::from_secs(3600), tx, cancel.clone());
+    assert!(s.rows.len() > 3, "{} rows", s.rows.len());
+    // A stale index on rows made before the records, not a row the operator picked.
+    s.selected = 2;
+    assert!(!s.picked);
+    let records = next_records(&mut rx).await;
+    update(&mut s, CalendarMsg::Records(records), now);
+    assert_eq!(s.selected, 0);
+    // Once the operator moves it, the cursor follows its row through reloads.
+    s.select_next();
+    assert!(s.picked);
+    let row = s.selected_row().unwrap().clone();
+    let records = {
+        let (tx2, mut rx2) = mpsc::channel(8);
+        let store = Store::open(None, dir.path()).await.unwrap();
+        let ids = s.book.duties.iter().map(|d| d.id.clone()).collect();
+        let _r = provider::spawn(
+            store,
+            ids,
+            StdDuration::from_secs(3600),
+            tx2,
+            cancel.clone(),
+        );
+        next_records(&mut rx2).await
+    };
+    update(&mut s, CalendarMsg::Records(records), now);
+    assert_eq!(s.selected_row().map(|o| &o.duty_id), Some(&row.duty_id));
+    cancel.cancel();
+}

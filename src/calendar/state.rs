@@ -99,6 +99,10 @@ pub struct CalendarState {
     /// The agenda: open duties first, then occurrences from the cursor day on.
     pub rows: Vec<Occurrence>,
     pub selected: usize,
+    /// The operator moved the cursor in the agenda: reloads keep it on its row. Until then
+    /// it stays on the top row, whatever the reload brings (a duty counted from its last
+    /// completion gets its date only once the records are in).
+    pub picked: bool,
     /// The 6 weeks the grid shows, Monday first.
     pub grid: Vec<GridDay>,
     pub detail: Option<Detail>,
@@ -145,6 +149,7 @@ impl CalendarState {
             cursor: now.with_timezone(&zone).date_naive(),
             rows: Vec::new(),
             selected: 0,
+            picked: false,
             grid: Vec::new(),
             detail: None,
             summary: Summary::default(),
@@ -257,34 +262,41 @@ impl CalendarState {
     // ---- navigation ---------------------------------------------------------------
 
     pub fn select_next(&mut self) {
+        self.picked = true;
         if self.selected + 1 < self.rows.len() {
             self.selected += 1;
         }
     }
 
     pub fn select_prev(&mut self) {
+        self.picked = true;
         self.selected = self.selected.saturating_sub(1);
     }
 
     pub fn page_down(&mut self, page: usize) {
+        self.picked = true;
         self.selected = (self.selected + page.max(1)).min(self.rows.len().saturating_sub(1));
     }
 
     pub fn page_up(&mut self, page: usize) {
+        self.picked = true;
         self.selected = self.selected.saturating_sub(page.max(1));
     }
 
     pub fn top(&mut self) {
+        self.picked = true;
         self.selected = 0;
     }
 
     pub fn bottom(&mut self) {
+        self.picked = true;
         self.selected = self.rows.len().saturating_sub(1);
     }
 
     fn move_to(&mut self, day: NaiveDate) {
         self.cursor = day;
         self.selected = 0;
+        self.picked = false;
         self.recompute();
     }
 
@@ -333,6 +345,7 @@ impl CalendarState {
     pub fn set_filter(&mut self, filter: &str) {
         self.filter = filter.trim().to_string();
         self.selected = 0;
+        self.picked = false;
         self.recompute();
     }
 
@@ -446,7 +459,12 @@ pub fn update(s: &mut CalendarState, msg: CalendarMsg, now: DateTime<Utc>) -> Ve
     s.now = now;
     match msg {
         CalendarMsg::Records(records) => {
-            let keep = s.selected_row().map(|o| (o.duty_id.clone(), o.at));
+            let keep = if s.picked {
+                s.selected_row().map(|o| (o.duty_id.clone(), o.at))
+            } else {
+                s.selected = 0;
+                None
+            };
             s.book = Book::assemble(&s.duties, &records, s.zone, s.grace);
             s.loaded = Some(now);
             if let Some(d) = &s.detail {

@@ -87,8 +87,10 @@ pub struct WizardState {
     pub reveal: bool,
     /// Offered for each input step that picks a backup: set by the console from the catalog.
     pub backups: Vec<String>,
-    /// The step the input/choices were prepared for.
-    prepared_for: Option<(usize, StepState)>,
+    /// The step the input/choices were prepared for, and what was known of it when it was
+    /// found interrupted: the safe default is chosen again when that knowledge changes
+    /// (still running → finished).
+    prepared_for: Option<(usize, StepState, Option<Reattach>)>,
     /// Steps that printed lines of their own (the rest show their findings when they end).
     streamed: Vec<usize>,
     /// When the console last asked what became of a step still running after a restart.
@@ -191,11 +193,9 @@ impl WizardState {
 
     /// Sets up selection and input for the current step when it (or its state) changes.
     fn prepare(&mut self) {
-        let cur = self
-            .engine
-            .state
-            .current
-            .and_then(|i| self.engine.state.steps.get(i).map(|r| (i, r.state)));
+        let cur = self.engine.state.current.and_then(|i| {
+            (self.engine.state.steps.get(i)).map(|r| (i, r.state, r.reattach.clone()))
+        });
         if cur == self.prepared_for {
             return;
         }

@@ -278,7 +278,8 @@ fn render_step(frame: &mut Frame, area: Rect, w: &WizardState, theme: &Theme, no
                 } else {
                     theme.style("text")
                 };
-                ask.push(Line::styled(format!("  {label}"), st));
+                let mark = if k == w.selected { "▸ " } else { "  " };
+                ask.push(Line::styled(format!("{mark}{label}"), st));
             }
         }
         Waiting::Outcome => {
@@ -317,7 +318,12 @@ fn render_step(frame: &mut Frame, area: Rect, w: &WizardState, theme: &Theme, no
             } else {
                 theme.style("text")
             };
-            what.push(Line::styled(format!("  {}", format::fit(c, width - 2)), st));
+            // A mark as well as the colour: the choice reads without colour (NO_COLOR).
+            let mark = if k == w.selected { "▸ " } else { "  " };
+            what.push(Line::styled(
+                format!("{mark}{}", format::fit(c, width - 2)),
+                st,
+            ));
         }
         let below = w.choices.len().saturating_sub(first + room);
         if below > 0 {
