@@ -357,6 +357,27 @@ fn a_missing_day_breaks_retention_and_names_the_gap() {
     assert!(find(&c, "backup.rpo:mailserver").is_none());
 }
 
+/// Five missing days are named; the rest are counted, never dropped without a word.
+#[test]
+fn more_than_five_missing_days_are_counted() {
+    let t = tempfile::tempdir().unwrap();
+    healthy_mailserver(t.path());
+    let mut daily: Vec<_> = fs::read_dir(t.path().join("mailserver/daily"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .collect();
+    daily.sort();
+    // Keep only the newest of seven: six days missing.
+    for old in &daily[..6] {
+        fs::remove_dir_all(old).unwrap();
+    }
+    let c = scan_once(&cfg(t.path()), now());
+    let f = find(&c, "backup.retention:mailserver").expect("1 of 7 daily");
+    assert!(f.message.contains("1 of 7 daily"), "{}", f.message);
+    assert!(f.message.contains("and 1 more days"), "{}", f.message);
+}
+
 #[test]
 fn backups_kept_past_retention_are_reported() {
     let t = tempfile::tempdir().unwrap();

@@ -262,6 +262,14 @@ async fn a_corrupt_backup_stops_before_anything_is_touched() {
         std::fs::read(s.target.join("cur/1.eml")).unwrap(),
         b"corrupted"
     );
+    let v = s.t.env.store.latest_backup_verifications().await.unwrap();
+    assert!(
+        matches!(
+            v.get(s.backup.to_str().unwrap()),
+            Some(toban::backups::catalog::VerificationState::Failed { .. })
+        ),
+        "{v:?}"
+    );
 }
 
 #[tokio::test]
@@ -304,6 +312,16 @@ async fn a_drill_restores_into_a_scratch_folder_and_records_the_drill() {
     assert!(drills[0].ok);
     assert_eq!(drills[0].backup.as_deref(), s.backup.to_str());
     assert!(drills[0].duration_ms >= 0);
+    // The drill's gate is a verification the Backups tab shows ("ok 1m ago", not "not
+    // verified").
+    let v = s.t.env.store.latest_backup_verifications().await.unwrap();
+    assert!(
+        matches!(
+            v.get(s.backup.to_str().unwrap()),
+            Some(toban::backups::catalog::VerificationState::Ok { .. })
+        ),
+        "{v:?}"
+    );
 }
 
 #[tokio::test]

@@ -260,6 +260,11 @@ fn dispatch(
             runner
                 .providers
                 .refresh(&crate::calendar::provider::PROVIDER);
+            // A run may have verified or restored a backup: the catalog reads its stored
+            // verifications again.
+            if let Some(b) = &runner.providers.backups {
+                b.rescan();
+            }
             if let Some(s) = lanes.store {
                 let roots = runner.config.backups.roots.clone();
                 tokio::spawn(send_records(s.clone(), roots, tx.clone()));

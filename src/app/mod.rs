@@ -49,6 +49,7 @@ pub async fn run(ctx: AppContext) -> anyhow::Result<()> {
     state.backups.configured = !ctx.config.backups.roots.is_empty();
     state.providers = providers::Providers::board(&ctx.config);
     state.zone = ctx.config.timezone;
+    state.backups.zone = ctx.config.timezone;
     state.connections = ctx.config.runbooks.connections.keys().cloned().collect();
     state.calendar = calendar_state(&ctx.config, state.now);
     state.alarm_list = crate::alarms::AlarmsState::new(&ctx.config.alarms, state.now);

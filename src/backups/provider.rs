@@ -283,6 +283,12 @@ async fn run(
                 match res {
                     Ok((sc, cat)) => {
                         scanner = Some(sc);
+                        // Runbooks record verifications too (a drill's gate): read them again.
+                        if let Some(s) = &store {
+                            if let Ok(v) = s.latest_backup_verifications().await {
+                                verifications = v;
+                            }
+                        }
                         if cat.pending_checks > 0 {
                             scan_queued = true;
                         }

@@ -211,7 +211,11 @@ pub fn retention(s: &ServiceCatalog, now: DateTime<Utc>) -> Option<Finding> {
         if kind == BackupKind::Daily {
             let missing = missing_days(s, now, keep);
             if !missing.is_empty() {
-                let list: Vec<String> = missing.iter().take(5).map(|d| d.to_string()).collect();
+                let mut list: Vec<String> = missing.iter().take(5).map(|d| d.to_string()).collect();
+                // Never cut silently: the rest is counted.
+                if missing.len() > 5 {
+                    list.push(format!("and {} more days", missing.len() - 5));
+                }
                 msg.push_str(&format!(" (none on {})", list.join(", ")));
             }
         }

@@ -67,6 +67,8 @@ pub struct BackupsState {
     pub drills: Vec<DrillRecord>,
     /// The selected backup is shown in full (`Enter`).
     pub detail: bool,
+    /// The zone times are shown in (config `timezone`).
+    pub zone: crate::time::Zone,
 }
 
 const MAX_REPORTS: usize = 200;

@@ -2,7 +2,7 @@
 //! job reported, every problem, its last verification file by file, and the service's
 //! restore drills — what an operator reads before restoring from it.
 
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, Utc};
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Clear, Paragraph, Wrap};
@@ -41,7 +41,7 @@ pub(super) fn render(
             Span::styled(v, text),
         ])
     };
-    let when = b.time.with_timezone(&Local).format("%Y-%m-%d %H:%M %Z");
+    let when = state.zone.local(b.time).format("%Y-%m-%d %H:%M %Z");
     let mut lines = vec![
         field("path", clean(&b.path.display().to_string())),
         field("taken", format!("{when} ({} ago)", human_age(b.age(now)))),
@@ -122,7 +122,7 @@ pub(super) fn render(
                 Span::styled(
                     format!(
                         "  {}  {}  RTO {}  ",
-                        d.at.with_timezone(&Local).format("%Y-%m-%d %H:%M"),
+                        state.zone.local(d.at).format("%Y-%m-%d %H:%M"),
                         clean(&d.backup),
                         human_age(d.duration),
                     ),

@@ -1,6 +1,5 @@
 //! The restore drills block: the last drills with their RTO and result.
 
-use chrono::Local;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
@@ -46,7 +45,7 @@ pub(super) fn render_drills(
                     Span::styled(
                         format!(
                             "{}  {} {}  RTO {}  ",
-                            d.at.with_timezone(&Local).format("%Y-%m-%d %H:%M"),
+                            state.zone.local(d.at).format("%Y-%m-%d %H:%M"),
                             clean(&d.service),
                             clean(&d.backup),
                             human_span(d.duration)

@@ -39,16 +39,16 @@ pub(super) fn render_table(
         )));
     }
     for s in &cat.services {
-        items.push(ListItem::new(service_header(s, theme, now)));
+        items.push(ListItem::new(service_header(s, cat, theme, now)));
         if s.backups.is_empty() {
             items.push(ListItem::new(Line::styled(
                 "   no backups",
                 theme.style("text.dim"),
             )));
         }
-        let mut gaps = missing_daily(s, now).into_iter().peekable();
+        let mut gaps = missing_daily(s, now, state.zone).into_iter().peekable();
         for b in &s.backups {
-            let day = b.time.with_timezone(&Local).date_naive();
+            let day = state.zone.local(b.time).date_naive();
             while let Some(g) = gaps.next_if(|g| *g > day) {
                 items.push(ListItem::new(gap_line(g, theme)));
             }
@@ -62,6 +62,7 @@ pub(super) fn render_table(
                 inner_w as usize,
                 theme,
                 now,
+                state.zone,
             )));
         }
         items.extend(gaps.map(|g| ListItem::new(gap_line(g, theme))));
@@ -86,12 +87,16 @@ pub(super) fn render_table(
 
 /// Days within the daily retention with no daily backup at all, newest first (a day whose
 /// backup exists but is bad shows as that backup).
-fn missing_daily(s: &ServiceCatalog, now: DateTime<Utc>) -> Vec<chrono::NaiveDate> {
+fn missing_daily(
+    s: &ServiceCatalog,
+    now: DateTime<Utc>,
+    zone: crate::time::Zone,
+) -> Vec<chrono::NaiveDate> {
     let present: std::collections::BTreeSet<chrono::NaiveDate> = s
         .backups
         .iter()
         .filter(|b| b.kind == crate::backups::catalog::BackupKind::Daily)
-        .map(|b| b.time.with_timezone(&Local).date_naive())
+        .map(|b| zone.local(b.time).date_naive())
         .collect();
     if present.is_empty() {
         return Vec::new();
@@ -129,10 +134,22 @@ fn column_header(c: &Cols) -> String {
     s
 }
 
-fn service_header<'a>(s: &ServiceCatalog, theme: &Theme, now: DateTime<Utc>) -> Line<'a> {
+fn service_header<'a>(
+    s: &ServiceCatalog,
+    cat: &Catalog,
+    theme: &Theme,
+    now: DateTime<Utc>,
+) -> Line<'a> {
     let newest = s.newest_good();
     let age = newest.map(|b| b.age(now));
-    let sev = rules::rpo_severity(age, s.policy.rpo);
+    // The service's worst finding, as Overview says it: a fresh backup does not make a
+    // service short of its retention "OK".
+    let sev = cat
+        .findings
+        .iter()
+        .filter(|f| f.subject == s.name)
+        .map(|f| f.severity)
+        .fold(rules::rpo_severity(age, s.policy.rpo), Severity::worst);
     let freshness = match age {
         Some(a) => format!(
             "newest good {} ago · RPO {}",
@@ -173,8 +190,9 @@ fn backup_line<'a>(
     width: usize,
     theme: &Theme,
     now: DateTime<Utc>,
+    zone: crate::time::Zone,
 ) -> Line<'a> {
-    let local = b.time.with_timezone(&Local);
+    let local = zone.local(b.time);
     let when = if c.wide {
         local.format("%Y-%m-%d %H:%M").to_string()
     } else {

@@ -4,6 +4,7 @@
 //! gzip stream complete.
 
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::future::BoxFuture;
@@ -12,7 +13,7 @@ use serde::Deserialize;
 use super::kind::{de, duration, Field, Render, StepHeader, StepKind};
 use super::{Outcome, StepContext};
 use crate::backups::lookup::verify_path;
-use crate::backups::verify::verdict;
+use crate::backups::verify::{verdict, VerifyReport};
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -63,10 +64,13 @@ impl StepKind for VerifyBackup {
     fn execute(self, cx: StepContext) -> BoxFuture<'static, Outcome> {
         Box::pin(async move {
             let path = PathBuf::from(&self.path);
+            let done: Arc<Mutex<Option<VerifyReport>>> = Arc::default();
+            let keep = done.clone();
             let mut o = cx
                 .blocking(move |stop| {
                     let (entry, report) = verify_path(&path, stop);
                     let v = verdict(&entry, &report);
+                    *keep.lock().unwrap_or_else(|e| e.into_inner()) = Some(report.clone());
                     if v.ok {
                         let mut lines = vec![v.summary];
                         lines.extend(report.files.iter().map(|f| {
@@ -82,6 +86,14 @@ impl StepKind for VerifyBackup {
                     }
                 })
                 .await;
+            // A verification in a runbook is a verification: the Backups tab shows it as one
+            // (it would otherwise say "not verified" next to a backup a drill just checked).
+            let report = done.lock().unwrap_or_else(|e| e.into_inner()).take();
+            if let Some(r) = report.filter(|r| !r.cancelled) {
+                if let Err(e) = cx.exec.store.record_backup_verification(&r).await {
+                    tracing::warn!("recording the runbook's verification: {e:#}");
+                }
+            }
             if !o.ok {
                 let mut lines = o.message.lines();
                 let first = lines.next().unwrap_or_default().to_string();

@@ -258,4 +258,24 @@ mod tests {
         let dump = f.fields.iter().find(|f| f.param.name == "dump").unwrap();
         assert_eq!(dump.choices, vec!["/b/db/1.sql.gz".to_string()]);
     }
+
+    #[test]
+    fn a_folder_restore_offers_dated_folders_not_dumps() {
+        let mut s = spec("restore-files");
+        s.steps.retain(|st| st.id != "choose");
+        let backups = vec![
+            "/b/blog/daily/2026-11-20".into(),
+            "/b/db/20261120_030000.sql.gz".into(),
+            "/b/blog/weekly/2026-11-16/".into(),
+        ];
+        let f = ParamForm::new(&s, &BTreeMap::new(), false, false, &backups, &[]).unwrap();
+        let folder = f.fields.iter().find(|f| f.param.name == "backup").unwrap();
+        assert_eq!(
+            folder.choices,
+            vec![
+                "/b/blog/daily/2026-11-20".to_string(),
+                "/b/blog/weekly/2026-11-16/".to_string()
+            ]
+        );
+    }
 }
