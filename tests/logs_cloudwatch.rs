@@ -94,7 +94,12 @@ async fn a_group_is_tailed_across_pages_then_only_new_events_none_twice() {
         .map(|i| (base + i * 10, format!("INFO req {i} ok")))
         .collect();
     let web2: Vec<(i64, String)> = (0..20)
-        .map(|i| (base + 5 + i * 1000, format!("ERROR worker {i} failed\nTraceback line")))
+        .map(|i| {
+            (
+                base + 5 + i * 1000,
+                format!("ERROR worker {i} failed\nTraceback line"),
+            )
+        })
         .collect();
     put(&c, group, "web/1", &web1).await;
     put(&c, group, "web/2", &web2).await;
@@ -121,7 +126,10 @@ async fn a_group_is_tailed_across_pages_then_only_new_events_none_twice() {
         "web/2",
         &[
             (last, "WARN same millisecond".to_string()),
-            (last + 1, "\u{1b}]0;pwned\u{7}ERROR \u{1b}[31mred\u{1b}[0m".to_string()),
+            (
+                last + 1,
+                "\u{1b}]0;pwned\u{7}ERROR \u{1b}[31mred\u{1b}[0m".to_string(),
+            ),
             (last + 2, "INFO later".to_string()),
         ],
     )
@@ -137,7 +145,11 @@ async fn a_group_is_tailed_across_pages_then_only_new_events_none_twice() {
     assert!(err.contains("no such log group"), "{err}");
 
     // One stream of the group.
-    let mut one = Tail::new(group, Some("web/2"), Utc::now() - chrono::Duration::hours(1));
+    let mut one = Tail::new(
+        group,
+        Some("web/2"),
+        Utc::now() - chrono::Duration::hours(1),
+    );
     assert_eq!(lines(&one.fetch(&conn).await.unwrap()).len(), 23);
 }
 
@@ -164,7 +176,10 @@ async fn the_tab_follows_a_group_and_runs_the_saved_insights_queries_by_keys() {
     let events: Vec<(i64, String)> = (0..150)
         .map(|i| {
             let msg = if i % 10 == 0 {
-                format!("LOG: duration: {}.5 ms statement: SELECT {i}", 1000 + i * 10)
+                format!(
+                    "LOG: duration: {}.5 ms statement: SELECT {i}",
+                    1000 + i * 10
+                )
             } else {
                 format!(r#"{{"level":"INFO","message":"request {i}","statusCode":200}}"#)
             };
@@ -202,7 +217,13 @@ async fn the_tab_follows_a_group_and_runs_the_saved_insights_queries_by_keys() {
     assert!(screen.contains("150 lines"), "{screen}");
     assert!(screen.contains("db-1"), "{screen}");
     // A new event arrives by polling.
-    put(&c, group, "db-1", &[(Utc::now().timestamp_millis(), "ERROR fresh event".into())]).await;
+    put(
+        &c,
+        group,
+        "db-1",
+        &[(Utc::now().timestamp_millis(), "ERROR fresh event".into())],
+    )
+    .await;
     let next = rx.recv_timeout(Duration::from_secs(30)).expect("appended");
     assert!(matches!(next, LogsMsg::Appended { .. }), "{next:?}");
     con.msg(Msg::Logs(next));
@@ -238,8 +259,14 @@ async fn the_tab_follows_a_group_and_runs_the_saved_insights_queries_by_keys() {
     assert_eq!(r.status, "Complete");
     assert_eq!(r.columns, ["@timestamp", "@message"]);
     assert_eq!(r.rows.len(), 20);
-    assert!(r.rows.windows(2).all(|w| w[0][0] >= w[1][0]), "newest first");
-    assert!(table.contains("@timestamp") && table.contains("@message"), "{table}");
+    assert!(
+        r.rows.windows(2).all(|w| w[0][0] >= w[1][0]),
+        "newest first"
+    );
+    assert!(
+        table.contains("@timestamp") && table.contains("@message"),
+        "{table}"
+    );
     assert!(table.contains("20 rows"), "{table}");
     assert!(table.contains("ERROR fresh event"), "{table}");
 
@@ -283,7 +310,10 @@ fn toban_logs_reads_interleaves_and_follows_a_group_with_escapes_inert() {
             "api/1",
             &[
                 (base, "ERROR cloud one".to_string()),
-                (base + 120_000, "INFO cloud three \u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J".to_string()),
+                (
+                    base + 120_000,
+                    "INFO cloud three \u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J".to_string(),
+                ),
             ],
         )
         .await;
@@ -350,7 +380,13 @@ fn toban_logs_reads_interleaves_and_follows_a_group_with_escapes_inert() {
     assert!(first.ends_with("ERROR cloud one"), "{first}");
     rt.block_on(async {
         let c = client(&url).await;
-        put(&c, group, "api/1", &[(Utc::now().timestamp_millis(), "ERROR followed".into())]).await;
+        put(
+            &c,
+            group,
+            "api/1",
+            &[(Utc::now().timestamp_millis(), "ERROR followed".into())],
+        )
+        .await;
     });
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let mut seen = Vec::new();
@@ -369,7 +405,9 @@ fn toban_logs_reads_interleaves_and_follows_a_group_with_escapes_inert() {
         "{seen:?}"
     );
     assert_eq!(
-        seen.iter().filter(|l| l.ends_with("ERROR cloud one")).count(),
+        seen.iter()
+            .filter(|l| l.ends_with("ERROR cloud one"))
+            .count(),
         0,
         "history once"
     );
@@ -389,7 +427,12 @@ fn e2e_a_group_in_the_logs_tab_and_a_saved_query_at_80x24() {
         let c = client(&url).await;
         let base = Utc::now().timestamp_millis() - 5 * 60_000;
         let evs: Vec<(i64, String)> = (0..30)
-            .map(|i| (base + i * 1000, format!("LOG: duration: {}.0 ms e2e query {i}", 900 + i * 10)))
+            .map(|i| {
+                (
+                    base + i * 1000,
+                    format!("LOG: duration: {}.0 ms e2e query {i}", 900 + i * 10),
+                )
+            })
             .collect();
         put(&c, group, "pg-1", &evs).await;
     });

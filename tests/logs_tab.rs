@@ -356,7 +356,10 @@ fn several_sources_interleave_by_time_each_tagged_and_new_lines_join() {
     }));
     let screen = c.screen(80, 24);
     assert!(screen.contains("all 2 sources by time"), "{screen}");
-    assert!(screen.contains("[db] 2026-11-23 03:44:00 ERROR db five"), "{screen}");
+    assert!(
+        screen.contains("[db] 2026-11-23 03:44:00 ERROR db five"),
+        "{screen}"
+    );
     insta::assert_snapshot!("logs_interleaved_80x24", screen);
     // `s` once more: the first source alone again.
     c.keys("s");
@@ -390,7 +393,11 @@ fn jump_to_a_time_by_keys_clock_ago_and_date_time() {
     c.keys("t");
     c.type_text("-10m");
     c.keys("<Enter>");
-    assert!(at(&c).contains("03:41") || at(&c).contains("03:42"), "{}", at(&c));
+    assert!(
+        at(&c).contains("03:41") || at(&c).contains("03:42"),
+        "{}",
+        at(&c)
+    );
     c.keys("t");
     c.type_text("2026-11-23T02:30");
     c.keys("<Enter>");
@@ -475,10 +482,7 @@ fn a_container_detail_opens_its_logs_in_one_key() {
     c.fx.clear();
     c.keys("L");
     assert_eq!(c.s.tab, toban::tab::Tab::Logs);
-    assert_eq!(
-        c.s.logs.source().unwrap().name,
-        "container:backend-web-1"
-    );
+    assert_eq!(c.s.logs.source().unwrap().name, "container:backend-web-1");
     assert!(c.fx.iter().any(|e| matches!(e,
         Effect::Logs(LogsEffect::Open { path, .. }) if path.to_str() == Some("container:backend-web-1"))));
     // Again from the detail: the source is selected, not opened twice.

@@ -108,8 +108,7 @@ pub fn group_and_stream(s: &str) -> Option<(&str, Option<&str>)> {
     };
     let group_ok = !g.is_empty()
         && g.len() <= 512
-        && g
-            .bytes()
+        && g.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b"_./#-".contains(&b));
     let stream_ok = st.is_none_or(|st| !st.is_empty() && !st.contains([':', '*']));
     (group_ok && stream_ok).then_some((g, st))

@@ -144,7 +144,7 @@ pub fn answer(
         PromptFor::LogsJump => {
             let at = crate::logs::jump::parse_target(text, state.now, state.zone.tz())?;
             state.logs.page = page(state);
-            crate::logs::jump::jump(&mut state.logs, at).map_err(str::to_string)?;
+            crate::logs::jump::jump(&mut state.logs, at)?;
         }
         _ => logs::open(&mut state.logs, text, &mut out),
     }

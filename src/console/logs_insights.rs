@@ -33,7 +33,10 @@ pub fn on_action(
             logs::run_query(l, i, now, out);
         }
         (Insights::Results { result, top, .. }, a) => {
-            let last = result.rows.len().saturating_sub(page.saturating_sub(3).max(1));
+            let last = result
+                .rows
+                .len()
+                .saturating_sub(page.saturating_sub(3).max(1));
             match a {
                 Action::Up => *top = top.saturating_sub(1),
                 Action::Down => *top = (*top + 1).min(last),

@@ -46,12 +46,7 @@ pub fn print_merged(
             }
         }
     }
-    let order = super::merge::order(
-        &stores
-            .iter()
-            .map(|(_, s)| s)
-            .collect::<Vec<&LineStore>>(),
-    );
+    let order = super::merge::order(&stores.iter().map(|(_, s)| s).collect::<Vec<&LineStore>>());
     let mut printed = false;
     let mut last_time = vec![None; stores.len()];
     let mut buf = Vec::with_capacity(1 << 20);

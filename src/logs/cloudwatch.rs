@@ -180,7 +180,10 @@ impl Tail {
                     ev.message().unwrap_or_default().to_string(),
                 ));
             }
-            token = out.next_token().filter(|t| !t.is_empty()).map(str::to_string);
+            token = out
+                .next_token()
+                .filter(|t| !t.is_empty())
+                .map(str::to_string);
             if token.is_none() {
                 break;
             }
@@ -207,7 +210,10 @@ mod tests {
 
     #[test]
     fn sources_and_lines() {
-        assert_eq!(target_of("cw:/ecs/staff-api"), Some(("/ecs/staff-api", None)));
+        assert_eq!(
+            target_of("cw:/ecs/staff-api"),
+            Some(("/ecs/staff-api", None))
+        );
         assert_eq!(
             target_of("cw:/ecs/staff-api:ecs/api/abc"),
             Some(("/ecs/staff-api", Some("ecs/api/abc")))

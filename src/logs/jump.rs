@@ -13,9 +13,7 @@ use super::state::LogsState;
 /// The time `text` names, seen from `now` in `tz`.
 pub fn parse_target(text: &str, now: DateTime<Utc>, tz: Tz) -> Result<DateTime<Utc>, String> {
     let t = text.trim();
-    let bad = || {
-        format!("`{t}` is not a time: HH:MM, -15m (that long ago) or 2026-12-03T07:00")
-    };
+    let bad = || format!("`{t}` is not a time: HH:MM, -15m (that long ago) or 2026-12-03T07:00");
     if let Some(ago) = t.strip_prefix('-').or_else(|| t.strip_suffix(" ago")) {
         let d = humantime::parse_duration(ago.trim()).map_err(|_| bad())?;
         return Ok(now - chrono::Duration::from_std(d).map_err(|_| bad())?);

@@ -97,9 +97,14 @@ mod tests {
     #[test]
     fn lines_interleave_by_time_tagged_and_keep_their_levels() {
         let mut a = LineStore::new(100);
-        a.push_bytes(b"2026-12-03T07:00:00Z INFO a1\n  continued\n2026-12-03T07:00:02Z ERROR a2\n".to_vec());
+        a.push_bytes(
+            b"2026-12-03T07:00:00Z INFO a1\n  continued\n2026-12-03T07:00:02Z ERROR a2\n".to_vec(),
+        );
         let mut b = LineStore::new(100);
-        b.push_bytes(b"{\"time\":\"2026-12-03T07:00:01Z\",\"level\":\"error\"}\n2026-12-03T07:00:03Z b2\n".to_vec());
+        b.push_bytes(
+            b"{\"time\":\"2026-12-03T07:00:01Z\",\"level\":\"error\"}\n2026-12-03T07:00:03Z b2\n"
+                .to_vec(),
+        );
         let m = merge(&[("a", &a), ("b", &b)], 100);
         let got: Vec<String> = (0..m.len())
             .map(|i| String::from_utf8_lossy(m.line(i)).into_owned())

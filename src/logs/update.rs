@@ -225,17 +225,19 @@ pub fn restart_search(s: &mut LogsState, fx: &mut Vec<LogsEffect>) {
         return;
     };
     if v.store.len() <= INLINE_SEARCH {
+        let dropped = v.store.dropped();
         s.rows = Some(Vec::new());
-        s.searched = v.store.dropped();
+        s.searched = dropped;
         s.searching = false;
         catch_up(s);
     } else {
+        let store = v.store.clone();
         s.searching = true;
         s.searched = 0;
         fx.push(LogsEffect::Search {
             generation: s.generation,
             source: s.selected,
-            store: v.store.clone(),
+            store,
             query: s.query.clone(),
         });
     }

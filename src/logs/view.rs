@@ -30,7 +30,7 @@ pub fn render(
     keys: &[Hint],
 ) {
     let title = match s.source() {
-        Some(v) if s.sources.len() > 1 => {
+        Some(v) if s.sources.len() > 1 && !s.is_merged() => {
             format!(
                 "Logs · {} ({}/{})",
                 text::inert(v.name.as_bytes()),
@@ -66,7 +66,9 @@ pub fn render(
     }
     let Some(v) = s.source() else {
         let open = match hints::key_of(keys, crate::action::Action::Open) {
-            Some(k) => format!("Press {k} to open a file (or container:NAME, journal:PATH, cw:GROUP),"),
+            Some(k) => {
+                format!("Press {k} to open a file (or container:NAME, journal:PATH, cw:GROUP),")
+            }
             None => "Open a file (or container:NAME, journal:PATH, cw:GROUP),".to_string(),
         };
         let lines = vec![

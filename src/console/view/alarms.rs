@@ -60,8 +60,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         SILENCE_HINTS
     } else if a.detail.is_some() {
         crate::alarms::view::detail::render(frame, body, a, theme, state.now, tz);
-        if a
-            .detail_alarm()
+        if a.detail_alarm()
             .and_then(crate::console::alarms::logs_source)
             .is_some()
         {
