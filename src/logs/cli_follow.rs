@@ -84,7 +84,7 @@ pub fn follow(
                     block.extend_from_slice(store.line(i));
                     block.push(b'\n');
                 }
-                if store.len() > 0 {
+                if !store.is_empty() {
                     seen[source].last = Some(store.line(store.len() - 1).to_vec());
                 }
                 let src = streams[source];
