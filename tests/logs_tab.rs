@@ -489,3 +489,76 @@ fn a_container_detail_opens_its_logs_in_one_key() {
     c.keys("6 <Enter> L");
     assert_eq!(c.s.logs.sources.len(), 1);
 }
+
+#[test]
+fn insights_list_and_results_table_at_80x24_values_inert() {
+    use toban::logs::insights::QueryResult;
+    let mut c = Console::new(Vec::new());
+    c.s.now = now();
+    c.s.screen = (80, 24);
+    c.s.logs = LogsState::new(
+        vec![SourceView::new(
+            "cw:/ecs/staff-api".into(),
+            "cw:/ecs/staff-api".into(),
+            1000,
+        )],
+        10,
+        1000,
+    );
+    loaded(&mut c, 0, "2026-11-23T03:40:00.000Z ecs/api/1 INFO up\n");
+    c.keys("4 i");
+    insta::assert_snapshot!("logs_insights_list_80x24", c.screen(80, 24));
+    c.fx.clear();
+    c.keys("<Enter>");
+    let (id, groups, query) =
+        c.fx.iter()
+            .find_map(|e| match e {
+                Effect::Logs(LogsEffect::Query {
+                    id, groups, query, ..
+                }) => Some((*id, groups.clone(), query.clone())),
+                _ => None,
+            })
+            .expect("Enter runs the selected query");
+    assert_eq!(groups, ["/ecs/staff-api"]);
+    assert!(query.contains("filter level = \"ERROR\""), "{query}");
+    let f = |a: &str, b: &str| (a.to_string(), b.to_string());
+    let mut result = QueryResult::from_fields(vec![
+        vec![
+            f("@timestamp", "2026-11-23 03:45:10.120"),
+            f("level", "ERROR"),
+            f(
+                "message",
+                "payment declined \u{1b}]0;pwned\u{7}\u{1b}[31mred",
+            ),
+            f("statusCode", "502"),
+            f("@ptr", "abc"),
+        ],
+        vec![
+            f("@timestamp", "2026-11-23 03:41:00.000"),
+            f("level", "ERROR"),
+            f("message", "upstream timeout"),
+            f("statusCode", "504"),
+        ],
+    ]);
+    result.status = "Complete".into();
+    // A late answer to an older query is ignored.
+    c.msg(Msg::Logs(LogsMsg::QueryDone {
+        id: id + 7,
+        result: Ok(QueryResult::default()),
+    }));
+    c.msg(Msg::Logs(LogsMsg::QueryDone {
+        id,
+        result: Ok(result),
+    }));
+    let table = c.screen(80, 24);
+    assert!(!table.contains('\u{1b}'));
+    assert!(table.contains("payment declined red"), "{table}");
+    insta::assert_snapshot!("logs_insights_results_80x24", table);
+    c.keys("<Esc>");
+    assert!(matches!(
+        c.s.logs.insights,
+        Some(toban::logs::state::Insights::List { selected: 0 })
+    ));
+    c.keys("i");
+    assert!(c.s.logs.insights.is_none());
+}

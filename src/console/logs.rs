@@ -89,8 +89,8 @@ pub fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) -> boo
             state.prompt = Some(
                 Prompt::new(
                     PromptFor::LogsOpen,
-                    "Open a log file".into(),
-                    "Its path (it is followed across rotation)",
+                    "Open a log source".into(),
+                    "A file's path, container:NAME, journal:PATH or cw:GROUP[:STREAM]",
                     "",
                 )
                 .required(),

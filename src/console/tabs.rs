@@ -61,10 +61,10 @@ pub static TABS: [TabDef; 6] = [
         contexts: &[KeyContext::Logs, KeyContext::List],
         hints: LOGS_HINTS,
         view: |f, area, s, theme| {
-            let wanted = if s.logs.insights.is_some() {
-                LOGS_INSIGHTS_HINTS
-            } else {
-                LOGS_HINTS
+            let wanted = match &s.logs.insights {
+                Some(crate::logs::state::Insights::List { .. }) => LOGS_INSIGHTS_HINTS,
+                Some(_) => LOGS_RESULTS_HINTS,
+                None => LOGS_HINTS,
             };
             let hints = super::hints::resolve(&s.keymap, def(Tab::Logs).contexts, wanted);
             crate::logs::view::render(f, area, &s.logs, theme, s.now, &hints)
@@ -192,6 +192,12 @@ const LOGS_INSIGHTS_HINTS: &[(Action, &str)] = &[
     (Action::Select, "run"),
     (Action::Down, "move"),
     (Action::Back, "back"),
+    (Action::Insights, "lines"),
+];
+
+const LOGS_RESULTS_HINTS: &[(Action, &str)] = &[
+    (Action::Down, "scroll"),
+    (Action::Back, "queries"),
     (Action::Insights, "lines"),
 ];
 

@@ -136,7 +136,7 @@ fn table<'a>(
     let mut out = vec![Line::styled(
         fit(
             &format!(
-                "“{}” · {stats} · {} · {} UTC",
+                "“{}” · {stats} · {} · ran {} UTC",
                 text::inert(name.as_bytes()),
                 text::inert(groups.join(", ").as_bytes()),
                 at.format("%H:%M:%S")

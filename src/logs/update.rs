@@ -134,7 +134,7 @@ pub fn update(s: &mut LogsState, msg: LogsMsg) -> Vec<LogsEffect> {
                 id: running,
                 name,
                 groups,
-                ..
+                started,
             }) = &s.insights
             else {
                 return fx;
@@ -142,14 +142,14 @@ pub fn update(s: &mut LogsState, msg: LogsMsg) -> Vec<LogsEffect> {
             if *running != id {
                 return fx;
             }
-            let (name, groups) = (name.clone(), groups.clone());
+            let (name, groups, started) = (name.clone(), groups.clone(), *started);
             s.insights = Some(match result {
                 Ok(result) => super::state::Insights::Results {
                     name,
                     groups,
                     result,
                     top: 0,
-                    at: Utc::now(),
+                    at: started,
                 },
                 Err(error) => super::state::Insights::Failed {
                     name,
