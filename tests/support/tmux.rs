@@ -63,8 +63,7 @@ impl Tui {
     /// stays, so the screen it left can be read.
     pub fn launch(&self, cols: u16, rows: u16, args: &[&str], env: &[(&str, &str)]) {
         let h = self.home.path().to_string_lossy().into_owned();
-        // env's options come before its NAME=VALUE operands (GNU env takes `-u` after one
-        // as the command to run).
+        // `env`'s options come before its assignments.
         let mut argv: Vec<String> = vec![
             "env".into(),
             "-u".into(),
