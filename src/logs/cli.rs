@@ -18,7 +18,8 @@ use crate::config::logs::LogsConfig;
 
 #[derive(Debug, clap::Args)]
 pub struct LogsArgs {
-    /// Files, globs, or source names from `[logs]` in config.toml.
+    /// Files, globs, `container:NAME`, `journal:PATH`, `cw:GROUP[:STREAM]`, or source names
+    /// from `[logs]` in config.toml. Several are interleaved by time.
     #[arg(required = true, value_name = "SOURCE")]
     pub sources: Vec<String>,
     /// Only lines matching this regex (the `regex` crate's syntax, close to `grep -E`).
@@ -31,7 +32,8 @@ pub struct LogsArgs {
     /// takes the time of the line before it.
     #[arg(long, value_name = "AGE", value_parser = humantime::parse_duration)]
     pub since: Option<Duration>,
-    /// Keep printing new lines (across rotation) until interrupted.
+    /// Keep printing new lines (files across rotation; containers, journals and CloudWatch
+    /// groups as they come) until interrupted.
     #[arg(long, short = 'f')]
     pub follow: bool,
     /// One JSON object a line: source, level, time, text.
