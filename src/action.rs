@@ -91,6 +91,12 @@ pub enum Action {
     Open,
     /// Logs: the next source.
     SourceNext,
+    /// Logs: the Logs Insights queries (run one, see its results as a table).
+    Insights,
+    /// Logs: jump to a time (asks which).
+    JumpTime,
+    /// A container's or an alarm's detail: its logs in the Logs tab.
+    OpenLogs,
     /// Explicitly unbinds a key a preset binds.
     Noop,
 }
@@ -149,6 +155,9 @@ impl Action {
         "level",
         "open",
         "source_next",
+        "insights",
+        "jump_time",
+        "open_logs",
         "noop",
     ];
 
@@ -250,6 +259,9 @@ impl FromStr for Action {
             ("level", None) => Action::Level,
             ("open", None) => Action::Open,
             ("source_next", None) => Action::SourceNext,
+            ("insights", None) => Action::Insights,
+            ("jump_time", None) => Action::JumpTime,
+            ("open_logs", None) => Action::OpenLogs,
             ("noop", None) => Action::Noop,
             _ => return Err(unknown(s)),
         };
@@ -328,6 +340,9 @@ impl fmt::Display for Action {
             Action::Level => "level",
             Action::Open => "open",
             Action::SourceNext => "source_next",
+            Action::Insights => "insights",
+            Action::JumpTime => "jump_time",
+            Action::OpenLogs => "open_logs",
             Action::Noop => "noop",
         };
         f.write_str(s)

@@ -55,6 +55,62 @@ async fn container_output_is_printed_and_followed() {
     );
     assert!(!text.contains('\x1b'));
 
+    // `--follow`: the history once, then new ticks as the container writes them.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_toban"))
+        .arg("--config")
+        .arg(&cfg)
+        .args(["logs", &source, "--follow", "--grep", "started|tick"])
+        .env("HOME", dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (ltx, lrx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for l in std::io::BufReader::new(stdout).lines() {
+            if ltx.send(l.unwrap_or_default()).is_err() {
+                break;
+            }
+        }
+    });
+    // Three seconds of reading after the history: new ticks must arrive by following.
+    let first = lrx.recv_timeout(Duration::from_secs(20)).expect("history");
+    let t0 = std::time::Instant::now();
+    let mut followed = vec![first];
+    let mut late = 0;
+    while t0.elapsed() < Duration::from_secs(3) {
+        if let Ok(l) = lrx.recv_timeout(Duration::from_millis(200)) {
+            if t0.elapsed() > Duration::from_millis(1500) && l.contains("INFO tick ") {
+                late += 1;
+            }
+            followed.push(l);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        late >= 3,
+        "ticks written after the history came: {followed:?}"
+    );
+    assert!(followed[0].ends_with("INFO started"), "{followed:?}");
+    assert_eq!(
+        followed
+            .iter()
+            .filter(|l| l.ends_with("INFO started"))
+            .count(),
+        1
+    );
+    let ticks: Vec<u32> = followed
+        .iter()
+        .filter_map(|l| l.split("INFO tick ").nth(1).map(|n| n.parse().unwrap()))
+        .collect();
+    assert!(
+        ticks.windows(2).all(|w| w[1] == w[0] + 1),
+        "no tick lost or repeated: {ticks:?}"
+    );
+
     // The provider: the history first, then new ticks as they are written.
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let cancel = CancellationToken::new();

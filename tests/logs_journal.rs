@@ -89,6 +89,35 @@ fn a_real_journal_file_is_read_with_levels_and_non_utf8_messages() {
          2025-12-03T08:00:03.000000Z [error] app.service: \u{fffd}bad utf8 red\n"
     );
 
+    // `--follow`: the history through journalctl --follow, then it keeps running.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_toban"))
+        .arg("--config")
+        .arg(&cfg)
+        .args(["logs", &source, "--follow", "--level", "error"])
+        .env("HOME", d.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (ltx, lrx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for l in std::io::BufReader::new(stdout).lines() {
+            if ltx.send(l.unwrap_or_default()).is_err() {
+                break;
+            }
+        }
+    });
+    let a = lrx.recv_timeout(Duration::from_secs(15)).expect("history");
+    let b = lrx.recv_timeout(Duration::from_secs(5)).expect("history");
+    assert!(a.ends_with("app crashed: segfault"), "{a}");
+    assert!(b.ends_with("\u{fffd}bad utf8 red"), "{b}");
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(child.try_wait().unwrap().is_none(), "still following");
+    let _ = child.kill();
+    let _ = child.wait();
+
     // The tab's provider: the whole journal as the first load.
     let (tx, rx) = std::sync::mpsc::channel();
     let cancel = tokio_util::sync::CancellationToken::new();

@@ -293,3 +293,272 @@ fn a_ten_megabyte_line_neither_freezes_nor_hides_the_lines_after_it() {
         t.elapsed()
     );
 }
+
+fn loaded(c: &mut Console, source: usize, text: &str) {
+    let mut store = LineStore::new(1_000_000);
+    store.push_bytes(text.as_bytes().to_vec());
+    c.msg(Msg::Logs(LogsMsg::Loaded {
+        source,
+        store,
+        complete: true,
+        at: now(),
+    }));
+}
+
+#[test]
+fn several_sources_interleave_by_time_each_tagged_and_new_lines_join() {
+    let mut c = Console::new(Vec::new());
+    c.s.now = now();
+    c.s.screen = (80, 24);
+    c.s.logs = LogsState::new(
+        vec![
+            SourceView::new("api".into(), "/srv/api.log".into(), 1000),
+            SourceView::new("db".into(), "/srv/db.log".into(), 1000),
+        ],
+        10,
+        1000,
+    );
+    loaded(
+        &mut c,
+        0,
+        "2026-11-23T03:40:00Z INFO api one\n2026-11-23T03:42:00Z ERROR api three\n  at handler.rs:10\n",
+    );
+    loaded(
+        &mut c,
+        1,
+        "2026-11-23 03:41:00 LOG db two\n2026-11-23 03:43:00 WARN db four\n",
+    );
+    c.keys("4 s s");
+    assert!(c.s.logs.is_merged());
+    let v = c.s.logs.source().unwrap();
+    let got: Vec<String> = (0..v.store.len())
+        .map(|i| String::from_utf8_lossy(v.store.line(i)).into_owned())
+        .collect();
+    assert_eq!(
+        got,
+        [
+            "[api] 2026-11-23T03:40:00Z INFO api one",
+            "[db] 2026-11-23 03:41:00 LOG db two",
+            "[api] 2026-11-23T03:42:00Z ERROR api three",
+            "[api]   at handler.rs:10",
+            "[db] 2026-11-23 03:43:00 WARN db four",
+        ]
+    );
+    // Levels are the sources' own: the level key keeps the error and the warning.
+    c.keys("l l");
+    assert_eq!(c.s.logs.row_count(), 2);
+    c.keys("<Esc>");
+    c.msg(Msg::Logs(LogsMsg::Appended {
+        source: 1,
+        chunk: Arc::new(Chunk::new(b"2026-11-23 03:44:00 ERROR db five\n".to_vec())),
+        rotation: Rotation::None,
+        at: now(),
+    }));
+    let screen = c.screen(80, 24);
+    assert!(screen.contains("all 2 sources by time"), "{screen}");
+    assert!(
+        screen.contains("[db] 2026-11-23 03:44:00 ERROR db five"),
+        "{screen}"
+    );
+    insta::assert_snapshot!("logs_interleaved_80x24", screen);
+    // `s` once more: the first source alone again.
+    c.keys("s");
+    assert_eq!(c.s.logs.selected, 0);
+    assert!(!c.s.logs.is_merged());
+}
+
+#[test]
+fn jump_to_a_time_by_keys_clock_ago_and_date_time() {
+    let mut c = console(&lines());
+    c.s.zone = toban::time::Zone::parse("UTC").unwrap();
+    // now() is 03:50 UTC; the lines run from 02:20 to 03:49.
+    c.keys("t");
+    assert!(c.s.prompt.is_some());
+    c.type_text("03:00");
+    c.keys("<Enter>");
+    assert!(c.s.prompt.is_none());
+    assert!(!c.s.logs.follow, "a jump pauses the view");
+    let at = |c: &Console| {
+        let v = c.s.logs.source().unwrap();
+        let l = (c.s.logs.cursor.unwrap() - v.store.dropped()) as usize;
+        String::from_utf8_lossy(v.store.line(l)).into_owned()
+    };
+    let first = at(&c);
+    assert!(
+        first.contains("03:02:00") || first.contains("03:02"),
+        "the first line at or after 03:00: {first}"
+    );
+    let screen = c.screen(80, 24);
+    assert!(screen.contains("PAUSED"), "{screen}");
+    c.keys("t");
+    c.type_text("-10m");
+    c.keys("<Enter>");
+    assert!(
+        at(&c).contains("03:41") || at(&c).contains("03:42"),
+        "{}",
+        at(&c)
+    );
+    c.keys("t");
+    c.type_text("2026-11-23T02:30");
+    c.keys("<Enter>");
+    assert!(at(&c).contains("02:32"), "{}", at(&c));
+    // A time that is not one: the prompt stays open and says why.
+    c.keys("t");
+    c.type_text("teatime");
+    c.keys("<Enter>");
+    let p = c.s.prompt.as_ref().expect("still asking");
+    assert!(p.error.as_deref().unwrap_or("").contains("not a time"));
+    c.keys("<Esc> G");
+    assert!(c.s.logs.follow);
+}
+
+#[test]
+fn an_alarm_detail_opens_its_logs_in_one_key() {
+    let mut c = console(&lines());
+    // The errors-per-hour alarm of source `app`, from the Alarms tab's detail.
+    c.keys("2");
+    for _ in 0..20 {
+        if c.s.alarm_list.selected().map(|a| a.key.as_str()) == Some("local/logs.errors:app") {
+            break;
+        }
+        c.keys("<Down>");
+    }
+    assert_eq!(
+        c.s.alarm_list.selected().map(|a| a.key.as_str()),
+        Some("local/logs.errors:app"),
+        "the logs alarm is listed"
+    );
+    c.keys("<Enter>");
+    let detail = c.screen(80, 24);
+    assert!(detail.contains("L logs"), "{detail}");
+    c.keys("L");
+    assert_eq!(c.s.tab, toban::tab::Tab::Logs);
+    assert_eq!(c.s.logs.source().unwrap().name, "app");
+}
+
+#[test]
+fn a_container_detail_opens_its_logs_in_one_key() {
+    use toban::config::services::ServicesConfig;
+    use toban::services::model::{Container, ContainerHealth, ContainerState};
+    use toban::services::{ContainerUpdate, ServicesMsg, ServicesState};
+    let mut c = Console::new(Vec::new());
+    c.s.now = now();
+    c.s.services = ServicesState::new(&ServicesConfig::default(), vec!["local".into()]);
+    let web = Container {
+        engine: "local".into(),
+        id: "web-0123456789abcdef".into(),
+        name: "backend-web-1".into(),
+        project: Some("backend".into()),
+        service: Some("web".into()),
+        image: "registry.example/web:1.4".into(),
+        state: ContainerState::Running,
+        health: ContainerHealth::Healthy,
+        restart_count: 0,
+        started_at: Some(now() - Duration::hours(1)),
+        finished_at: None,
+        exit_code: None,
+        oom_killed: false,
+        ports: vec![],
+        health_log: vec![],
+    };
+    c.msg(Msg::Services(ServicesMsg::Containers(vec![
+        ContainerUpdate::Snapshot {
+            engine: "local".into(),
+            describe: "Docker".into(),
+            containers: vec![web],
+        },
+    ])));
+    c.keys("6");
+    for _ in 0..3 {
+        if c.s.services.selected_container().is_some() {
+            break;
+        }
+        c.keys("<Down>");
+    }
+    c.keys("<Enter>");
+    assert!(c.s.services.detail.is_some());
+    let detail = c.screen(80, 24);
+    assert!(detail.contains("L logs"), "{detail}");
+    c.fx.clear();
+    c.keys("L");
+    assert_eq!(c.s.tab, toban::tab::Tab::Logs);
+    assert_eq!(c.s.logs.source().unwrap().name, "container:backend-web-1");
+    assert!(c.fx.iter().any(|e| matches!(e,
+        Effect::Logs(LogsEffect::Open { path, .. }) if path.to_str() == Some("container:backend-web-1"))));
+    // Again from the detail: the source is selected, not opened twice.
+    c.keys("6 <Enter> L");
+    assert_eq!(c.s.logs.sources.len(), 1);
+}
+
+#[test]
+fn insights_list_and_results_table_at_80x24_values_inert() {
+    use toban::logs::insights::QueryResult;
+    let mut c = Console::new(Vec::new());
+    c.s.now = now();
+    c.s.screen = (80, 24);
+    c.s.logs = LogsState::new(
+        vec![SourceView::new(
+            "cw:/ecs/staff-api".into(),
+            "cw:/ecs/staff-api".into(),
+            1000,
+        )],
+        10,
+        1000,
+    );
+    loaded(&mut c, 0, "2026-11-23T03:40:00.000Z ecs/api/1 INFO up\n");
+    c.keys("4 i");
+    insta::assert_snapshot!("logs_insights_list_80x24", c.screen(80, 24));
+    c.fx.clear();
+    c.keys("<Enter>");
+    let (id, groups, query) =
+        c.fx.iter()
+            .find_map(|e| match e {
+                Effect::Logs(LogsEffect::Query {
+                    id, groups, query, ..
+                }) => Some((*id, groups.clone(), query.clone())),
+                _ => None,
+            })
+            .expect("Enter runs the selected query");
+    assert_eq!(groups, ["/ecs/staff-api"]);
+    assert!(query.contains("filter level = \"ERROR\""), "{query}");
+    let f = |a: &str, b: &str| (a.to_string(), b.to_string());
+    let mut result = QueryResult::from_fields(vec![
+        vec![
+            f("@timestamp", "2026-11-23 03:45:10.120"),
+            f("level", "ERROR"),
+            f(
+                "message",
+                "payment declined \u{1b}]0;pwned\u{7}\u{1b}[31mred",
+            ),
+            f("statusCode", "502"),
+            f("@ptr", "abc"),
+        ],
+        vec![
+            f("@timestamp", "2026-11-23 03:41:00.000"),
+            f("level", "ERROR"),
+            f("message", "upstream timeout"),
+            f("statusCode", "504"),
+        ],
+    ]);
+    result.status = "Complete".into();
+    // A late answer to an older query is ignored.
+    c.msg(Msg::Logs(LogsMsg::QueryDone {
+        id: id + 7,
+        result: Ok(QueryResult::default()),
+    }));
+    c.msg(Msg::Logs(LogsMsg::QueryDone {
+        id,
+        result: Ok(result),
+    }));
+    let table = c.screen(80, 24);
+    assert!(!table.contains('\u{1b}'));
+    assert!(table.contains("payment declined red"), "{table}");
+    insta::assert_snapshot!("logs_insights_results_80x24", table);
+    c.keys("<Esc>");
+    assert!(matches!(
+        c.s.logs.insights,
+        Some(toban::logs::state::Insights::List { selected: 0 })
+    ));
+    c.keys("i");
+    assert!(c.s.logs.insights.is_none());
+}

@@ -97,6 +97,7 @@ impl Providers {
                 i,
                 src.path,
                 config.logs.max_lines,
+                &config.logs.aws,
                 {
                     let tx = tx.clone();
                     move |m| tx.blocking_send(Msg::Logs(m)).is_ok()

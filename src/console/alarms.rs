@@ -113,6 +113,19 @@ pub fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) -> boo
             push(fx, out);
         }
         Action::Select | Action::Back if a.detail.is_some() => a.close_detail(),
+        Action::OpenLogs => {
+            let alarm = a.detail_alarm().or_else(|| a.selected());
+            match alarm.and_then(logs_source) {
+                Some(src) => super::logs::show_source(state, &src, fx),
+                None => {
+                    state.notice = Some(Notice {
+                        text: "this alarm has no logs in toban (log and container alarms do)"
+                            .into(),
+                        severity: Severity::Unknown,
+                    })
+                }
+            }
+        }
         Action::Back if !a.filter_text.is_empty() => a.set_filter(""),
         Action::Silences => a.open_silences(),
         Action::Unsilence => {
@@ -133,6 +146,21 @@ pub fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) -> boo
         _ => return false,
     }
     true
+}
+
+/// The Logs tab source behind an alarm: the log source of `logs.errors:SOURCE`, the
+/// container of a Services alarm (`services.KIND:ENGINE/NAME`).
+pub fn logs_source(a: &crate::alarms::model::Alarm) -> Option<String> {
+    let key = a.key.strip_prefix("local/")?;
+    if let Some(src) = key.strip_prefix("logs.errors:") {
+        return Some(src.to_string());
+    }
+    let (kind, subject) = key.strip_prefix("services.")?.split_once(':')?;
+    if !matches!(kind, "unhealthy" | "exited" | "restart_loop") {
+        return None;
+    }
+    let name = subject.rsplit('/').next()?;
+    Some(format!("{}{name}", crate::logs::container::PREFIX))
 }
 
 /// Acknowledge and silence ask first: a note; how long.

@@ -20,6 +20,12 @@ fn page(state: &State) -> usize {
 pub fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) -> bool {
     let page = page(state);
     let mut out = Vec::new();
+    if state.logs.insights.is_some() {
+        let now = state.now;
+        let taken = super::logs_insights::on_action(&mut state.logs, action, page, now, &mut out);
+        effects(fx, out);
+        return taken;
+    }
     let l = &mut state.logs;
     l.page = page;
     match action {
@@ -49,9 +55,20 @@ pub fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) -> boo
             }
         }
         Action::Level => logs::cycle_level(l, &mut out),
-        Action::SourceNext if !l.sources.is_empty() => {
-            let next = (l.selected + 1) % l.sources.len();
-            logs::select_source(l, next, &mut out);
+        Action::SourceNext => logs::next_source(l, &mut out),
+        Action::Insights => {
+            l.insights = Some(crate::logs::state::Insights::List { selected: 0 });
+        }
+        Action::JumpTime => {
+            state.prompt = Some(
+                Prompt::new(
+                    PromptFor::LogsJump,
+                    "Jump to a time".into(),
+                    "HH:MM (today), -15m (that long ago) or 2026-12-03T07:00",
+                    "",
+                )
+                .required(),
+            );
         }
         Action::Back if !l.filter.is_empty() || l.level().is_some() => {
             l.query.level = None;
@@ -72,8 +89,8 @@ pub fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) -> boo
             state.prompt = Some(
                 Prompt::new(
                     PromptFor::LogsOpen,
-                    "Open a log file".into(),
-                    "Its path (it is followed across rotation)",
+                    "Open a log source".into(),
+                    "A file's path, container:NAME, journal:PATH or cw:GROUP[:STREAM]",
                     "",
                 )
                 .required(),
@@ -124,10 +141,29 @@ pub fn answer(
             state.logs.filter_before = None;
             logs::set_filter(&mut state.logs, text, &mut out);
         }
+        PromptFor::LogsJump => {
+            let at = crate::logs::jump::parse_target(text, state.now, state.zone.tz())?;
+            state.logs.page = page(state);
+            crate::logs::jump::jump(&mut state.logs, at)?;
+        }
         _ => logs::open(&mut state.logs, text, &mut out),
     }
     effects(fx, out);
     Ok(())
+}
+
+/// Another tab's "its logs" key: the source (`container:NAME`, a file, `cw:GROUP`) opened
+/// or selected in the Logs tab, which comes to the front.
+pub fn show_source(state: &mut State, path: &str, fx: &mut Vec<Effect>) {
+    let mut out = Vec::new();
+    let l = &mut state.logs;
+    l.insights = None;
+    match l.sources.iter().position(|v| v.name == path) {
+        Some(i) => logs::select_source(l, i, &mut out),
+        None => logs::open(l, path, &mut out),
+    }
+    state.tab = crate::tab::Tab::Logs;
+    effects(fx, out);
 }
 
 /// Sources over the threshold this hour become local alarms under `logs.`.

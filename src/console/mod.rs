@@ -10,6 +10,7 @@ pub mod calendar;
 pub mod hints;
 pub mod keys;
 pub mod logs;
+pub mod logs_insights;
 pub mod prompt;
 pub mod runbook_resume;
 pub mod runbooks;

@@ -63,7 +63,7 @@ pub fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
                     state.services.set_filter(text.trim());
                     Ok(())
                 }
-                PromptFor::LogsFilter | PromptFor::LogsOpen => {
+                PromptFor::LogsFilter | PromptFor::LogsOpen | PromptFor::LogsJump => {
                     super::logs::answer(state, purpose, &text, fx)
                 }
             };

@@ -48,6 +48,20 @@ pub fn on_tick(state: &mut State, fx: &mut Vec<Effect>) {
     findings(state, fx);
 }
 
+/// The container's logs (the detail's, else the selected row's) in the Logs tab.
+fn open_logs(state: &mut State, detail: bool, fx: &mut Vec<Effect>) {
+    let s = &state.services;
+    let c = if detail {
+        s.detail_container()
+    } else {
+        s.selected_container()
+    };
+    match c.map(|c| format!("{}{}", crate::logs::container::PREFIX, c.name)) {
+        Some(src) => super::logs::show_source(state, &src, fx),
+        None => state.services.notice = Some("no container selected".into()),
+    }
+}
+
 pub fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) -> bool {
     state.services.notice = None;
     if state.services.confirm.is_some() {
@@ -59,6 +73,7 @@ pub fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) -> boo
     if s.detail.is_some() {
         match action {
             Action::Back | Action::Select => s.detail = None,
+            Action::OpenLogs => open_logs(state, true, fx),
             Action::ContainerRestart | Action::ContainerStop | Action::ContainerStart => {
                 ask(state, action)
             }
@@ -101,6 +116,10 @@ pub fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) -> boo
         },
         Action::ContainerRestart | Action::ContainerStop | Action::ContainerStart => {
             ask(state, action)
+        }
+        Action::OpenLogs => {
+            open_logs(state, false, fx);
+            return true;
         }
         _ => return false,
     }

@@ -61,7 +61,12 @@ pub static TABS: [TabDef; 6] = [
         contexts: &[KeyContext::Logs, KeyContext::List],
         hints: LOGS_HINTS,
         view: |f, area, s, theme| {
-            let hints = super::hints::resolve(&s.keymap, def(Tab::Logs).contexts, LOGS_HINTS);
+            let wanted = match &s.logs.insights {
+                Some(crate::logs::state::Insights::List { .. }) => LOGS_INSIGHTS_HINTS,
+                Some(_) => LOGS_RESULTS_HINTS,
+                None => LOGS_HINTS,
+            };
+            let hints = super::hints::resolve(&s.keymap, def(Tab::Logs).contexts, wanted);
             crate::logs::view::render(f, area, &s.logs, theme, s.now, &hints)
         },
         on_action: super::logs::on_action,
@@ -98,7 +103,12 @@ pub static TABS: [TabDef; 6] = [
         hints: SERVICES_HINTS,
         view: |f, area, s, theme| {
             let contexts = def(Tab::Services).contexts;
-            let hints = super::hints::resolve(&s.keymap, contexts, SERVICES_HINTS);
+            let wanted = if s.services.detail.is_some() {
+                SERVICES_DETAIL_HINTS
+            } else {
+                SERVICES_HINTS
+            };
+            let hints = super::hints::resolve(&s.keymap, contexts, wanted);
             let confirm = super::hints::resolve(&s.keymap, contexts, SERVICES_CONFIRM_HINTS);
             let zone = s.zone.tz();
             crate::services::view::render(
@@ -123,6 +133,14 @@ const SERVICES_HINTS: &[(Action, &str)] = &[
     (Action::ContainerStart, "start"),
     (Action::Sort, "sort"),
     (Action::Filter, "filter"),
+];
+
+const SERVICES_DETAIL_HINTS: &[(Action, &str)] = &[
+    (Action::OpenLogs, "logs"),
+    (Action::ContainerRestart, "restart"),
+    (Action::ContainerStop, "stop"),
+    (Action::ContainerStart, "start"),
+    (Action::Back, "back"),
 ];
 
 const SERVICES_CONFIRM_HINTS: &[(Action, &str)] = &[
@@ -161,11 +179,26 @@ const LOGS_HINTS: &[(Action, &str)] = &[
     (Action::SearchNext, "next"),
     (Action::SearchPrev, "prev"),
     (Action::Level, "level"),
+    (Action::JumpTime, "time"),
+    (Action::Insights, "insights"),
     (Action::Follow, "pause/follow"),
     (Action::Bottom, "live"),
     (Action::Wrap, "wrap"),
     (Action::Open, "open"),
     (Action::SourceNext, "source"),
+];
+
+const LOGS_INSIGHTS_HINTS: &[(Action, &str)] = &[
+    (Action::Select, "run"),
+    (Action::Down, "move"),
+    (Action::Back, "back"),
+    (Action::Insights, "lines"),
+];
+
+const LOGS_RESULTS_HINTS: &[(Action, &str)] = &[
+    (Action::Down, "scroll"),
+    (Action::Back, "queries"),
+    (Action::Insights, "lines"),
 ];
 
 /// The registry entry of `tab`.

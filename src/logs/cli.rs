@@ -18,7 +18,8 @@ use crate::config::logs::LogsConfig;
 
 #[derive(Debug, clap::Args)]
 pub struct LogsArgs {
-    /// Files, globs, or source names from `[logs]` in config.toml.
+    /// Files, globs, `container:NAME`, `journal:PATH`, `cw:GROUP[:STREAM]`, or source names
+    /// from `[logs]` in config.toml. Several are interleaved by time.
     #[arg(required = true, value_name = "SOURCE")]
     pub sources: Vec<String>,
     /// Only lines matching this regex (the `regex` crate's syntax, close to `grep -E`).
@@ -31,7 +32,8 @@ pub struct LogsArgs {
     /// takes the time of the line before it.
     #[arg(long, value_name = "AGE", value_parser = humantime::parse_duration)]
     pub since: Option<Duration>,
-    /// Keep printing new lines (across rotation) until interrupted.
+    /// Keep printing new lines (files across rotation; containers, journals and CloudWatch
+    /// groups as they come) until interrupted.
     #[arg(long, short = 'f')]
     pub follow: bool,
     /// One JSON object a line: source, level, time, text.
@@ -42,14 +44,14 @@ pub struct LogsArgs {
     pub raw: bool,
 }
 
-struct Filter {
-    matcher: Option<Matcher>,
-    level: Option<Level>,
-    since: Option<DateTime<Utc>>,
-    json: bool,
-    raw: bool,
+pub(super) struct Filter {
+    pub(super) matcher: Option<Matcher>,
+    pub(super) level: Option<Level>,
+    pub(super) since: Option<DateTime<Utc>>,
+    pub(super) json: bool,
+    pub(super) raw: bool,
     /// Prefix lines with their source (several sources).
-    tag: bool,
+    pub(super) tag: bool,
 }
 
 /// Runs the command; the exit code.
@@ -77,19 +79,23 @@ pub fn main(args: LogsArgs, cfg: &LogsConfig, out: &mut dyn Write, err: &mut dyn
         raw: args.raw,
         tag: files.len() > 1,
     };
+    if files.len() > 1 && !args.follow {
+        return super::cli_merge::print_merged(&files, cfg, &filter, out, err);
+    }
     let mut printed = false;
     let mut failed = false;
     let mut followers = Vec::new();
+    let mut streams = Vec::new();
     for src in &files {
-        match print_file(src, &filter, !args.follow, out) {
+        if args.follow && !is_file(src) {
+            // The Logs tab's own providers: history first, then new lines as they come.
+            streams.push(src);
+            continue;
+        }
+        match print_file(src, cfg, &filter, !args.follow, out) {
             Ok((any, end)) => {
                 printed |= any;
-                if args.follow
-                    && (super::container::name_of(&src.name).is_some()
-                        || super::journal::path_of(&src.name).is_some())
-                {
-                    let _ = writeln!(err, "toban logs: {}: --follow is for files (the Logs tab follows containers and journals)", src.name);
-                } else if args.follow {
+                if args.follow {
                     match Follower::open(&src.path, false) {
                         Ok(mut f) => {
                             f.seek(end);
@@ -108,8 +114,8 @@ pub fn main(args: LogsArgs, cfg: &LogsConfig, out: &mut dyn Write, err: &mut dyn
         }
     }
     let _ = out.flush();
-    if args.follow && !followers.is_empty() {
-        follow(&mut followers, &filter, out);
+    if args.follow && (!followers.is_empty() || !streams.is_empty()) {
+        super::cli_follow::follow(&mut followers, &streams, cfg, &filter, out, err);
     }
     if failed {
         2
@@ -120,28 +126,61 @@ pub fn main(args: LogsArgs, cfg: &LogsConfig, out: &mut dyn Write, err: &mut dyn
     }
 }
 
+/// A file on disk (not a container, journal or CloudWatch source).
+pub(super) fn is_file(src: &FileSource) -> bool {
+    let s = src.path.to_str().unwrap_or_default();
+    super::container::name_of(s).is_none()
+        && super::journal::path_of(s).is_none()
+        && super::cloudwatch::target_of(s).is_none()
+}
+
+/// Every line a container, journal or CloudWatch source has now (for CloudWatch: since
+/// `--since`, else `[logs.aws] since`).
+pub(super) fn read_source(
+    src: &FileSource,
+    cfg: &LogsConfig,
+    since: Option<DateTime<Utc>>,
+) -> io::Result<Vec<u8>> {
+    let s = src.path.to_str().unwrap_or_default();
+    if let Some(name) = super::container::name_of(s) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        return rt
+            .block_on(super::container::read_all(name))
+            .map_err(io::Error::other);
+    }
+    if let Some(j) = super::journal::path_of(s) {
+        return super::journal::read_all(j);
+    }
+    if let Some((group, stream)) = super::cloudwatch::target_of(s) {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let since = since.unwrap_or_else(|| {
+            Utc::now() - chrono::Duration::from_std(cfg.aws.since).unwrap_or_default()
+        });
+        return rt.block_on(async {
+            let conn = super::cloudwatch::connect(&cfg.aws).await;
+            super::cloudwatch::Tail::new(group, stream, since)
+                .fetch(&conn)
+                .await
+                .map_err(io::Error::other)
+        });
+    }
+    std::fs::read(&src.path)
+}
+
 /// Prints the matching lines of a file; whether any was printed and the offset read to.
 fn print_file(
     src: &FileSource,
+    cfg: &LogsConfig,
     f: &Filter,
     last_partial: bool,
     out: &mut dyn Write,
 ) -> io::Result<(bool, u64)> {
-    if let Some(name) = src.path.to_str().and_then(super::container::name_of) {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        let bytes = rt
-            .block_on(super::container::read_all(name))
-            .map_err(io::Error::other)?;
-        let mut buf_out = Vec::new();
-        let mut last_time = None;
-        let any = print_block(src, &bytes, f, &mut last_time, &mut buf_out, out)?;
-        out.write_all(&buf_out)?;
-        return Ok((any, 0));
-    }
-    if let Some(j) = src.path.to_str().and_then(super::journal::path_of) {
-        let bytes = super::journal::read_all(j)?;
+    if !is_file(src) {
+        let bytes = read_source(src, cfg, f.since)?;
         let mut buf_out = Vec::new();
         let mut last_time = None;
         let any = print_block(src, &bytes, f, &mut last_time, &mut buf_out, out)?;
@@ -188,7 +227,7 @@ fn print_file(
 }
 
 /// Prints the lines of `block` (whole lines) that pass `f`.
-fn print_block(
+pub(super) fn print_block(
     src: &FileSource,
     block: &[u8],
     f: &Filter,
@@ -283,29 +322,4 @@ fn write_line(
         text::write_inert(buf, line);
     }
     buf.push(b'\n');
-}
-
-/// `--follow`: new lines of every source as they come, across rotation.
-fn follow(followers: &mut [(&FileSource, Follower)], f: &Filter, out: &mut dyn Write) {
-    let mut last_time = None;
-    loop {
-        for (src, fol) in followers.iter_mut() {
-            let mut new = Vec::new();
-            if let Err(e) = fol.poll(&mut new, READ_BLOCK) {
-                eprintln!("toban logs: {}: {e}", src.path.display());
-                continue;
-            }
-            if new.is_empty() {
-                continue;
-            }
-            let mut buf = Vec::new();
-            if print_block(src, &new, f, &mut last_time, &mut buf, out).is_err()
-                || out.write_all(&buf).and_then(|_| out.flush()).is_err()
-            {
-                // The reader went away (a closed pipe): stop like `tail -f | head` does.
-                return;
-            }
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
 }

@@ -3,11 +3,19 @@
 //! `toban logs` for scripts.
 
 pub mod cli;
+mod cli_follow;
+mod cli_merge;
+pub mod cloud_provider;
+pub mod cloudwatch;
 pub mod container;
 pub mod follow;
+pub mod insights;
+pub mod insights_view;
 pub mod journal;
+pub mod jump;
 pub mod level;
 pub mod load;
+pub mod merge;
 pub mod search;
 pub mod sources;
 pub mod stamp;

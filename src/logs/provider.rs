@@ -32,7 +32,19 @@ const FIRST_SCREEN: usize = 20_000;
 
 pub fn run(e: LogsEffect, tx: impl Send, cancel: CancellationToken) {
     match e {
-        LogsEffect::Open { source, path, cap } => spawn_source(source, path, cap, tx, cancel),
+        LogsEffect::Open {
+            source,
+            path,
+            cap,
+            aws,
+        } => spawn_source(source, path, cap, &aws, tx, cancel),
+        LogsEffect::Query {
+            id,
+            groups,
+            query,
+            since,
+            aws,
+        } => super::cloud_provider::spawn_query(id, groups, query, since, aws, tx),
         LogsEffect::Search {
             generation,
             source,
@@ -69,16 +81,21 @@ pub fn run(e: LogsEffect, tx: impl Send, cancel: CancellationToken) {
     }
 }
 
-/// Starts a source: `container:NAME` from the container engine, else a file.
+/// Starts a source: `container:NAME` from the container engine, `journal:PATH` from
+/// journalctl, `cw:GROUP[:STREAM]` from CloudWatch Logs, else a file.
 pub fn spawn_source(
     source: usize,
     path: PathBuf,
     cap: usize,
+    aws: &crate::config::logs::LogsAws,
     tx: impl Send,
     cancel: CancellationToken,
 ) {
     let s = path.to_str().unwrap_or_default();
-    if let Some(name) = super::container::name_of(s) {
+    if let Some((group, stream)) = super::cloudwatch::target_of(s) {
+        let (group, stream) = (group.to_string(), stream.map(str::to_string));
+        super::cloud_provider::spawn_group(source, group, stream, aws.clone(), cap, tx, cancel);
+    } else if let Some(name) = super::container::name_of(s) {
         spawn_container(source, name.to_string(), cap, tx, cancel);
     } else if let Some(j) = super::journal::path_of(s) {
         spawn_journal(source, j.to_string(), cap, tx, cancel);

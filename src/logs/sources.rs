@@ -31,6 +31,13 @@ pub fn configured(cfg: &LogsConfig) -> Vec<FileSource> {
             path: PathBuf::from(name),
         });
     }
+    for g in &cfg.cloudwatch {
+        let name = format!("{}{g}", super::cloudwatch::PREFIX);
+        out.push(FileSource {
+            name: name.clone(),
+            path: PathBuf::from(name),
+        });
+    }
     for s in &cfg.sources {
         let files = expand(&s.path);
         let many = files.len() > 1;
@@ -59,7 +66,10 @@ pub fn resolve(cfg: &LogsConfig, arg: &str) -> Vec<FileSource> {
     if !named.is_empty() {
         return named;
     }
-    if super::container::name_of(arg).is_some() || super::journal::path_of(arg).is_some() {
+    if super::container::name_of(arg).is_some()
+        || super::journal::path_of(arg).is_some()
+        || super::cloudwatch::target_of(arg).is_some()
+    {
         return vec![FileSource {
             name: arg.to_string(),
             path: PathBuf::from(arg),

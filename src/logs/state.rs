@@ -66,6 +66,41 @@ pub struct LogsState {
     pub page: usize,
     pub threshold: u32,
     pub cap: usize,
+    /// How CloudWatch Logs sources and queries reach AWS.
+    pub aws: crate::config::logs::LogsAws,
+    /// Logs Insights queries offered (the shipped ones, then the config's).
+    pub queries: Vec<super::insights::SavedQuery>,
+    /// The Insights list, a running query or its results, over the lines.
+    pub insights: Option<Insights>,
+    pub query_seq: u64,
+    /// Every source's lines interleaved by time, each tagged with its source: shown when
+    /// `selected == sources.len()` (after the last source).
+    pub merged: Option<SourceView>,
+}
+
+/// What the Logs tab shows of Logs Insights.
+#[derive(Debug, Clone)]
+pub enum Insights {
+    List {
+        selected: usize,
+    },
+    Running {
+        id: u64,
+        name: String,
+        groups: Vec<String>,
+        started: DateTime<Utc>,
+    },
+    Results {
+        name: String,
+        groups: Vec<String>,
+        result: super::insights::QueryResult,
+        top: usize,
+        at: DateTime<Utc>,
+    },
+    Failed {
+        name: String,
+        error: String,
+    },
 }
 
 /// Stores of at most this many lines are searched on the UI task (a few milliseconds);
@@ -98,6 +133,11 @@ impl LogsState {
             page: 16,
             threshold,
             cap,
+            aws: Default::default(),
+            queries: super::insights::shipped(),
+            insights: None,
+            query_seq: 0,
+            merged: None,
         }
     }
 
@@ -106,11 +146,45 @@ impl LogsState {
             .into_iter()
             .map(|s| SourceView::new(s.name, s.path, cfg.max_lines))
             .collect();
-        LogsState::new(sources, cfg.errors_per_hour, cfg.max_lines)
+        let mut s = LogsState::new(sources, cfg.errors_per_hour, cfg.max_lines);
+        s.aws = cfg.aws.clone();
+        s.queries = super::insights::all(&cfg.queries);
+        s
     }
 
+    /// The source on screen: one of `sources`, or all of them interleaved.
     pub fn source(&self) -> Option<&SourceView> {
-        self.sources.get(self.selected)
+        self.sources.get(self.selected).or_else(|| {
+            self.merged
+                .as_ref()
+                .filter(|_| self.selected == self.sources.len())
+        })
+    }
+
+    /// The interleaved view is on screen.
+    pub fn is_merged(&self) -> bool {
+        self.selected == self.sources.len() && self.merged.is_some()
+    }
+
+    /// The CloudWatch groups a query without its own runs over: the selected source's, else
+    /// every CloudWatch source's.
+    pub fn query_groups(&self) -> Vec<String> {
+        let group = |v: &SourceView| {
+            v.path
+                .to_str()
+                .and_then(super::cloudwatch::target_of)
+                .map(|(g, _)| g.to_string())
+        };
+        if let Some(g) = self.sources.get(self.selected).and_then(group) {
+            return vec![g];
+        }
+        let mut out: Vec<String> = Vec::new();
+        for g in self.sources.iter().filter_map(group) {
+            if !out.contains(&g) {
+                out.push(g);
+            }
+        }
+        out
     }
 
     /// Rows the view has now.

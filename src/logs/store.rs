@@ -24,6 +24,12 @@ pub struct Chunk {
 impl Chunk {
     /// Indexes `bytes`, which hold whole lines (the last may lack its newline).
     pub fn new(bytes: Vec<u8>) -> Chunk {
+        Chunk::with_levels(bytes, None)
+    }
+
+    /// Indexes `bytes` with the levels already known (lines tagged with their source no
+    /// longer start as their format does, so their levels come from the source's chunks).
+    pub fn with_levels(bytes: Vec<u8>, levels: Option<Vec<u8>>) -> Chunk {
         debug_assert!(bytes.len() < u32::MAX as usize);
         let mut ends: Vec<u32> = Vec::with_capacity(bytes.len() / 64 + 1);
         ends.extend(memchr::memchr_iter(b'\n', &bytes).map(|p| p as u32));
@@ -36,17 +42,21 @@ impl Chunk {
             levels: Vec::new(),
             errors_by_hour: Vec::new(),
         };
-        c.classify();
+        c.classify(levels);
         c
     }
 
-    fn classify(&mut self) {
+    fn classify(&mut self, known: Option<Vec<u8>>) {
+        let known = known.filter(|k| k.len() == self.ends.len());
         let mut levels = Vec::with_capacity(self.ends.len());
         let mut hours: Vec<(i64, u32)> = Vec::new();
         let mut last_hour: Option<i64> = None;
         for i in 0..self.ends.len() {
             let line = self.line(i);
-            let lv = level::detect(line);
+            let lv = match &known {
+                Some(k) => Level::from_code(k[i]),
+                None => level::detect(line),
+            };
             levels.push(lv.map_or(0, Level::code));
             if lv.is_some_and(|l| l >= Level::Error) {
                 if let Some(t) = stamp::parse(line) {
@@ -175,7 +185,9 @@ impl LineStore {
                     bytes.push(b'\n');
                 }
                 bytes.extend_from_slice(&chunk.bytes);
-                *last = Arc::new(Chunk::new(bytes));
+                let mut levels = last.levels.clone();
+                levels.extend_from_slice(&chunk.levels);
+                *last = Arc::new(Chunk::with_levels(bytes, Some(levels)));
                 self.len += chunk.len();
                 self.enforce_cap();
                 return;

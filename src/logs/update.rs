@@ -44,6 +44,11 @@ pub enum LogsMsg {
         upto: u64,
         partial: bool,
     },
+    /// A Logs Insights query finished (or could not run).
+    QueryDone {
+        id: u64,
+        result: Result<super::insights::QueryResult, String>,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -53,6 +58,15 @@ pub enum LogsEffect {
         source: usize,
         path: PathBuf,
         cap: usize,
+        aws: crate::config::logs::LogsAws,
+    },
+    /// Run a Logs Insights query over `groups` for the last `since`.
+    Query {
+        id: u64,
+        groups: Vec<String>,
+        query: String,
+        since: std::time::Duration,
+        aws: crate::config::logs::LogsAws,
     },
     /// Search a snapshot of a source's lines.
     Search {
@@ -79,7 +93,12 @@ pub fn update(s: &mut LogsState, msg: LogsMsg) -> Vec<LogsEffect> {
             v.complete = complete;
             v.error = None;
             v.updated = Some(at);
-            if source == s.selected && !s.query.is_empty() {
+            if s.is_merged() {
+                remerge(s);
+                if !s.query.is_empty() {
+                    restart_search(s, &mut fx);
+                }
+            } else if source == s.selected && !s.query.is_empty() {
                 restart_search(s, &mut fx);
             }
         }
@@ -92,15 +111,51 @@ pub fn update(s: &mut LogsState, msg: LogsMsg) -> Vec<LogsEffect> {
             let Some(v) = s.sources.get_mut(source) else {
                 return fx;
             };
-            v.store.push(chunk);
+            let name = v.name.clone();
+            v.store.push(chunk.clone());
             v.error = None;
             v.updated = Some(at);
             if rotation != Rotation::None {
                 v.rotations += 1;
             }
-            if source == s.selected {
+            if s.is_merged() {
+                if let Some(m) = s.merged.as_mut() {
+                    m.store
+                        .push(Arc::new(super::merge::tagged_chunk(&name, &chunk)));
+                    m.updated = Some(at);
+                }
+                catch_up(s);
+            } else if source == s.selected {
                 catch_up(s);
             }
+        }
+        LogsMsg::QueryDone { id, result } => {
+            let Some(super::state::Insights::Running {
+                id: running,
+                name,
+                groups,
+                started,
+            }) = &s.insights
+            else {
+                return fx;
+            };
+            if *running != id {
+                return fx;
+            }
+            let (name, groups, started) = (name.clone(), groups.clone(), *started);
+            s.insights = Some(match result {
+                Ok(result) => super::state::Insights::Results {
+                    name,
+                    groups,
+                    result,
+                    top: 0,
+                    at: started,
+                },
+                Err(error) => super::state::Insights::Failed {
+                    name,
+                    error: crate::sanitize::strip_escapes(&error),
+                },
+            });
         }
         LogsMsg::Failed { source, error } => {
             if let Some(v) = s.sources.get_mut(source) {
@@ -140,7 +195,7 @@ fn catch_up(s: &mut LogsState) {
     if s.searching || s.query.is_empty() {
         return;
     }
-    let Some(v) = s.sources.get(s.selected) else {
+    let Some(v) = s.source() else {
         return;
     };
     let end = v.store.dropped() + v.store.len() as u64;
@@ -166,21 +221,23 @@ pub fn restart_search(s: &mut LogsState, fx: &mut Vec<LogsEffect>) {
         s.searching = false;
         return;
     }
-    let Some(v) = s.sources.get(s.selected) else {
+    let Some(v) = s.source() else {
         return;
     };
     if v.store.len() <= INLINE_SEARCH {
+        let dropped = v.store.dropped();
         s.rows = Some(Vec::new());
-        s.searched = v.store.dropped();
+        s.searched = dropped;
         s.searching = false;
         catch_up(s);
     } else {
+        let store = v.store.clone();
         s.searching = true;
         s.searched = 0;
         fx.push(LogsEffect::Search {
             generation: s.generation,
             source: s.selected,
-            store: v.store.clone(),
+            store,
             query: s.query.clone(),
         });
     }
@@ -207,17 +264,87 @@ pub fn cycle_level(s: &mut LogsState, fx: &mut Vec<LogsEffect>) {
     restart_search(s, fx);
 }
 
+/// Shows source `i`; `sources.len()` (with two sources or more) shows them all interleaved.
 pub fn select_source(s: &mut LogsState, i: usize, fx: &mut Vec<LogsEffect>) {
-    if i < s.sources.len() && i != s.selected {
+    let merged = i == s.sources.len() && s.sources.len() > 1;
+    if (i < s.sources.len() || merged) && i != s.selected {
         s.selected = i;
+        if merged {
+            remerge(s);
+        } else {
+            s.merged = None;
+        }
         s.live();
         restart_search(s, fx);
     }
 }
 
+/// The next source, then all of them interleaved (with two or more), then the first.
+pub fn next_source(s: &mut LogsState, fx: &mut Vec<LogsEffect>) {
+    let n = s.sources.len() + usize::from(s.sources.len() > 1);
+    if n > 0 {
+        select_source(s, (s.selected + 1) % n, fx);
+    }
+}
+
+/// Builds the interleaved view from every source's lines.
+fn remerge(s: &mut LogsState) {
+    let parts: Vec<(&str, &LineStore)> = s
+        .sources
+        .iter()
+        .map(|v| (v.name.as_str(), &v.store))
+        .collect();
+    let mut v = SourceView::new(
+        format!("all {} sources by time", s.sources.len()),
+        PathBuf::new(),
+        s.cap,
+    );
+    v.store = super::merge::merge(&parts, s.cap);
+    v.complete = s.sources.iter().all(|x| x.complete);
+    v.updated = s.sources.iter().filter_map(|x| x.updated).max();
+    s.merged = Some(v);
+}
+
+/// Runs saved query `i` over its groups (or the selected source's, or every CloudWatch
+/// source's); without a group to ask, says how to get one.
+pub fn run_query(s: &mut LogsState, i: usize, now: DateTime<Utc>, fx: &mut Vec<LogsEffect>) {
+    let Some(q) = s.queries.get(i).cloned() else {
+        return;
+    };
+    let groups = if q.groups.is_empty() {
+        s.query_groups()
+    } else {
+        q.groups.clone()
+    };
+    if groups.is_empty() {
+        s.insights = Some(super::state::Insights::Failed {
+            name: q.name,
+            error: "no CloudWatch Logs group to query: open one (cw:GROUP) or list groups under [logs] cloudwatch".into(),
+        });
+        return;
+    }
+    s.query_seq += 1;
+    s.insights = Some(super::state::Insights::Running {
+        id: s.query_seq,
+        name: q.name.clone(),
+        groups: groups.clone(),
+        started: now,
+    });
+    fx.push(LogsEffect::Query {
+        id: s.query_seq,
+        groups,
+        query: q.query,
+        since: q.since,
+        aws: s.aws.clone(),
+    });
+}
+
 /// A file opened from the prompt: a new source, selected; its lines come from the provider.
 pub fn open(s: &mut LogsState, path: &str, fx: &mut Vec<LogsEffect>) {
     let path = PathBuf::from(path.trim());
+    if path.as_os_str().is_empty() {
+        return;
+    }
     if let Some(i) = s.sources.iter().position(|v| v.path == path) {
         select_source(s, i, fx);
         return;
@@ -232,6 +359,7 @@ pub fn open(s: &mut LogsState, path: &str, fx: &mut Vec<LogsEffect>) {
         source: i,
         path,
         cap: s.cap,
+        aws: s.aws.clone(),
     });
     select_source(s, i, fx);
 }

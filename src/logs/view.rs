@@ -30,7 +30,7 @@ pub fn render(
     keys: &[Hint],
 ) {
     let title = match s.source() {
-        Some(v) if s.sources.len() > 1 => {
+        Some(v) if s.sources.len() > 1 && !s.is_merged() => {
             format!(
                 "Logs · {} ({}/{})",
                 text::inert(v.name.as_bytes()),
@@ -56,10 +56,20 @@ pub fn render(
         Paragraph::new(Line::styled(foot_text, theme.style("text.dim"))),
         foot,
     );
+    if let Some(view) = &s.insights {
+        let area = Rect {
+            height: inner.height.saturating_sub(1),
+            ..inner
+        };
+        super::insights_view::render(f, area, s, view, theme, now);
+        return;
+    }
     let Some(v) = s.source() else {
         let open = match hints::key_of(keys, crate::action::Action::Open) {
-            Some(k) => format!("Press {k} to open a file (or container:NAME, journal:PATH),"),
-            None => "Open a file (or container:NAME, journal:PATH),".to_string(),
+            Some(k) => {
+                format!("Press {k} to open a file (or container:NAME, journal:PATH, cw:GROUP),")
+            }
+            None => "Open a file (or container:NAME, journal:PATH, cw:GROUP),".to_string(),
         };
         let lines = vec![
             Line::styled("No log source yet.", theme.style("empty")),

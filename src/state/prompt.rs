@@ -26,6 +26,8 @@ pub enum PromptFor {
     LogsFilter,
     /// Open a log file by path.
     LogsOpen,
+    /// Jump the log view to a time.
+    LogsJump,
 }
 
 #[derive(Debug, Clone)]

@@ -40,6 +40,15 @@ const DETAIL_HINTS: &[(Action, &str)] = &[
     (Action::Back, "back"),
 ];
 
+const DETAIL_LOGS_HINTS: &[(Action, &str)] = &[
+    (Action::OpenLogs, "logs"),
+    (Action::Run, "runbook"),
+    (Action::Acknowledge, "ack"),
+    (Action::Silence, "silence"),
+    (Action::Unsilence, "lift"),
+    (Action::Back, "back"),
+];
+
 const SILENCE_HINTS: &[(Action, &str)] = &[(Action::Unsilence, "expire"), (Action::Back, "back")];
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
@@ -51,7 +60,14 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         SILENCE_HINTS
     } else if a.detail.is_some() {
         crate::alarms::view::detail::render(frame, body, a, theme, state.now, tz);
-        DETAIL_HINTS
+        if a.detail_alarm()
+            .and_then(crate::console::alarms::logs_source)
+            .is_some()
+        {
+            DETAIL_LOGS_HINTS
+        } else {
+            DETAIL_HINTS
+        }
     } else {
         crate::alarms::view::list::render(frame, body, a, theme, state.now, tz);
         LIST_HINTS
