@@ -8,7 +8,7 @@ use bollard::query_parameters::{
 use futures::{Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 
-use super::{candidate_endpoints, Endpoint, EngineError};
+use super::{Endpoint, EngineError};
 use crate::sanitize::strip_escapes;
 
 /// Each request's limit, besides stop/restart which get their own timeout on top.
@@ -176,16 +176,13 @@ fn reason(e: &BollardError) -> String {
 }
 
 impl Engine {
-    /// The first of [`candidate_endpoints`] (from `DOCKER_HOST` and `XDG_RUNTIME_DIR`)
-    /// that answers.
+    /// The first of [`EngineEnv::candidates`] (`DOCKER_HOST` with its TLS settings, the
+    /// current Docker context, the usual sockets) that answers.
     pub async fn connect() -> Result<Engine, EngineError> {
-        let host = std::env::var("DOCKER_HOST").ok();
-        let xdg = std::env::var("XDG_RUNTIME_DIR").ok();
-        let candidates = candidate_endpoints(host.as_deref(), xdg.as_deref()).map_err(|e| {
-            EngineError::Unreachable {
-                endpoint: host.clone().unwrap_or_default(),
-                reason: e,
-            }
+        let env = super::EngineEnv::from_process();
+        let candidates = env.candidates().map_err(|e| EngineError::Unreachable {
+            endpoint: env.docker_host.clone().unwrap_or_default(),
+            reason: e,
         })?;
         if candidates.len() == 1 {
             return Engine::connect_to(&candidates[0]).await;
@@ -223,6 +220,23 @@ impl Engine {
             }
             Endpoint::Tcp(addr) => bollard::Docker::connect_with_http(
                 &format!("http://{addr}"),
+                secs,
+                bollard::API_DEFAULT_VERSION,
+            ),
+            // rustls with aws-lc-rs, the engine verified against the given CA.
+            Endpoint::Tls { addr, certs } => bollard::Docker::connect_with_ssl(
+                &format!("tcp://{addr}"),
+                &certs.join("key.pem"),
+                &certs.join("cert.pem"),
+                &certs.join("ca.pem"),
+                secs,
+                bollard::API_DEFAULT_VERSION,
+            ),
+            // The system's ssh (its config, agent and known hosts) runs
+            // `docker system dial-stdio` on the host; the address was checked to hold no
+            // option or shell text.
+            Endpoint::Ssh(dest) => bollard::Docker::connect_with_ssh(
+                &format!("ssh://{dest}"),
                 secs,
                 bollard::API_DEFAULT_VERSION,
             ),

@@ -75,7 +75,7 @@ fn list(
     let engines: Vec<String> = s
         .engines
         .iter()
-        .map(|(n, how)| format!("{n}: {}", how.as_deref().unwrap_or("not connected")))
+        .map(|(n, _)| format!("{n}: {}", s.engine_word(n, now)))
         .collect();
     let engines = if engines.is_empty() {
         "none (no Docker or Podman socket found)".to_string()
@@ -128,13 +128,17 @@ fn list(
         let mut spans = match row {
             Row::Container(ci) => {
                 let c = &s.containers[*ci];
-                let group = c.group();
+                let group = if s.engines.len() > 1 {
+                    format!("{}/{}", c.engine, c.group())
+                } else {
+                    c.group().to_string()
+                };
                 let (cpu, mem) = usage_text(s, c);
                 let text = if wide {
                     format!(
                         " {:<28} {:<14} {:<22} {:>4} {:>6} {:>7} {:>7}  {}",
                         fit(&c.name, 28),
-                        fit(group, 14),
+                        fit(&group, 14),
                         fit(&state_text(c), 22),
                         c.restart_count,
                         uptime_text(c, now),
