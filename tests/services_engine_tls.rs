@@ -36,7 +36,7 @@ struct Pki {
     server: Arc<rustls::ServerConfig>,
 }
 
-fn pki() -> Pki {
+fn make_pki() -> Pki {
     let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
     let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
     ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -133,7 +133,7 @@ async fn docker_host_with_tls_verify_reaches_the_engine_and_a_wrong_ca_is_refuse
     let Some(socket) = local_socket().await else {
         return;
     };
-    let pki = pki();
+    let pki = make_pki();
     let front = TlsFront::start(0, pki.server.clone(), socket).await;
     let env = EngineEnv {
         docker_host: Some(format!("tcp://127.0.0.1:{}", front.port)),
@@ -161,7 +161,7 @@ async fn docker_host_with_tls_verify_reaches_the_engine_and_a_wrong_ca_is_refuse
         .any(|c| c.name == name && c.engine == "remote"));
 
     // Another CA: the engine is not who it says, refused with why.
-    let other = pki();
+    let other = make_pki();
     let e = Engine::connect_to(&Endpoint::Tls {
         addr: format!("127.0.0.1:{}", front.port),
         certs: other.client.path().into(),
@@ -206,7 +206,7 @@ async fn docker_contexts_name_the_engine_plain_and_over_tls() {
     let Some(socket) = local_socket().await else {
         return;
     };
-    let pki = pki();
+    let pki = make_pki();
     let front = TlsFront::start(0, pki.server.clone(), socket.clone()).await;
     // A temporary ~/.docker as `docker context create` leaves it.
     let home = tempfile::tempdir().unwrap();
@@ -290,7 +290,7 @@ async fn the_tls_engine_going_away_is_shown_down_and_recovered_by_itself() {
     let Some(socket) = local_socket().await else {
         return;
     };
-    let pki = pki();
+    let pki = make_pki();
     let front = TlsFront::start(0, pki.server.clone(), socket.clone()).await;
     let port = front.port;
     let endpoint = Endpoint::Tls {

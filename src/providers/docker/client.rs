@@ -171,7 +171,21 @@ fn status_of(e: &BollardError) -> Option<u16> {
 fn reason(e: &BollardError) -> String {
     match e {
         BollardError::DockerResponseServerError { message, .. } => clean(message.trim()),
-        other => clean(other),
+        other => {
+            // The transport's own words ("invalid peer certificate: UnknownIssuer",
+            // "Connection refused") are in the source chain, not the top message.
+            let mut text = other.to_string();
+            let mut src = std::error::Error::source(other);
+            while let Some(s) = src {
+                let more = s.to_string();
+                if !text.contains(&more) {
+                    text.push_str(": ");
+                    text.push_str(&more);
+                }
+                src = s.source();
+            }
+            clean(text)
+        }
     }
 }
 
