@@ -153,14 +153,14 @@ pub struct EngineDown {
 }
 
 impl ServicesState {
-    /// "Podman 4.3.1 at unix://…", or "down 2m (why; data 2m old)".
+    /// "Podman 4.3.1 at unix://…", or "down, data 2m old: why".
     pub fn engine_word(&self, name: &str, now: DateTime<Utc>) -> String {
         if let Some(d) = self.engines_down.get(name) {
             let age = d
                 .last_ok
                 .map(|t| format!("data {} old", crate::ui::widgets::format::age(now - t)))
                 .unwrap_or_else(|| "no data yet".into());
-            return format!("down ({}; {age})", d.reason);
+            return format!("down, {age}: {}", d.reason);
         }
         self.engines
             .iter()

@@ -71,12 +71,20 @@ fn list(
     frame.render_widget(block, area);
     let w = inner.width as usize;
     let wide = w >= 120;
+    // Several engines side by side: each container says which.
+    let several = s.engines.len() > 1;
     let mut lines: Vec<Line> = Vec::new();
-    let engines: Vec<String> = s
+    // Engines that are down first: their reason is what must fit.
+    let mut engines: Vec<(bool, String)> = s
         .engines
         .iter()
-        .map(|(n, _)| format!("{n}: {}", s.engine_word(n, now)))
+        .map(|(n, _)| {
+            let up = !s.engines_down.contains_key(n);
+            (up, format!("{n}: {}", s.engine_word(n, now)))
+        })
         .collect();
+    engines.sort_by_key(|(up, _)| *up);
+    let engines: Vec<String> = engines.into_iter().map(|(_, e)| e).collect();
     let engines = if engines.is_empty() {
         "none (no Docker or Podman socket found)".to_string()
     } else {
@@ -115,8 +123,13 @@ fn list(
                         )
                     } else {
                         format!(
-                            "  {:<20} {:<20} {:>3} {:>6} {:>6}",
-                            "CONTAINER", "STATE", "↻", "CPU", "MEM"
+                            "  {:<20} {:<20} {:>3} {:>6} {:>6}{}",
+                            "CONTAINER",
+                            "STATE",
+                            "↻",
+                            "CPU",
+                            "MEM",
+                            if several { "  ENGINE" } else { "" }
                         )
                     }
                 }
@@ -128,7 +141,7 @@ fn list(
         let mut spans = match row {
             Row::Container(ci) => {
                 let c = &s.containers[*ci];
-                let group = if s.engines.len() > 1 {
+                let group = if several {
                     format!("{}/{}", c.engine, c.group())
                 } else {
                     c.group().to_string()
@@ -148,12 +161,17 @@ fn list(
                     )
                 } else {
                     format!(
-                        " {:<20} {:<20} {:>3} {:>6} {:>6}",
+                        " {:<20} {:<20} {:>3} {:>6} {:>6}{}",
                         fit(&c.name, 20),
                         fit(&state_text(c), 20),
                         c.restart_count,
                         cpu,
-                        mem
+                        mem,
+                        if several {
+                            format!("  {}", fit(&c.engine, 12))
+                        } else {
+                            String::new()
+                        }
                     )
                 };
                 vec![
