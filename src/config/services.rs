@@ -386,4 +386,56 @@ mod tests {
         );
         assert!(toml::from_str::<ServicesConfig>("[[check]]\nnmae = \"x\"\n").is_err());
     }
+
+    #[test]
+    fn engines_by_podman_name_context_or_tls_and_what_is_refused() {
+        let cfg: ServicesConfig = toml::from_str(
+            r#"
+            [[engine]]
+            name = "podman"
+            host = "podman"
+            [[engine]]
+            name = "mine"
+            host = "podman-rootless"
+            [[engine]]
+            name = "lab"
+            context = "lab"
+            [[engine]]
+            name = "prod"
+            host = "tcp://10.0.0.5:2376"
+            tls_verify = true
+            cert_path = "/etc/toban/docker"
+            [[engine]]
+            name = "edge"
+            host = "ssh://ops@edge1"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(cfg.validate(), Vec::<(String, String)>::new());
+        let bad: ServicesConfig = toml::from_str(
+            r#"
+            [[engine]]
+            name = "both"
+            host = "podman"
+            context = "lab"
+            [[engine]]
+            name = "tls-on-a-socket"
+            host = "unix:///run/x.sock"
+            tls_verify = true
+            [[engine]]
+            name = "tls-alone"
+            tls_verify = true
+            "#,
+        )
+        .unwrap();
+        let fields: Vec<String> = bad.validate().into_iter().map(|(f, _)| f).collect();
+        assert_eq!(
+            fields,
+            [
+                "services.engine[0]",
+                "services.engine[1].tls_verify",
+                "services.engine[2].tls_verify"
+            ]
+        );
+    }
 }
