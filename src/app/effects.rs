@@ -114,6 +114,15 @@ async fn restore(store: &Store, runner: &Runner, tx: &mpsc::Sender<Msg>) {
             samples,
         })
         .await;
+    if !runner.config.services.checks.is_empty() {
+        let since = Utc::now() - chrono::Duration::days(crate::services::outages::KEPT_DAYS);
+        let _ = crate::services::outages::prune(store, since).await;
+        if let Ok(o) = crate::services::outages::load(store, since).await {
+            let _ = tx
+                .send(Msg::Services(crate::services::ServicesMsg::Outages(o)))
+                .await;
+        }
+    }
 }
 
 /// The runbook runner: records go to the store, so without a store nothing runs. Runs left

@@ -128,17 +128,13 @@ impl Providers {
         let sc = &config.services;
         for (name, host) in crate::services::engines(sc) {
             let id = crate::services::engine_provider(&name);
-            let endpoint = match host
-                .as_deref()
-                .map(crate::providers::docker::Endpoint::parse)
-            {
-                Some(Ok(e)) => Some(e),
-                Some(Err(why)) => {
+            let endpoint = match host {
+                Ok(e) => e,
+                Err(why) => {
                     let at = chrono::Utc::now();
                     let _ = tx.try_send(Msg::Health(id, HealthEvent::Failed { at, reason: why }));
                     continue;
                 }
-                None => None,
             };
             let shared = crate::services::SharedEngine::default();
             self.services.engines.insert(name.clone(), shared.clone());

@@ -8,9 +8,18 @@
 //! stats_interval = "10s"             # CPU/memory of the rows on screen, this often
 //! restart_loop = { restarts = 3, within = "10m" }
 //!
-//! [[services.engine]]                # none: the local engine (DOCKER_HOST, then sockets)
-//! name = "local"
-//! host = "unix:///run/podman/podman.sock"
+//! [[services.engine]]                # none: the local engine (DOCKER_HOST, context, sockets)
+//! name = "docker"
+//! host = "unix:///var/run/docker.sock"
+//!
+//! [[services.engine]]
+//! name = "podman"
+//! host = "podman"                    # /run/podman/podman.sock; "podman-rootless": the user's
+//!
+//! [[services.engine]]
+//! name = "prod"
+//! context = "prod"                   # a Docker context; or host = "tcp://h:2376" with
+//!                                    # tls_verify = true, cert_path = "/etc/toban/docker"
 //!
 //! [[services.check]]
 //! name = "backend"
@@ -78,9 +87,16 @@ impl Default for ServicesConfig {
 #[serde(default, deny_unknown_fields)]
 pub struct EngineConfig {
     pub name: String,
-    /// `unix:///path`, `tcp://host:port` or a socket path; none: `DOCKER_HOST`, then the
-    /// Docker and Podman sockets.
+    /// `unix:///path`, `tcp://host:port`, `ssh://user@host`, a socket path, `podman`
+    /// (rootful) or `podman-rootless`; none (and no context): `DOCKER_HOST`, the current
+    /// Docker context, then the Docker and Podman sockets.
     pub host: Option<String>,
+    /// A Docker context by name (`docker context ls`), instead of `host`.
+    pub context: Option<String>,
+    /// `host` is `tcp://` over TLS, the engine verified against `ca.pem` in `cert_path`.
+    pub tls_verify: bool,
+    /// `ca.pem`, `cert.pem`, `key.pem`; default `~/.docker`.
+    pub cert_path: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize, PartialEq)]
@@ -188,9 +204,24 @@ impl ServicesConfig {
                 out.push((format!("{at}.name"), format!("`{}` is used twice", e.name)));
             }
             if let Some(h) = &e.host {
-                if let Err(why) = crate::providers::docker::Endpoint::parse(h) {
-                    out.push((format!("{at}.host"), why));
+                match crate::providers::docker::Endpoint::parse(h) {
+                    Err(why) => out.push((format!("{at}.host"), why)),
+                    Ok(crate::providers::docker::Endpoint::Tcp(_)) => {}
+                    Ok(_) if e.tls_verify => out.push((
+                        format!("{at}.tls_verify"),
+                        "TLS is for a tcp:// host".into(),
+                    )),
+                    Ok(_) => {}
                 }
+            }
+            if e.host.is_some() && e.context.is_some() {
+                out.push((at.clone(), "give either host or context, not both".into()));
+            }
+            if e.host.is_none() && (e.tls_verify || e.cert_path.is_some()) {
+                out.push((
+                    format!("{at}.tls_verify"),
+                    "TLS settings need a tcp:// host".into(),
+                ));
             }
         }
         for (i, c) in self.checks.iter().enumerate() {
@@ -333,7 +364,7 @@ mod tests {
             r#"
             [[engine]]
             name = "remote"
-            host = "ssh://me@host"
+            host = "ftp://me@host"
             [[check]]
             name = "api"
             url = "ftp://x/"
@@ -354,5 +385,57 @@ mod tests {
             ]
         );
         assert!(toml::from_str::<ServicesConfig>("[[check]]\nnmae = \"x\"\n").is_err());
+    }
+
+    #[test]
+    fn engines_by_podman_name_context_or_tls_and_what_is_refused() {
+        let cfg: ServicesConfig = toml::from_str(
+            r#"
+            [[engine]]
+            name = "podman"
+            host = "podman"
+            [[engine]]
+            name = "mine"
+            host = "podman-rootless"
+            [[engine]]
+            name = "lab"
+            context = "lab"
+            [[engine]]
+            name = "prod"
+            host = "tcp://10.0.0.5:2376"
+            tls_verify = true
+            cert_path = "/etc/toban/docker"
+            [[engine]]
+            name = "edge"
+            host = "ssh://ops@edge1"
+            "#,
+        )
+        .unwrap();
+        assert_eq!(cfg.validate(), Vec::<(String, String)>::new());
+        let bad: ServicesConfig = toml::from_str(
+            r#"
+            [[engine]]
+            name = "both"
+            host = "podman"
+            context = "lab"
+            [[engine]]
+            name = "tls-on-a-socket"
+            host = "unix:///run/x.sock"
+            tls_verify = true
+            [[engine]]
+            name = "tls-alone"
+            tls_verify = true
+            "#,
+        )
+        .unwrap();
+        let fields: Vec<String> = bad.validate().into_iter().map(|(f, _)| f).collect();
+        assert_eq!(
+            fields,
+            [
+                "services.engine[0]",
+                "services.engine[1].tls_verify",
+                "services.engine[2].tls_verify"
+            ]
+        );
     }
 }

@@ -66,12 +66,61 @@ fn local_runbook(state: &State, key: &str) -> Option<RunbookLink> {
     if key.starts_with("host.disk") && shipped("rotate-logs") {
         return Some(link("rotate-logs"));
     }
+    if let Some(l) = container_runbook(state, key) {
+        return Some(l);
+    }
     if let Some(cert) = key.strip_prefix("services.cert:") {
         if shipped("renew-certificate") {
             let mut l = link("renew-certificate");
             l.params.insert("cert_name".into(), cert.to_string());
             return Some(l);
         }
+    }
+    None
+}
+
+/// A container unhealthy, exited or in a restart loop: the database container leads to
+/// restore-postgres (its newest good dump filled in when there is one), any other to
+/// restart-container with its name.
+fn container_runbook(state: &State, key: &str) -> Option<RunbookLink> {
+    let subject = [
+        "services.unhealthy:",
+        "services.exited:",
+        "services.restart_loop:",
+    ]
+    .iter()
+    .find_map(|p| key.strip_prefix(p))?;
+    let (engine, name) = subject.split_once('/')?;
+    let c = state
+        .services
+        .containers
+        .iter()
+        .find(|c| c.engine == engine && c.name == name)?;
+    let shipped = |n: &str| state.runbooks.iter().any(|r| r.name == n);
+    let mut l = RunbookLink {
+        name: String::new(),
+        params: Default::default(),
+        from: "toban".into(),
+    };
+    let db =
+        c.service.as_deref() == Some("db") || c.image.split(['/', ':']).any(|p| p == "postgres");
+    if db && shipped("restore-postgres") {
+        l.name = "restore-postgres".into();
+        if let Some(path) = state
+            .backups
+            .rows()
+            .filter(|b| b.newest_good && b.path.to_string_lossy().ends_with(".sql.gz"))
+            .map(|b| b.path.display().to_string())
+            .next()
+        {
+            l.params.insert("dump".into(), path);
+        }
+        return Some(l);
+    }
+    if shipped("restart-container") {
+        l.name = "restart-container".into();
+        l.params.insert("container".into(), name.to_string());
+        return Some(l);
     }
     None
 }

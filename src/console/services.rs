@@ -20,8 +20,61 @@ pub fn list_height(state: &State) -> usize {
 }
 
 pub fn on_msg(state: &mut State, m: ServicesMsg, fx: &mut Vec<Effect>) {
+    let outages = |s: &crate::services::ServicesState| -> Vec<_> {
+        s.checks
+            .iter()
+            .map(|c| (c.name.clone(), c.outages.last().copied()))
+            .collect()
+    };
+    let restored = matches!(m, ServicesMsg::Outages(_));
+    let before = outages(&state.services);
     state.services.apply(m);
+    // Transitions only (an outage began or ended), not every probe; after a restore every
+    // outage as merged, so a join of stored and new ones is kept.
+    for (c, was) in state.services.checks.iter().zip(before) {
+        let changed: Vec<_> = if restored {
+            c.outages.clone()
+        } else {
+            c.outages
+                .last()
+                .copied()
+                .filter(|o| Some(*o) != was.1)
+                .into_iter()
+                .collect()
+        };
+        for outage in changed {
+            fx.push(Effect::Services(ServicesEffect::RecordOutage {
+                service: c.name.clone(),
+                outage,
+            }));
+        }
+    }
     findings(state, fx);
+}
+
+/// A container engine's provider reported: the tab and the card say when it is down, why,
+/// and how old its data is.
+pub fn on_health(state: &mut State, id: &crate::providers::ProviderId) {
+    use crate::providers::health::Freshness;
+    if id.kind() != "docker" {
+        return;
+    }
+    let name = id.name().split_once(':').map_or("", |(_, n)| n).to_string();
+    let Some(h) = state.providers.get(id) else {
+        return;
+    };
+    match h.freshness(state.now) {
+        Freshness::Down { reason, .. } => {
+            let last_ok = h.last_ok;
+            state
+                .services
+                .engines_down
+                .insert(name, crate::services::state::EngineDown { reason, last_ok });
+        }
+        _ => {
+            state.services.engines_down.remove(&name);
+        }
+    }
 }
 
 /// The services' findings become local alarms under the `services.` prefix.

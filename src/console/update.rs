@@ -50,6 +50,7 @@ pub fn update(state: &mut State, msg: Msg) -> (bool, Vec<Effect>) {
             let before = state.freshness_kinds();
             state.providers.observe(id.clone(), event);
             super::alarms::on_health(state, &id, &mut fx);
+            super::services::on_health(state, &id);
             before != state.freshness_kinds()
         }
         Msg::Host(sample) => {

@@ -27,6 +27,27 @@ pub fn month_bounds(now: DateTime<Utc>, zone: Tz) -> (DateTime<Utc>, DateTime<Ut
     (at(y, m), at(ny, nm))
 }
 
+/// Outages in order of start with overlaps joined. An outage still open when an older toban
+/// stopped and followed by later ones was never seen to end: it lasts until the last of
+/// them does (down until seen up).
+pub fn merge(mut outages: Vec<Outage>) -> Vec<Outage> {
+    outages.sort_by_key(|o| o.start);
+    let mut out: Vec<Outage> = Vec::with_capacity(outages.len());
+    for o in outages {
+        match out.last_mut() {
+            Some(prev) if prev.end.is_none_or(|e| e >= o.start) => {
+                prev.end = match (prev.end, o.end) {
+                    (None, e) => e,
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    (Some(_), None) => None,
+                };
+            }
+            _ => out.push(o),
+        }
+    }
+    out
+}
+
 /// Downtime inside `[from, to)`.
 pub fn downtime(outages: &[Outage], from: DateTime<Utc>, to: DateTime<Utc>) -> Duration {
     outages
@@ -120,6 +141,37 @@ mod tests {
         assert_eq!(dec_end.budget, Duration::seconds(2678));
         assert!(dec_end.budget_left < Duration::zero());
         assert!(dec_end.percent < 99.9 && dec_end.percent > 99.8);
+    }
+}
+
+#[cfg(test)]
+mod merged {
+    use super::*;
+
+    #[test]
+    fn stored_and_new_outages_join_where_they_overlap() {
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let o = |a: &str, b: Option<&str>| Outage {
+            start: t(a),
+            end: b.map(t),
+        };
+        let m = merge(vec![
+            // Seen by this toban: down again from 10:10 to 10:20.
+            o("2026-12-01T10:10:00Z", Some("2026-12-01T10:20:00Z")),
+            // Stored: open when the last toban stopped at about 10:05.
+            o("2026-12-01T10:00:00Z", None),
+            o("2026-11-30T08:00:00Z", Some("2026-11-30T08:05:00Z")),
+            // The same row twice (written, then read back).
+            o("2026-11-30T08:00:00Z", Some("2026-11-30T08:05:00Z")),
+        ]);
+        assert_eq!(
+            m,
+            vec![
+                o("2026-11-30T08:00:00Z", Some("2026-11-30T08:05:00Z")),
+                o("2026-12-01T10:00:00Z", Some("2026-12-01T10:20:00Z")),
+            ]
+        );
+        assert_eq!(merge(vec![o("2026-12-01T10:00:00Z", None)]).len(), 1);
     }
 }
 

@@ -14,7 +14,7 @@ use super::state::{ServicesMsg, ServicesState};
 use crate::alarm_types::Finding;
 use crate::config::Config;
 use crate::health::Severity;
-use crate::providers::docker::{Endpoint, Engine};
+use crate::providers::docker::Engine;
 
 /// Everything looked at once, and the engines that did not answer.
 pub async fn collect(cfg: &Config) -> (ServicesState, Vec<(String, String)>) {
@@ -26,13 +26,13 @@ pub async fn collect(cfg: &Config) -> (ServicesState, Vec<(String, String)>) {
     }
     let mut down = Vec::new();
     for (name, host) in engines {
-        let connected = match host.as_deref().map(Endpoint::parse) {
-            Some(Ok(e)) => Engine::connect_to(&e).await,
-            Some(Err(why)) => {
+        let connected = match host {
+            Ok(Some(e)) => Engine::connect_to(&e).await,
+            Err(why) => {
                 down.push((name, why));
                 continue;
             }
-            None => Engine::connect().await,
+            Ok(None) => Engine::connect().await,
         };
         let got = match connected {
             Ok(e) => snapshot(&e, &name).await.map(|c| (e.describe(), c)),

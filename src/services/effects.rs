@@ -55,6 +55,14 @@ pub async fn run(effect: ServicesEffect, h: &Handles, store: Option<Store>) -> O
             };
             Some(ServicesMsg::Logs { id, lines })
         }
+        ServicesEffect::RecordOutage { service, outage } => {
+            if let Some(s) = &store {
+                if let Err(e) = super::outages::record(s, &service, &outage).await {
+                    tracing::warn!("outage of {service} not stored: {e:#}");
+                }
+            }
+            None
+        }
         ServicesEffect::Act {
             op,
             engine,

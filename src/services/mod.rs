@@ -4,7 +4,8 @@
 //! - `model`: containers, check outcomes, certificates (remote text made inert)
 //! - `containers`: the per-engine provider (list once, then the event stream), stats reads
 //! - `checks`, `certs`: the HTTP checker and the certificate checker (pollers)
-//! - `availability`: this month's availability and error budget from outages
+//! - `availability`: this month's availability and error budget from outages; `outages`:
+//!   their transitions in the store, read back at start
 //! - `state`: the Services tab's state; `findings`: its local alarms
 //! - `effects`: stats, logs and confirmed container actions (audited)
 //! - `view`: the Overview card, the tab and the detail; `cli`: `toban services`
@@ -19,6 +20,7 @@ pub mod demo;
 pub mod effects;
 pub mod findings;
 pub mod model;
+pub mod outages;
 pub mod state;
 pub mod view;
 
@@ -32,30 +34,63 @@ pub fn engine_provider(name: &str) -> ProviderId {
     ProviderId::named("docker", name)
 }
 
-/// The engines to watch: the configured ones, else `local` when `DOCKER_HOST` is set or one
-/// of the usual sockets is there (a machine without an engine shows none, not one down).
-pub fn engines(cfg: &crate::config::services::ServicesConfig) -> Vec<(String, Option<String>)> {
+/// An engine's address as configured: None for the local engine (found when connecting).
+pub type EngineTarget = Result<Option<crate::providers::docker::Endpoint>, String>;
+
+/// The engines to watch: the configured ones, else `local` when `DOCKER_HOST` or a Docker
+/// context is set or one of the usual sockets is there (a machine without an engine shows
+/// none, not one down).
+pub fn engines(cfg: &crate::config::services::ServicesConfig) -> Vec<(String, EngineTarget)> {
+    engines_in(cfg, &crate::providers::docker::EngineEnv::from_process())
+}
+
+/// [`engines`] with the docker CLI's environment given.
+pub fn engines_in(
+    cfg: &crate::config::services::ServicesConfig,
+    env: &crate::providers::docker::EngineEnv,
+) -> Vec<(String, EngineTarget)> {
+    use crate::providers::docker::Endpoint;
     if !cfg.engines.is_empty() {
         return cfg
             .engines
             .iter()
-            .map(|e| (e.name.clone(), e.host.clone()))
+            .map(|e| (e.name.clone(), target(e, env)))
             .collect();
     }
-    let host = std::env::var("DOCKER_HOST").ok();
-    let xdg = std::env::var("XDG_RUNTIME_DIR").ok();
-    let present =
-        match crate::providers::docker::candidate_endpoints(host.as_deref(), xdg.as_deref()) {
-            Ok(c) => c.iter().any(|e| match e {
-                crate::providers::docker::Endpoint::Unix(p) => p.exists(),
-                crate::providers::docker::Endpoint::Tcp(_) => true,
-            }),
-            // A DOCKER_HOST that does not parse: shown as the engine being down, with why.
-            Err(_) => true,
-        };
+    let present = match env.candidates() {
+        Ok(c) => c.iter().any(|e| match e {
+            Endpoint::Unix(p) => p.exists(),
+            _ => true,
+        }),
+        // A DOCKER_HOST or context that does not resolve: shown as the engine down, with why.
+        Err(_) => true,
+    };
     if cfg.auto_engine && present {
-        vec![("local".into(), None)]
+        vec![("local".into(), Ok(None))]
     } else {
         Vec::new()
     }
+}
+
+fn target(
+    e: &crate::config::services::EngineConfig,
+    env: &crate::providers::docker::EngineEnv,
+) -> EngineTarget {
+    use crate::providers::docker::Endpoint;
+    if let Some(ctx) = &e.context {
+        return env.context_endpoint(ctx).map(Some);
+    }
+    let Some(host) = &e.host else {
+        return Ok(None);
+    };
+    let ep = Endpoint::parse_with(host, env.xdg_runtime_dir.as_deref())?;
+    if !e.tls_verify {
+        return Ok(Some(ep));
+    }
+    let dir = e
+        .cert_path
+        .clone()
+        .or_else(|| env.config_dir.clone())
+        .ok_or("tls_verify: no cert_path and no ~/.docker")?;
+    ep.with_tls(&dir).map(Some)
 }

@@ -41,6 +41,8 @@ pub enum ServicesEffect {
     Stats(Vec<(String, String)>),
     /// The last lines of a container's log, for its detail.
     Logs { engine: String, id: String },
+    /// An outage of a check as it is now (started, or ended), for the store.
+    RecordOutage { service: String, outage: Outage },
     /// A confirmed action, with who asked (for the audit).
     Act {
         op: ContainerOp,
@@ -68,6 +70,8 @@ pub enum ServicesMsg {
         name: String,
         result: Result<(), String>,
     },
+    /// Outages read back from the store at start.
+    Outages(Vec<(String, Outage)>),
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -143,6 +147,30 @@ pub struct Confirm {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+pub struct EngineDown {
+    pub reason: String,
+    pub last_ok: Option<DateTime<Utc>>,
+}
+
+impl ServicesState {
+    /// "Podman 4.3.1 at unix://…", or "down, data 2m old: why".
+    pub fn engine_word(&self, name: &str, now: DateTime<Utc>) -> String {
+        if let Some(d) = self.engines_down.get(name) {
+            let age = d
+                .last_ok
+                .map(|t| format!("data {} old", crate::ui::widgets::format::age(now - t)))
+                .unwrap_or_else(|| "no data yet".into());
+            return format!("down, {age}: {}", d.reason);
+        }
+        self.engines
+            .iter()
+            .find(|(n, _)| n == name)
+            .and_then(|(_, how)| how.clone())
+            .unwrap_or_else(|| "not connected".into())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct Detail {
     pub id: String,
     pub logs: Option<Result<Vec<String>, String>>,
@@ -153,6 +181,8 @@ pub struct ServicesState {
     pub containers: Vec<Container>,
     /// Engines by name and how they answered ("Docker 27.3 at unix://…").
     pub engines: Vec<(String, Option<String>)>,
+    /// Engines not answering now: why, and when their data was last fresh.
+    pub engines_down: HashMap<String, EngineDown>,
     pub usage: HashMap<String, Usage>,
     last_sample: HashMap<String, StatsSample>,
     pub deaths: HashMap<String, VecDeque<Death>>,
@@ -247,6 +277,17 @@ impl ServicesState {
                     d.logs = Some(lines);
                 }
             }
+            ServicesMsg::Outages(stored) => {
+                for c in &mut self.checks {
+                    let mut all: Vec<Outage> = stored
+                        .iter()
+                        .filter(|(n, _)| *n == c.name)
+                        .map(|(_, o)| *o)
+                        .collect();
+                    all.append(&mut c.outages);
+                    c.outages = super::availability::merge(all);
+                }
+            }
             ServicesMsg::Acted { op, name, result } => {
                 self.notice = Some(match result {
                     Ok(()) => format!("{} {name}: done", op.verb()),
@@ -328,8 +369,9 @@ impl ServicesState {
     }
 
     fn sort_containers(&mut self) {
+        // Engine first: several engines are shown one after the other.
         self.containers
-            .sort_by(|a, b| (a.group(), &a.name, &a.engine).cmp(&(b.group(), &b.name, &b.engine)));
+            .sort_by(|a, b| (&a.engine, a.group(), &a.name).cmp(&(&b.engine, b.group(), &b.name)));
     }
 
     fn apply_check(&mut self, o: CheckOutcome) {

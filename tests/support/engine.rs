@@ -139,32 +139,37 @@ fn static_busybox() -> Result<PathBuf, String> {
     Err("no static busybox (install busybox-static)".into())
 }
 
+/// A root file system of the static busybox and a few of its applets, as a tar in `dir`,
+/// for `docker import` or `podman import`.
+pub fn busybox_rootfs(dir: &std::path::Path) -> Result<PathBuf, String> {
+    let busybox = static_busybox()?;
+    let tar_path = dir.join("rootfs.tar");
+    let f = std::fs::File::create(&tar_path).map_err(|e| e.to_string())?;
+    let mut b = tar::Builder::new(f);
+    b.append_path_with_name(&busybox, "bin/busybox")
+        .map_err(|e| e.to_string())?;
+    for tool in ["sh", "sleep", "touch", "test", "rm", "echo", "cat"] {
+        let mut h = tar::Header::new_gnu();
+        h.set_entry_type(tar::EntryType::Symlink);
+        h.set_size(0);
+        h.set_mode(0o777);
+        b.append_link(&mut h, format!("bin/{tool}"), "busybox")
+            .map_err(|e| e.to_string())?;
+    }
+    let mut h = tar::Header::new_gnu();
+    h.set_entry_type(tar::EntryType::Directory);
+    h.set_size(0);
+    h.set_mode(0o1777);
+    b.append_data(&mut h, "tmp", std::io::empty())
+        .map_err(|e| e.to_string())?;
+    b.finish().map_err(|e| e.to_string())?;
+    Ok(tar_path)
+}
+
 impl TestImage {
     pub fn build() -> Result<TestImage, String> {
-        let busybox = static_busybox()?;
         let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
-        let tar_path = dir.path().join("rootfs.tar");
-        {
-            let f = std::fs::File::create(&tar_path).map_err(|e| e.to_string())?;
-            let mut b = tar::Builder::new(f);
-            b.append_path_with_name(&busybox, "bin/busybox")
-                .map_err(|e| e.to_string())?;
-            for tool in ["sh", "sleep", "touch", "test", "rm", "echo", "cat"] {
-                let mut h = tar::Header::new_gnu();
-                h.set_entry_type(tar::EntryType::Symlink);
-                h.set_size(0);
-                h.set_mode(0o777);
-                b.append_link(&mut h, format!("bin/{tool}"), "busybox")
-                    .map_err(|e| e.to_string())?;
-            }
-            let mut h = tar::Header::new_gnu();
-            h.set_entry_type(tar::EntryType::Directory);
-            h.set_size(0);
-            h.set_mode(0o1777);
-            b.append_data(&mut h, "tmp", std::io::empty())
-                .map_err(|e| e.to_string())?;
-            b.finish().map_err(|e| e.to_string())?;
-        }
+        let tar_path = busybox_rootfs(dir.path())?;
         let tag = format!("toban-exec-test:{:016x}", rand::random::<u64>());
         docker_cli(&["import", &tar_path.to_string_lossy(), &tag])?;
         Ok(TestImage { tag })

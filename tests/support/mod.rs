@@ -9,6 +9,7 @@
 pub mod cloudwatch;
 pub mod engine;
 pub mod moto;
+pub mod podman;
 pub mod postgres;
 pub mod prometheus;
 pub mod skips;

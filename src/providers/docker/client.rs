@@ -8,7 +8,7 @@ use bollard::query_parameters::{
 use futures::{Stream, StreamExt};
 use tokio_util::sync::CancellationToken;
 
-use super::{candidate_endpoints, Endpoint, EngineError};
+use super::{Endpoint, EngineError};
 use crate::sanitize::strip_escapes;
 
 /// Each request's limit, besides stop/restart which get their own timeout on top.
@@ -171,21 +171,32 @@ fn status_of(e: &BollardError) -> Option<u16> {
 fn reason(e: &BollardError) -> String {
     match e {
         BollardError::DockerResponseServerError { message, .. } => clean(message.trim()),
-        other => clean(other),
+        other => {
+            // The transport's own words ("invalid peer certificate: UnknownIssuer",
+            // "Connection refused") are in the source chain, not the top message.
+            let mut text = other.to_string();
+            let mut src = std::error::Error::source(other);
+            while let Some(s) = src {
+                let more = s.to_string();
+                if !text.contains(&more) {
+                    text.push_str(": ");
+                    text.push_str(&more);
+                }
+                src = s.source();
+            }
+            clean(text)
+        }
     }
 }
 
 impl Engine {
-    /// The first of [`candidate_endpoints`] (from `DOCKER_HOST` and `XDG_RUNTIME_DIR`)
-    /// that answers.
+    /// The first of [`EngineEnv::candidates`] (`DOCKER_HOST` with its TLS settings, the
+    /// current Docker context, the usual sockets) that answers.
     pub async fn connect() -> Result<Engine, EngineError> {
-        let host = std::env::var("DOCKER_HOST").ok();
-        let xdg = std::env::var("XDG_RUNTIME_DIR").ok();
-        let candidates = candidate_endpoints(host.as_deref(), xdg.as_deref()).map_err(|e| {
-            EngineError::Unreachable {
-                endpoint: host.clone().unwrap_or_default(),
-                reason: e,
-            }
+        let env = super::EngineEnv::from_process();
+        let candidates = env.candidates().map_err(|e| EngineError::Unreachable {
+            endpoint: env.docker_host.clone().unwrap_or_default(),
+            reason: e,
         })?;
         if candidates.len() == 1 {
             return Engine::connect_to(&candidates[0]).await;
@@ -223,6 +234,23 @@ impl Engine {
             }
             Endpoint::Tcp(addr) => bollard::Docker::connect_with_http(
                 &format!("http://{addr}"),
+                secs,
+                bollard::API_DEFAULT_VERSION,
+            ),
+            // rustls with aws-lc-rs, the engine verified against the given CA.
+            Endpoint::Tls { addr, certs } => bollard::Docker::connect_with_ssl(
+                &format!("tcp://{addr}"),
+                &certs.join("key.pem"),
+                &certs.join("cert.pem"),
+                &certs.join("ca.pem"),
+                secs,
+                bollard::API_DEFAULT_VERSION,
+            ),
+            // The system's ssh (its config, agent and known hosts) runs
+            // `docker system dial-stdio` on the host; the address was checked to hold no
+            // option or shell text.
+            Endpoint::Ssh(dest) => bollard::Docker::connect_with_ssh(
+                &format!("ssh://{dest}"),
                 secs,
                 bollard::API_DEFAULT_VERSION,
             ),

@@ -4,12 +4,13 @@
 //! steps start/stop/restart them and wait for health.
 
 mod client;
+mod context;
 mod endpoint;
 
 pub use client::{
     ContainerEvent, ContainerHealth, ContainerInfo, ContainerState, Engine, EngineKind,
 };
-pub use endpoint::{candidate_endpoints, Endpoint};
+pub use endpoint::{candidate_endpoints, Endpoint, EngineEnv, PODMAN_ROOTFUL};
 
 use std::time::Duration;
 

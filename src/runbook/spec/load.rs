@@ -33,6 +33,10 @@ pub const SHIPPED: &[(&str, &str)] = &[
         include_str!("../../../runbooks/renew-certificate.toml"),
     ),
     (
+        "restart-container.toml",
+        include_str!("../../../runbooks/restart-container.toml"),
+    ),
+    (
         "cw-high-error-rate.toml",
         include_str!("../../../runbooks/cw-high-error-rate.toml"),
     ),

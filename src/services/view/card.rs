@@ -66,10 +66,15 @@ pub fn render(
             theme.style("status.crit"),
         ));
     }
-    for (name, how) in &s.engines {
+    for (name, _) in &s.engines {
+        let style = if s.engines_down.contains_key(name) {
+            "status.crit"
+        } else {
+            "text.dim"
+        };
         head.push(Span::styled(
-            format!("  {name}: {}", how.as_deref().unwrap_or("not connected")),
-            theme.style("text.dim"),
+            format!("  {name}: {}", s.engine_word(name, now)),
+            theme.style(style),
         ));
     }
     let mut rows: Vec<(u8, Line)> = Vec::new();

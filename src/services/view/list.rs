@@ -71,12 +71,20 @@ fn list(
     frame.render_widget(block, area);
     let w = inner.width as usize;
     let wide = w >= 120;
+    // Several engines side by side: each container says which.
+    let several = s.engines.len() > 1;
     let mut lines: Vec<Line> = Vec::new();
-    let engines: Vec<String> = s
+    // Engines that are down first: their reason is what must fit.
+    let mut engines: Vec<(bool, String)> = s
         .engines
         .iter()
-        .map(|(n, how)| format!("{n}: {}", how.as_deref().unwrap_or("not connected")))
+        .map(|(n, _)| {
+            let up = !s.engines_down.contains_key(n);
+            (up, format!("{n}: {}", s.engine_word(n, now)))
+        })
         .collect();
+    engines.sort_by_key(|(up, _)| *up);
+    let engines: Vec<String> = engines.into_iter().map(|(_, e)| e).collect();
     let engines = if engines.is_empty() {
         "none (no Docker or Podman socket found)".to_string()
     } else {
@@ -115,8 +123,13 @@ fn list(
                         )
                     } else {
                         format!(
-                            "  {:<20} {:<20} {:>3} {:>6} {:>6}",
-                            "CONTAINER", "STATE", "↻", "CPU", "MEM"
+                            "  {:<20} {:<20} {:>3} {:>6} {:>6}{}",
+                            "CONTAINER",
+                            "STATE",
+                            "↻",
+                            "CPU",
+                            "MEM",
+                            if several { "  ENGINE" } else { "" }
                         )
                     }
                 }
@@ -128,13 +141,17 @@ fn list(
         let mut spans = match row {
             Row::Container(ci) => {
                 let c = &s.containers[*ci];
-                let group = c.group();
+                let group = if several {
+                    format!("{}/{}", c.engine, c.group())
+                } else {
+                    c.group().to_string()
+                };
                 let (cpu, mem) = usage_text(s, c);
                 let text = if wide {
                     format!(
                         " {:<28} {:<14} {:<22} {:>4} {:>6} {:>7} {:>7}  {}",
                         fit(&c.name, 28),
-                        fit(group, 14),
+                        fit(&group, 14),
                         fit(&state_text(c), 22),
                         c.restart_count,
                         uptime_text(c, now),
@@ -144,12 +161,17 @@ fn list(
                     )
                 } else {
                     format!(
-                        " {:<20} {:<20} {:>3} {:>6} {:>6}",
+                        " {:<20} {:<20} {:>3} {:>6} {:>6}{}",
                         fit(&c.name, 20),
                         fit(&state_text(c), 20),
                         c.restart_count,
                         cpu,
-                        mem
+                        mem,
+                        if several {
+                            format!("  {}", fit(&c.engine, 12))
+                        } else {
+                            String::new()
+                        }
                     )
                 };
                 vec![
