@@ -1,5 +1,5 @@
-//! Where an application reads a secret, and replacing it there: a file (mode 0600, written
-//! atomically) or an AWS Secrets Manager secret. A secret is a whole string or one field of a
+//! Where an application reads a secret, and replacing it there: a file (written atomically,
+//! keeping its owner, group and mode; a new one is 0600) or an AWS Secrets Manager secret. A secret is a whole string or one field of a
 //! JSON object (seed 001 keeps `{"username", "password", "host", …}` in one secret).
 
 use std::fmt;
@@ -55,8 +55,8 @@ impl SecretTarget {
     pub fn describe(&self) -> String {
         match self {
             SecretTarget::File { path, field } => match field {
-                Some(f) => format!("field `{f}` of {} (mode 0600)", path.display()),
-                None => format!("{} (mode 0600)", path.display()),
+                Some(f) => format!("field `{f}` of {} (owner and mode kept)", path.display()),
+                None => format!("{} (owner and mode kept)", path.display()),
             },
             SecretTarget::AwsSecretsManager {
                 secret_id, field, ..
@@ -113,7 +113,10 @@ impl SecretTarget {
                         set_field(&old, f, value)?
                     }
                 };
-                write_private_file(path, body.as_bytes())
+                crate::atomic_write::replace_keeping_owner(path, body.as_bytes(), None)
+                    .with_context(|| {
+                        format!("writing {} (the file is unchanged)", path.display())
+                    })
             }
             SecretTarget::AwsSecretsManager {
                 secret_id, field, ..
