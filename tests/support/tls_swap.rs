@@ -71,7 +71,6 @@ pub struct Server {
     pub served_before: DateTime<Utc>,
     pub next: DateTime<Utc>,
     pub other: DateTime<Utc>,
-    _rt: tokio::runtime::Runtime,
 }
 
 impl Server {
@@ -108,32 +107,36 @@ impl Server {
             .with_no_client_auth()
             .with_cert_resolver(Arc::new(resolver));
         let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .unwrap();
-        let l = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-        let port = l.local_addr().unwrap().port();
-        rt.spawn(async move {
-            use tokio::io::AsyncReadExt;
-            while let Ok((s, _)) = l.accept().await {
-                let acceptor = acceptor.clone();
-                tokio::spawn(async move {
-                    if let Ok(mut tls) = acceptor.accept(s).await {
-                        let mut b = [0u8; 16];
-                        let _ = tls.read(&mut b).await;
-                    }
-                });
-            }
+        // Its own thread and runtime: usable from plain and async tests alike; it lives as
+        // long as the test process.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                use tokio::io::AsyncReadExt;
+                let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                tx.send(l.local_addr().unwrap().port()).unwrap();
+                while let Ok((s, _)) = l.accept().await {
+                    let acceptor = acceptor.clone();
+                    tokio::spawn(async move {
+                        if let Ok(mut tls) = acceptor.accept(s).await {
+                            let mut b = [0u8; 16];
+                            let _ = tls.read(&mut b).await;
+                        }
+                    });
+                }
+            });
         });
+        let port = rx.recv().unwrap();
         Server {
             port,
             dir: dir.to_path_buf(),
             served_before,
             next,
             other,
-            _rt: rt,
         }
     }
 
