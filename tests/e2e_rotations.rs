@@ -76,6 +76,10 @@ impl Walk {
 
     fn finish(mut self) -> Vec<String> {
         self.wait("Run finished: every step done.");
+        // Read with `--nocapture`: every screen the operator saw.
+        for s in &self.screens {
+            println!("{s}");
+        }
         assert_eq!(self.tui.quit(), 0);
         self.screens
     }
@@ -116,7 +120,7 @@ fn renew_certificate_by_keys_sees_the_served_expiry_move_forward() {
     w.step("Reload the server  [command]");
     let after = w.step("The served expiry moved forward  [cert_expiry]");
     assert!(after.contains("TLS handshake to 127.0.0.1"), "{after}");
-    let after = w.step("later than before");
+    let after = w.step("✓ served expiry now");
     assert!(after.contains(&day(server.next)), "{after}");
     let screens = w.finish();
     fits(&screens);

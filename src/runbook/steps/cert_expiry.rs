@@ -120,7 +120,7 @@ impl StepKind for CertExpiry {
 
 fn when(t: DateTime<Utc>) -> String {
     let days = (t - Utc::now()).num_days();
-    format!("{} ({days} days from now)", t.format("%Y-%m-%d %H:%M:%S UTC"))
+    format!("{} ({days} days from now)", t.format("%Y-%m-%d %H:%M UTC"))
 }
 
 /// What the step found, line by line: to the wizard's pane as it comes, and the record.
@@ -221,9 +221,9 @@ async fn run(c: CertExpiry, cx: StepContext) -> Outcome {
 fn finished(leaf: Leaf, floor: Option<DateTime<Utc>>, said: Vec<String>) -> Outcome {
     let message = match floor {
         Some(f) => format!(
-            "the served certificate now expires {}, later than before ({})",
-            leaf.not_after.format("%Y-%m-%d %H:%M UTC"),
-            f.format("%Y-%m-%d %H:%M UTC")
+            "served expiry now {}, later than before ({})",
+            leaf.not_after.format("%Y-%m-%d"),
+            f.format("%Y-%m-%d")
         ),
         None => format!(
             "served certificate expires {}",
