@@ -114,9 +114,7 @@ impl SecretTarget {
                     }
                 };
                 crate::atomic_write::replace_keeping_owner(path, body.as_bytes(), None)
-                    .with_context(|| {
-                        format!("writing {} (the file is unchanged)", path.display())
-                    })
+                    .with_context(|| format!("writing {} (the file is unchanged)", path.display()))
             }
             SecretTarget::AwsSecretsManager {
                 secret_id, field, ..

@@ -74,14 +74,14 @@ impl Walk {
         self.wait(next)
     }
 
-    fn finish(mut self) -> Vec<String> {
+    fn finish(&mut self) -> Vec<String> {
         self.wait("Run finished: every step done.");
         // Read with `--nocapture`: every screen the operator saw.
         for s in &self.screens {
             println!("{s}");
         }
         assert_eq!(self.tui.quit(), 0);
-        self.screens
+        self.screens.clone()
     }
 }
 
@@ -90,14 +90,19 @@ impl Walk {
 fn fits(screens: &[String]) {
     for s in screens {
         for l in s.lines() {
-            assert!(l.chars().count() <= 80, "a line wider than 80 columns:\n{s}");
+            assert!(
+                l.chars().count() <= 80,
+                "a line wider than 80 columns:\n{s}"
+            );
         }
     }
 }
 
 #[test]
 fn renew_certificate_by_keys_sees_the_served_expiry_move_forward() {
-    let Some(mut w) = Walk::start("renew", "") else { return };
+    let Some(mut w) = Walk::start("renew", "") else {
+        return;
+    };
     let dir = w.tui.home().join("tls");
     std::fs::create_dir_all(&dir).unwrap();
     let server = tls::Server::start(&dir, "app.example.test");
@@ -128,11 +133,17 @@ fn renew_certificate_by_keys_sees_the_served_expiry_move_forward() {
 
 #[test]
 fn rotate_logs_by_keys_with_logrotate_sees_the_log_written_again() {
-    if std::process::Command::new("logrotate").arg("--version").output().is_err() {
+    if std::process::Command::new("logrotate")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
         support::service_unavailable("logrotate", "cannot run logrotate");
         return;
     }
-    let Some(mut w) = Walk::start("logs", "") else { return };
+    let Some(mut w) = Walk::start("logs", "") else {
+        return;
+    };
     let dir = w.tui.home().join("logs");
     std::fs::create_dir_all(&dir).unwrap();
     let log = dir.join("app.log");
@@ -140,7 +151,10 @@ fn rotate_logs_by_keys_with_logrotate_sees_the_log_written_again() {
     let conf = dir.join("logrotate.conf");
     std::fs::write(
         &conf,
-        format!("{} {{\n  rotate 2\n  compress\n  copytruncate\n}}\n", log.display()),
+        format!(
+            "{} {{\n  rotate 2\n  compress\n  copytruncate\n}}\n",
+            log.display()
+        ),
     )
     .unwrap();
     std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o644)).unwrap();
@@ -170,7 +184,9 @@ fn rotate_logs_by_keys_with_logrotate_sees_the_log_written_again() {
 #[test]
 fn rotate_db_password_by_keys_changes_the_password_and_the_file() {
     let rt = tokio::runtime::Runtime::new().unwrap();
-    let Some(url) = rt.block_on(support::postgres::fresh_pg_url()) else { return };
+    let Some(url) = rt.block_on(support::postgres::fresh_pg_url()) else {
+        return;
+    };
     let admin = support::postgres::admin_url().unwrap();
     let old = "old-password-e2e-0123456789";
     let user = format!("app_{:08x}", rand::random::<u32>());
@@ -192,7 +208,9 @@ fn rotate_db_password_by_keys_changes_the_password_and_the_file() {
         })
     };
     let config = format!("[runbooks.connections]\npostgres = {:?}\n", admin);
-    let Some(mut w) = Walk::start("dbpw", &config) else { return };
+    let Some(mut w) = Walk::start("dbpw", &config) else {
+        return;
+    };
     let dir = w.tui.home().join("app");
     std::fs::create_dir_all(&dir).unwrap();
     let secret = dir.join("db_password");

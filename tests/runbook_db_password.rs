@@ -51,7 +51,12 @@ fn chattr(flag: &str, p: &Path) -> bool {
         .unwrap_or(false)
 }
 
-async fn rotate(t: &TestEnv, db: &Db, secret: &Path, old: &str) -> (Option<RunStatus>, toban::runbook::engine::Engine) {
+async fn rotate(
+    t: &TestEnv,
+    db: &Db,
+    secret: &Path,
+    old: &str,
+) -> (Option<RunStatus>, toban::runbook::engine::Engine) {
     let spec = shipped("rotate-db-password");
     let mut e = engine(
         &spec,
@@ -63,14 +68,22 @@ async fn rotate(t: &TestEnv, db: &Db, secret: &Path, old: &str) -> (Option<RunSt
         ],
         RunOptions::default(),
     );
-    let d = drive(&t.env, &mut e, vec![Event::Typed(db.user.clone()), Event::Continue], true).await;
+    let d = drive(
+        &t.env,
+        &mut e,
+        vec![Event::Typed(db.user.clone()), Event::Continue],
+        true,
+    )
+    .await;
     (d.status, e)
 }
 
 #[tokio::test]
 async fn the_secret_file_keeps_its_owner_group_and_mode() {
     let old = "old-password-0123456789";
-    let Some(db) = role_with(old).await else { return };
+    let Some(db) = role_with(old).await else {
+        return;
+    };
     let mut t = sqlite_env().await;
     t.env.connections.insert("pg".into(), db.admin.clone());
     let secret = t.path("app/db_password");
@@ -99,7 +112,9 @@ async fn the_secret_file_keeps_its_owner_group_and_mode() {
 #[tokio::test]
 async fn a_write_that_fails_after_alter_user_puts_the_old_password_back_and_says_so() {
     let old = "old-password-9876543210";
-    let Some(db) = role_with(old).await else { return };
+    let Some(db) = role_with(old).await else {
+        return;
+    };
     let mut t = sqlite_env().await;
     t.env.connections.insert("pg".into(), db.admin.clone());
     let dir = t.path("ro");
@@ -123,7 +138,10 @@ async fn a_write_that_fails_after_alter_user_puts_the_old_password_back_and_says
         .filter(|s| s.started_ms.is_some())
         .map(|s| s.id.as_str())
         .collect();
-    assert_eq!(ran, ["generate", "current", "confirm", "alter", "write", "put-back"]);
+    assert_eq!(
+        ran,
+        ["generate", "current", "confirm", "alter", "write", "put-back"]
+    );
     // The database takes the old password again, and not the one that was never written.
     assert!(db.login(old).await, "the old password works again");
     assert_eq!(std::fs::read_to_string(&secret).unwrap(), old);
@@ -135,8 +153,8 @@ async fn a_write_that_fails_after_alter_user_puts_the_old_password_back_and_says
     assert!(why.contains("is unchanged"), "{why}");
     assert!(why.contains("The database has the NEW password"), "{why}");
     assert!(why.contains("rollback `put-back` done"), "{why}");
-    let audit = serde_json::to_string(&t.env.store.run_audit(&e.state.run_id).await.unwrap())
-        .unwrap();
+    let audit =
+        serde_json::to_string(&t.env.store.run_audit(&e.state.run_id).await.unwrap()).unwrap();
     assert!(audit.contains("rollback `put-back` done"), "{audit}");
     assert!(!audit.contains(old) && !audit.contains(&new));
 }

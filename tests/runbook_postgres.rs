@@ -296,7 +296,14 @@ async fn rotate_db_password_new_works_old_fails_and_the_password_is_nowhere_in_t
     assert_eq!(d.status, Some(RunStatus::Succeeded), "{:#?}", e.state);
     assert_eq!(
         d.executed,
-        ["generate", "current", "alter", "write", "new-works", "old-fails"]
+        [
+            "generate",
+            "current",
+            "alter",
+            "write",
+            "new-works",
+            "old-fails"
+        ]
     );
 
     let new = std::fs::read_to_string(&secret_file).unwrap();

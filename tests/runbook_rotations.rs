@@ -101,7 +101,10 @@ async fn renew_certificate_passes_only_when_the_served_expiry_moves_forward() {
     assert!(text.contains(&day(next)), "{text}");
     assert!(text.contains(&day(before)), "{text}");
     let audit = last_run_audit(&t).await;
-    assert!(audit.contains(&format!("127.0.0.1:{port} (SNI {NAME}) serves")), "{audit}");
+    assert!(
+        audit.contains(&format!("127.0.0.1:{port} (SNI {NAME}) serves")),
+        "{audit}"
+    );
 
     // Nothing listens: the first check fails at once, saying where it looked.
     let (code, text) = headless(
@@ -138,7 +141,10 @@ fn write_after_rotation(log: &Path) -> std::thread::JoinHandle<bool> {
     std::thread::spawn(move || {
         for _ in 0..300 {
             std::thread::sleep(Duration::from_millis(100));
-            if std::fs::metadata(&log).map(|m| m.len() == 0).unwrap_or(false) {
+            if std::fs::metadata(&log)
+                .map(|m| m.len() == 0)
+                .unwrap_or(false)
+            {
                 use std::io::Write;
                 let mut f = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
                 writeln!(f, "new line after rotation").unwrap();
@@ -161,7 +167,12 @@ async fn toban_s_own_rotation_keeps_the_logs_mode_and_owner() {
     let before = owner(&log);
     let writer = write_after_rotation(&log);
     let log_s = log.to_str().unwrap();
-    let (code, text) = headless(&t, "rotate-logs", &[("files", log_s), ("check_file", log_s)]).await;
+    let (code, text) = headless(
+        &t,
+        "rotate-logs",
+        &[("files", log_s), ("check_file", log_s)],
+    )
+    .await;
     assert!(writer.join().unwrap());
     assert_eq!(code, 0, "{text}");
     let gz: Vec<_> = std::fs::read_dir(t.dir.path())
@@ -172,13 +183,20 @@ async fn toban_s_own_rotation_keeps_the_logs_mode_and_owner() {
         .collect();
     assert_eq!(gz.len(), 1);
     assert_eq!(mode(&gz[0]), 0o640, "the copy is as private as the log");
-    assert_eq!(owner(&gz[0]), before, "the copy keeps the log's owner and group");
+    assert_eq!(
+        owner(&gz[0]),
+        before,
+        "the copy keeps the log's owner and group"
+    );
     assert!(text.contains("after the rotation began"), "{text}");
 }
 
 #[tokio::test]
 async fn rotate_logs_with_logrotate_waits_for_bytes_written_after_the_rotation() {
-    if let Err(e) = std::process::Command::new("logrotate").arg("--version").output() {
+    if let Err(e) = std::process::Command::new("logrotate")
+        .arg("--version")
+        .output()
+    {
         support::service_unavailable("logrotate", &format!("cannot run logrotate: {e}"));
         return;
     }
@@ -210,7 +228,10 @@ async fn rotate_logs_with_logrotate_waits_for_bytes_written_after_the_rotation()
     assert!(writer.join().unwrap());
     assert_eq!(code, 0, "{text}");
     assert!(t.path("app.log.1.gz").exists(), "{text}");
-    assert_eq!(std::fs::read_to_string(&log).unwrap(), "new line after rotation\n");
+    assert_eq!(
+        std::fs::read_to_string(&log).unwrap(),
+        "new line after rotation\n"
+    );
 }
 
 /// "Written again" is new bytes, not a file that is merely not empty: a log full of old
@@ -250,7 +271,12 @@ async fn a_full_log_nobody_writes_to_is_not_written_again() {
     let mut e = runner::new_engine(&spec, &params(&[]), RunOptions::default()).unwrap();
     let d = drive(&t.env, &mut e, vec![], true).await;
     appender.join().unwrap();
-    assert_eq!(d.status, Some(RunStatus::Succeeded), "{:?}", e.state.steps[1]);
+    assert_eq!(
+        d.status,
+        Some(RunStatus::Succeeded),
+        "{:?}",
+        e.state.steps[1]
+    );
 }
 
 // ---- a run's secrets -------------------------------------------------------------------
@@ -291,14 +317,16 @@ async fn a_secret_made_again_replaces_the_kept_one_and_never_reaches_store_or_de
     let t = sqlite_env().await;
     let (mut e, first) = run_with_a_secret(&t).await;
     let run_id = e.state.run_id.clone();
-    assert_eq!(kept_files(&t, &run_id), [first.clone()]);
+    assert_eq!(kept_files(&t, &run_id), vec![first.clone()]);
     let dir = runner::secrets_dir(&t.env, &run_id);
     assert_eq!(mode(&dir), 0o700);
     for f in std::fs::read_dir(&dir).unwrap().flatten() {
         assert_eq!(mode(&f.path()), 0o600);
     }
     // Generated again (a rerun): the file holds the new value, not the old one.
-    e.state.secrets.insert("gen".into(), "second-secret-value-0123456789".into());
+    e.state
+        .secrets
+        .insert("gen".into(), "second-secret-value-0123456789".into());
     runner::record(&t.env, &e.state, &EngineEffect::Persist)
         .await
         .unwrap();
@@ -312,10 +340,17 @@ async fn a_secret_made_again_replaces_the_kept_one_and_never_reaches_store_or_de
     let audit = serde_json::to_string(&t.env.store.run_audit(&run_id).await.unwrap()).unwrap();
     let debug = format!("{:?} {:#?}", e.state, e);
     for text in [&saved.0, &audit, &debug] {
-        assert!(!text.contains(&first) && !text.contains("second-secret-value"), "{text}");
+        assert!(
+            !text.contains(&first) && !text.contains("second-secret-value"),
+            "{text}"
+        );
     }
     // The screen says where it is kept.
-    assert!(e.state.outputs["gen"].contains(dir.to_str().unwrap()), "{:?}", e.state.outputs);
+    assert!(
+        e.state.outputs["gen"].contains(dir.to_str().unwrap()),
+        "{:?}",
+        e.state.outputs
+    );
 }
 
 #[tokio::test]
@@ -375,7 +410,11 @@ async fn an_abandoned_runs_secrets_are_swept_and_a_live_ones_kept() {
     let mut finished = ended.state.clone();
     finished.status = RunStatus::Aborted;
     finished.finished_ms = Some(now);
-    t.env.store.save_run(&finished, chrono::Utc::now()).await.unwrap();
+    t.env
+        .store
+        .save_run(&finished, chrono::Utc::now())
+        .await
+        .unwrap();
     let kept_dir = runner::secrets_dir(&t.env, &eid);
     std::fs::create_dir_all(&kept_dir).unwrap();
     std::fs::write(kept_dir.join("67656e"), "left-behind").unwrap();
@@ -385,6 +424,8 @@ async fn an_abandoned_runs_secrets_are_swept_and_a_live_ones_kept() {
     assert!(!kept_dir.exists(), "{swept:?}");
     assert!(runner::secrets_dir(&t.env, rid).exists(), "{swept:?}");
     assert_eq!(swept.len(), 2, "{swept:?}");
-    assert!(swept.iter().any(|l| l.contains(id) && l.contains("abandoned")));
+    assert!(swept
+        .iter()
+        .any(|l| l.contains(id) && l.contains("abandoned")));
     assert!(swept.iter().all(|l| !l.contains("left-behind")));
 }

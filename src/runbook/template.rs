@@ -165,9 +165,9 @@ impl Scope<'_> {
                     .cloned()
                     .ok_or_else(|| {
                         format!(
-                        "the secret made by step `{id}` is not available (a run's secrets are \
+                            "the secret made by step `{id}` is not available (a run's secrets are \
                          removed when it ends or is abandoned; run that step again)"
-                    )
+                        )
                     })
             }
             Var::RunId => Ok(self.run_id.to_string()),

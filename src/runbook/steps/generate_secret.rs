@@ -64,7 +64,7 @@ impl StepKind for GenerateSecret {
 /// Where the run keeps its secrets until it ends (a resumed run needs them), for the screen.
 pub fn kept_where(cx: &StepContext) -> String {
     format!(
-        "kept until the run ends (to resume it) in memory and in\n{}/ (0600)",
+        "kept until the run ends (to resume it) in memory and in 0600 files in\n{}/",
         cx.exec.run_dir.join("secrets").display()
     )
 }
