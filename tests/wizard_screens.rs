@@ -165,7 +165,10 @@ fn wizard_alter_password_masked() {
     c.runner(RunnerMsg::Event(Event::StepFinished(StepOutcome {
         ok: true,
         secret: Some("TheOldPasswordValue0123456789".into()),
-        ..StepOutcome::failed(1, "kept the current value of /etc/app/db_password (not shown)")
+        ..StepOutcome::failed(
+            1,
+            "kept the current value of /etc/app/db_password (not shown)",
+        )
     })));
     c.type_text("app");
     c.keys("<Enter>");

@@ -80,7 +80,7 @@ impl StepKind for ReadSecret {
         match self.at.target() {
             Some(t) => vec![format!(
                 "read the secret in {} now (kept for a rollback, never shown)",
-                t.describe().replace(" (owner and mode kept)", "")
+                t.describe().replace(" (owner and group kept, no access for others)", "")
             )],
             None => vec!["read a secret (unknown store)".into()],
         }
@@ -102,7 +102,7 @@ impl StepKind for ReadSecret {
                             true,
                             format!(
                                 "kept the current value of {} (not shown)",
-                                target.describe().replace(" (owner and mode kept)", "")
+                                target.describe().replace(" (owner and group kept, no access for others)", "")
                             ),
                         );
                         o.output = super::generate_secret::kept_where(&cx);
