@@ -23,4 +23,5 @@ pub mod state;
 pub mod store;
 pub mod tab;
 pub mod time;
+pub mod tls_cert;
 pub mod ui;

@@ -227,6 +227,10 @@ fn runbook_command(
                     runs_dir: data_dir.join("runs"),
                     connections: config.runbooks.connections.clone(),
                 };
+                // Secrets of runs that ended or were abandoned go before anything else runs.
+                for line in toban::runbook::runner::sweep_secrets(&env).await {
+                    tracing::info!("{line}");
+                }
                 match command {
                     RunbookCommand::Resume { run, step, yes } => {
                         rb::resume(&mut out, &env, books, &run, step.map(Into::into), &yes).await
@@ -253,8 +257,8 @@ fn init_logging(
     state_dir: &std::path::Path,
 ) -> Option<tracing_appender::non_blocking::WorkerGuard> {
     std::fs::create_dir_all(state_dir).ok()?;
-    let appender = tracing_appender::rolling::never(state_dir, "toban.log");
-    let (writer, guard) = tracing_appender::non_blocking(appender);
+    let file = app::log_file::open(state_dir).ok()?;
+    let (writer, guard) = tracing_appender::non_blocking(file);
     let filter = tracing_subscriber::EnvFilter::try_from_env("TOBAN_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()

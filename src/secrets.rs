@@ -1,5 +1,6 @@
-//! Where an application reads a secret, and replacing it there: a file (mode 0600, written
-//! atomically) or an AWS Secrets Manager secret. A secret is a whole string or one field of a
+//! Where an application reads a secret, and replacing it there: a file (written atomically,
+//! keeping its owner, group and their permissions, never readable by others; a new one is
+//! 0600) or an AWS Secrets Manager secret. A secret is a whole string or one field of a
 //! JSON object (seed 001 keeps `{"username", "password", "host", …}` in one secret).
 
 use std::fmt;
@@ -55,8 +56,14 @@ impl SecretTarget {
     pub fn describe(&self) -> String {
         match self {
             SecretTarget::File { path, field } => match field {
-                Some(f) => format!("field `{f}` of {} (mode 0600)", path.display()),
-                None => format!("{} (mode 0600)", path.display()),
+                Some(f) => format!(
+                    "field `{f}` of {} (owner and group kept, no access for others)",
+                    path.display()
+                ),
+                None => format!(
+                    "{} (owner and group kept, no access for others)",
+                    path.display()
+                ),
             },
             SecretTarget::AwsSecretsManager {
                 secret_id, field, ..
@@ -113,7 +120,13 @@ impl SecretTarget {
                         set_field(&old, f, value)?
                     }
                 };
-                write_private_file(path, body.as_bytes())
+                // The owner, group and their bits as they were (the application reads it as
+                // its user or group); never readable by others, whatever it was before.
+                let mode = std::fs::metadata(path)
+                    .ok()
+                    .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7770);
+                crate::atomic_write::replace_keeping_owner(path, body.as_bytes(), mode)
+                    .with_context(|| format!("writing {} (the file is unchanged)", path.display()))
             }
             SecretTarget::AwsSecretsManager {
                 secret_id, field, ..

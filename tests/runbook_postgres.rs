@@ -274,6 +274,7 @@ async fn rotate_db_password_new_works_old_fails_and_the_password_is_nowhere_in_t
     let secret_file = t.path("app/db_password");
     std::fs::create_dir_all(secret_file.parent().unwrap()).unwrap();
     std::fs::write(&secret_file, old).unwrap();
+    std::fs::set_permissions(&secret_file, std::fs::Permissions::from_mode(0o600)).unwrap();
     let spec = shipped("rotate-db-password");
     let mut e = engine(
         &spec,
@@ -295,7 +296,14 @@ async fn rotate_db_password_new_works_old_fails_and_the_password_is_nowhere_in_t
     assert_eq!(d.status, Some(RunStatus::Succeeded), "{:#?}", e.state);
     assert_eq!(
         d.executed,
-        ["generate", "alter", "write", "new-works", "old-fails"]
+        [
+            "generate",
+            "current",
+            "alter",
+            "write",
+            "new-works",
+            "old-fails"
+        ]
     );
 
     let new = std::fs::read_to_string(&secret_file).unwrap();

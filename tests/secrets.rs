@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use toban::secrets::{Secret, SecretTarget};
 
 #[tokio::test]
-async fn file_secret_is_replaced_atomically_with_mode_0600() {
+async fn file_secret_is_replaced_atomically_never_readable_by_others() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db-password");
     std::fs::write(&path, "old\n").unwrap();
@@ -19,9 +19,10 @@ async fn file_secret_is_replaced_atomically_with_mode_0600() {
     };
     target.write(&Secret::new("n3w'pa;ss")).await.unwrap();
     assert_eq!(std::fs::read_to_string(&path).unwrap(), "n3w'pa;ss");
+    // The owner's and group's permissions kept, the others' taken away.
     assert_eq!(
         std::fs::metadata(&path).unwrap().permissions().mode() & 0o777,
-        0o600
+        0o640
     );
     assert_eq!(target.read().await.unwrap().expose(), "n3w'pa;ss");
     let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();

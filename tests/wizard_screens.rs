@@ -160,10 +160,21 @@ fn wizard_alter_password_masked() {
         secret: Some("Sup3rSecretPasswordValue12345678".into()),
         ..StepOutcome::failed(0, "generated a 32-character secret (not shown)")
     })));
+    // The current password is kept for a rollback, never shown either.
+    c.keys("<Enter>");
+    c.runner(RunnerMsg::Event(Event::StepFinished(StepOutcome {
+        ok: true,
+        secret: Some("TheOldPasswordValue0123456789".into()),
+        ..StepOutcome::failed(
+            1,
+            "kept the current value of /etc/app/db_password (not shown)",
+        )
+    })));
     c.type_text("app");
     c.keys("<Enter>");
     let w = c.s.wizard.as_ref().unwrap();
     assert_eq!(w.engine.current_step().unwrap().id, "alter");
+    assert!(!c.screen(80, 24).contains("TheOldPassword"));
     let s = c.screen(80, 24);
     assert!(!s.contains("Sup3rSecret"), "{s}");
     insta::assert_snapshot!(s);

@@ -3,6 +3,7 @@
 //! hands effects to the runner and draws only when something changed.
 
 pub mod effects;
+pub mod log_file;
 pub mod providers;
 mod store_lane;
 pub mod terminal;

@@ -73,6 +73,19 @@ fn local_runbook(state: &State, key: &str) -> Option<RunbookLink> {
         if shipped("renew-certificate") {
             let mut l = link("renew-certificate");
             l.params.insert("cert_name".into(), cert.to_string());
+            // Where the certificate was seen: the server to check, or the file to show.
+            if let Some(info) = state.services.certs.iter().find(|c| c.name == cert) {
+                match crate::tls_cert::split_addr(&info.source) {
+                    Ok((host, port)) if !info.source.contains('/') => {
+                        l.params.insert("host".into(), host.to_string());
+                        l.params.insert("port".into(), port.to_string());
+                        l.params.insert("server_name".into(), host.to_string());
+                    }
+                    _ => {
+                        l.params.insert("cert_file".into(), info.source.clone());
+                    }
+                }
+            }
             return Some(l);
         }
     }

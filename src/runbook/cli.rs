@@ -397,7 +397,7 @@ pub async fn resume(
     let keeper =
         super::runner::lease_keeper::keep(env.store.clone(), run_id.to_string(), false, None);
     engine.set_actor(runner::current_user(), runner::ssh_client());
-    engine.state.secrets = runner::load_secrets(env, run_id);
+    engine.state.secrets = runner::load_secrets(env, run_id).into();
     let mut first = runner::reattach_events(env, &engine).await;
     // What the executor says decides whether a decision is needed at all.
     let mut probe = engine.clone();

@@ -144,7 +144,7 @@ impl Scope<'_> {
                 if let Some(v) = self.params.and_then(|p| p.get(n)) {
                     return Ok(v.clone());
                 }
-                // Secret parameters live with the secrets: in memory only, masked on show.
+                // Secret parameters live with the secrets (never stored), masked on show.
                 match self.secrets.and_then(|s| s.get(&secret_param_key(n))) {
                     Some(_) if self.mask => Ok(MASK.to_string()),
                     Some(v) => Ok(v.clone()),
@@ -165,9 +165,9 @@ impl Scope<'_> {
                     .cloned()
                     .ok_or_else(|| {
                         format!(
-                        "the secret made by step `{id}` is not available (secrets are kept only \
-                         in memory; run that step again)"
-                    )
+                            "the secret made by step `{id}` is not available (a run's secrets are \
+                         removed when it ends or is abandoned; run that step again)"
+                        )
                     })
             }
             Var::RunId => Ok(self.run_id.to_string()),

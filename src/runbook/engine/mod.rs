@@ -77,7 +77,7 @@ impl Engine {
                 opts,
                 params,
                 outputs: BTreeMap::new(),
-                secrets,
+                secrets: secrets.into(),
                 steps,
                 current: None,
                 rollback_of: None,
@@ -457,8 +457,11 @@ impl Engine {
 
         if let Some(failed) = self.state.rollback_of.take() {
             // The rollback ran; the run still failed.
+            // Both messages: together they say what state things were left in.
+            let failed_msg = &self.state.steps[failed].message;
+            let failed_msg = failed_msg.strip_prefix("failed: ").unwrap_or(failed_msg);
             let why = format!(
-                "step `{}` failed; rollback `{}` {}",
+                "step `{}` failed: {failed_msg}; rollback `{}` {}: {message}",
                 self.spec.steps[failed].id,
                 self.spec.steps[i].id,
                 if o.ok { "done" } else { "failed too" }

@@ -125,7 +125,7 @@ impl Engine {
         Scope {
             params: Some(&self.state.params),
             outputs: Some(&self.state.outputs),
-            secrets: Some(&self.state.secrets),
+            secrets: Some(&self.state.secrets.0),
             run_id: &self.state.run_id,
             mask,
             lenient,
@@ -157,7 +157,14 @@ impl Engine {
                 lists: &lists,
             })?
         };
+        let since_ms = self.state.steps[..i]
+            .iter()
+            .zip(&self.spec.steps)
+            .filter(|(r, s)| r.state == StepState::Done && !s.action.is_interactive())
+            .filter_map(|(r, _)| r.started_ms)
+            .max();
         Ok(Rendered {
+            since_ms,
             step: i,
             id: step.id.clone(),
             action,

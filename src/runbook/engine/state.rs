@@ -91,7 +91,8 @@ pub struct RunOptions {
     pub step_by_step: bool,
 }
 
-/// The persisted part of a run. Secrets are kept in memory only.
+/// The persisted part of a run. Secrets are not in it: they stay in memory and in the
+/// run's private folder until it ends (`runner::secrets`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunState {
     pub run_id: String,
@@ -100,7 +101,7 @@ pub struct RunState {
     pub params: BTreeMap<String, String>,
     pub outputs: BTreeMap<String, String>,
     #[serde(skip)]
-    pub secrets: BTreeMap<String, String>,
+    pub secrets: RunSecrets,
     pub steps: Vec<StepRecord>,
     /// The step being asked or run; None once finished.
     pub current: Option<usize>,
@@ -117,6 +118,36 @@ pub struct RunState {
     /// before digests were kept (those are matched by their step ids).
     #[serde(default)]
     pub spec_digest: Option<String>,
+}
+
+/// A run's secrets by key (a step's id, `param:NAME`): never serialized, and shown by
+/// `{:?}` as their keys alone, so a debug print of a run cannot leak one.
+#[derive(Clone, PartialEq, Default)]
+pub struct RunSecrets(pub BTreeMap<String, String>);
+
+impl std::fmt::Debug for RunSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
+impl std::ops::Deref for RunSecrets {
+    type Target = BTreeMap<String, String>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for RunSecrets {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl From<BTreeMap<String, String>> for RunSecrets {
+    fn from(m: BTreeMap<String, String>) -> Self {
+        RunSecrets(m)
+    }
 }
 
 /// Who is acting on a run now: the session that resumed it may not be the one that

@@ -8,7 +8,7 @@
 //!
 //! - [`headless`]: the command-line driver.
 //! - [`handle`]: the wizard's driver; output reaches the screen through bounded channels.
-//! - [`secrets`]: a run's secrets between a crash and its resumption.
+//! - [`secrets`]: a run's secrets between a crash and its resumption, and their end.
 
 pub mod handle;
 pub mod headless;
@@ -28,7 +28,7 @@ pub use headless::{
     drive_headless, drive_headless_from, run_headless, HeadlessOpts, EXIT_FAILED,
     EXIT_NEEDS_CONFIRMATION, EXIT_OK, EXIT_USAGE,
 };
-pub use secrets::load_secrets;
+pub use secrets::{load_secrets, secrets_dir, sweep_secrets, ABANDONED_AFTER_MS};
 
 use super::engine::{initial_params, Engine, EngineEffect, Event, RunOptions, RunState, StepState};
 use super::spec::Runbook;
@@ -158,6 +158,9 @@ pub async fn interrupted_runs(
 ) -> anyhow::Result<(Vec<(Engine, Vec<Event>)>, Vec<String>)> {
     use super::engine::ReadOnly;
     use super::lease::LeaseHolder;
+    for line in sweep_secrets(env).await {
+        tracing::info!("{line}");
+    }
     let me = LeaseHolder::this_session();
     let now_ms = Utc::now().timestamp_millis();
     let mut found = Vec::new();
@@ -201,7 +204,7 @@ pub async fn interrupted_runs(
                 }
             }
         }
-        engine.state.secrets = load_secrets(env, &engine.state.run_id);
+        engine.state.secrets = load_secrets(env, &engine.state.run_id).into();
         let events = reattach_events(env, &engine).await;
         found.push((engine, events));
     }

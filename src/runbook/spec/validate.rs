@@ -57,7 +57,12 @@ pub fn validate(rb: &Runbook, source: &str) -> Vec<ConfigError> {
     let secret_steps: HashSet<&str> = rb
         .steps
         .iter()
-        .filter(|s| matches!(s.action, StepAction::GenerateSecret(_)))
+        .filter(|s| {
+            matches!(
+                s.action,
+                StepAction::GenerateSecret(_) | StepAction::ReadSecret(_)
+            )
+        })
         .map(|s| s.id.as_str())
         .collect();
     let secret_params: HashSet<&str> = rb
@@ -166,7 +171,7 @@ impl Names<'_> {
                     }
                 }
                 Var::Secret(id) if !self.secret_steps.contains(id.as_str()) => Some(format!(
-                    "`{}`: `{id}` is not a generate_secret step",
+                    "`{}`: `{id}` is not a generate_secret or read_secret step",
                     h.text
                 )),
                 Var::Secret(_) if f.usage == FieldUse::Public => Some(format!(

@@ -54,6 +54,8 @@ pub struct StepContext {
     pub cancel: CancellationToken,
     pub time_limit: Duration,
     pub started: Instant,
+    /// When the last step that ran before this one started (see [`super::Rendered`]).
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
     /// Output lines as they come, for the wizard's pane. Bounded: a slow screen slows the
     /// reader of the command's output, never memory.
     pub lines: Option<mpsc::Sender<String>>,

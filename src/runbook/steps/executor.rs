@@ -60,6 +60,10 @@ async fn run(req: ExecRequest) -> StepOutcome {
         cancel: req.cancel.clone(),
         time_limit: req.step.action.time_limit(),
         started,
+        since: req
+            .step
+            .since_ms
+            .and_then(chrono::DateTime::from_timestamp_millis),
         lines: req.lines,
     };
     let limit = cx.time_limit;

@@ -1,5 +1,6 @@
 //! `generate_secret`: a random password of letters and digits (no quoting trouble anywhere
-//! it goes), kept in the run's memory as `{{secrets.ID}}`, never shown or logged.
+//! it goes), `{{secrets.ID}}` for later steps, never shown or logged. Kept in memory and in a
+//! 0600 file of the run's private folder until the run ends (see `runner::secrets`).
 
 use futures::future::BoxFuture;
 use serde::Deserialize;
@@ -41,21 +42,31 @@ impl StepKind for GenerateSecret {
 
     fn describe(&self) -> Vec<String> {
         vec![format!(
-            "generate a random {}-character secret (kept in memory, never shown or logged)",
+            "generate a random {}-character secret (never shown or logged; kept in memory and \
+             a 0600 file in the run's folder until the run ends)",
             self.length
         )]
     }
 
-    fn execute(self, _: StepContext) -> BoxFuture<'static, Outcome> {
+    fn execute(self, cx: StepContext) -> BoxFuture<'static, Outcome> {
         Box::pin(async move {
             let mut o = Outcome::said(
                 true,
                 format!("generated a {}-character secret (not shown)", self.length),
             );
+            o.output = kept_where(&cx);
             o.secret = Some(generate_secret(self.length));
             o
         })
     }
+}
+
+/// Where the run keeps its secrets until it ends (a resumed run needs them), for the screen.
+pub fn kept_where(cx: &StepContext) -> String {
+    format!(
+        "kept until the run ends (to resume it) in memory and in 0600 files in\n{}/",
+        cx.exec.run_dir.join("secrets").display()
+    )
 }
 
 pub fn generate_secret(length: usize) -> String {

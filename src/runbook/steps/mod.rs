@@ -124,8 +124,10 @@ step_kinds! {
     Extract(extract::Extract),
     WriteFile(write_file::WriteFile),
     UpdateSecret(update_secret::UpdateSecret),
+    ReadSecret(read_secret::ReadSecret),
     RotateFiles(rotate_files::RotateFiles),
     Check(check::Check),
+    CertExpiry(cert_expiry::CertExpiry),
     ScheduleFollowup(schedule_followup::ScheduleFollowup),
     GenerateSecret(generate_secret::GenerateSecret),
 }

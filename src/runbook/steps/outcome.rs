@@ -22,6 +22,9 @@ pub struct Rendered {
     /// What it will do, secrets masked: for the screen and the audit.
     pub display: Vec<String>,
     pub destructive: bool,
+    /// When the last step that ran before this one started (ms since the epoch): a wait for
+    /// a log to be written again counts only bytes written since the rotation began.
+    pub since_ms: Option<i64>,
 }
 
 /// What a kind's `execute` reports.
@@ -37,7 +40,7 @@ pub struct Outcome {
     pub message: String,
     pub tail: String,
     pub digest: Option<String>,
-    /// A generated secret (kept in memory only).
+    /// A generated secret: never stored, audited or logged (see `runner::secrets`).
     pub secret: Option<String>,
     /// How long it took by the kind's own clock (a command's, measured by its supervisor).
     pub duration: Option<Duration>,
@@ -93,7 +96,7 @@ pub struct StepOutcome {
     pub tail: String,
     pub digest: Option<String>,
     pub message: String,
-    /// A generated secret (kept in memory only).
+    /// A generated secret: never stored, audited or logged (see `runner::secrets`).
     pub secret: Option<String>,
     pub cancelled: bool,
     pub duration_ms: i64,

@@ -20,6 +20,9 @@ pub struct UpdateSecret {
     pub region: Option<String>,
     pub endpoint_url: Option<String>,
     pub value: String,
+    /// Said after the error when the write fails: the state the runbook left things in
+    /// (the database already has the new password …).
+    pub if_failed: Option<String>,
     pub timeout: Duration,
 }
 
@@ -40,6 +43,8 @@ struct Raw {
     #[serde(default)]
     endpoint_url: Option<String>,
     value: String,
+    #[serde(default)]
+    if_failed: Option<String>,
 }
 
 fn two_minutes() -> Duration {
@@ -94,6 +99,7 @@ impl StepKind for UpdateSecret {
             region: u.region,
             endpoint_url: u.endpoint_url,
             value: u.value,
+            if_failed: u.if_failed,
             timeout: u.timeout,
         })
     }
@@ -104,6 +110,7 @@ impl StepKind for UpdateSecret {
             ("field", &self.field),
             ("region", &self.region),
             ("endpoint_url", &self.endpoint_url),
+            ("if_failed", &self.if_failed),
         ] {
             if let Some(f) = f {
                 v.push(Field::public(name, f));
@@ -121,6 +128,7 @@ impl StepKind for UpdateSecret {
             region: r.opt(&self.region)?,
             endpoint_url: r.opt(&self.endpoint_url)?,
             value: r.text(&self.value)?,
+            if_failed: r.opt_set(&self.if_failed)?,
             timeout: self.timeout,
         })
     }
@@ -145,16 +153,24 @@ impl StepKind for UpdateSecret {
                 return Outcome::fail("unknown secret store");
             };
             let value = Secret::new(self.value);
-            cx.bounded(async {
-                Outcome::from_result(
-                    target
-                        .write(&value)
-                        .await
-                        .map(|()| format!("replaced the secret in {}", target.describe()))
-                        .map_err(|e| format!("{e:#}")),
-                )
-            })
-            .await
+            let o = cx
+                .bounded(async {
+                    Outcome::from_result(
+                        target
+                            .write(&value)
+                            .await
+                            .map(|()| format!("replaced the secret in {}", target.describe()))
+                            .map_err(|e| format!("{e:#}")),
+                    )
+                })
+                .await;
+            match self.if_failed {
+                Some(state) if !o.ok => Outcome {
+                    message: format!("{}. {state}", o.message),
+                    ..o
+                },
+                _ => o,
+            }
         })
     }
 }

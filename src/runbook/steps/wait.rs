@@ -5,6 +5,7 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, Utc};
 use futures::future::BoxFuture;
 use serde::Deserialize;
 use tokio_util::sync::CancellationToken;
@@ -25,7 +26,8 @@ pub enum WaitTarget {
     Tcp(String),
     File(String),
     Container(String),
-    /// The file is non-empty (written again after a rotation).
+    /// New bytes in the file since the step before this one (a log rotation) began: not
+    /// empty, and modified since.
     Written(String),
 }
 
@@ -114,7 +116,9 @@ impl StepKind for Wait {
                 WaitTarget::Tcp(a) => format!("{a} accepts connections"),
                 WaitTarget::File(f) => format!("{f} exists"),
                 WaitTarget::Container(c) => format!("container {c} is healthy"),
-                WaitTarget::Written(f) => format!("{f} is being written (not empty)"),
+                WaitTarget::Written(f) => {
+                    format!("{f} gets new bytes after the rotation (the step before)")
+                }
             }
         )]
     }
@@ -125,7 +129,8 @@ impl StepKind for Wait {
 
     fn execute(self, cx: StepContext) -> BoxFuture<'static, Outcome> {
         Box::pin(async move {
-            match wait(&self.target, self.timeout, &cx.cancel).await {
+            let since = cx.since.unwrap_or_else(chrono::Utc::now);
+            match wait(&self.target, since, self.timeout, &cx.cancel).await {
                 Ok(text) => Outcome::done(text),
                 Err(e) => cx.stopped_or(e),
             }
@@ -137,6 +142,7 @@ impl StepKind for Wait {
 /// runbooks (log rotation).
 async fn wait(
     target: &WaitTarget,
+    since: DateTime<Utc>,
     timeout: Duration,
     cancel: &CancellationToken,
 ) -> Result<String, String> {
@@ -148,7 +154,7 @@ async fn wait(
         WaitTarget::Tcp(addr) => WaitCheck::Tcp { addr: addr.clone() },
         WaitTarget::File(f) => WaitCheck::FileExists { path: f.into() },
         WaitTarget::Container(c) => WaitCheck::ContainerHealthy { name: c.clone() },
-        WaitTarget::Written(f) => return wait_written(Path::new(f), timeout, cancel).await,
+        WaitTarget::Written(f) => return wait_written(Path::new(f), since, timeout, cancel).await,
     };
     let o = wait_until(&check, timeout, Duration::from_secs(1), cancel).await;
     if o.ready {
@@ -164,26 +170,45 @@ async fn wait(
     }
 }
 
-/// Until `f` exists and is not empty (a rotated log written to again).
+/// Until `f` holds bytes written after `since` (when the rotation began): not empty, and
+/// modified after it. A rotation empties the log (truncated, or a new file), so bytes in it
+/// modified since are new; a log nothing wrote to since (an application that stopped
+/// writing, old content a rotation left in place) does not count, nor does an empty one.
 async fn wait_written(
     f: &Path,
+    since: DateTime<Utc>,
     timeout: Duration,
     cancel: &CancellationToken,
 ) -> Result<String, String> {
     let start = Instant::now();
+    let at = |t: DateTime<Utc>| t.format("%H:%M:%S%.3f UTC").to_string();
     loop {
-        if std::fs::metadata(f).map(|m| m.len() > 0).unwrap_or(false) {
-            return Ok(format!("ready after {:.1}s", start.elapsed().as_secs_f64()));
-        }
+        let seen = std::fs::metadata(f).and_then(|m| Ok((m.len(), m.modified()?)));
+        let last = match &seen {
+            Ok((len, modified)) => {
+                let modified = DateTime::<Utc>::from(*modified);
+                if *len > 0 && modified > since {
+                    return Ok(format!(
+                        "{}: {len} bytes, written at {} after the rotation began at {}",
+                        f.display(),
+                        at(modified),
+                        at(since)
+                    ));
+                }
+                format!("{len} bytes, last written at {}", at(modified))
+            }
+            Err(e) => e.to_string(),
+        };
         if start.elapsed() >= timeout {
             return Err(format!(
-                "{} not written to within {}",
+                "{} not written to after the rotation at {} within {} ({last})",
                 f.display(),
+                at(since),
                 humantime::format_duration(timeout)
             ));
         }
         tokio::select! {
-            _ = tokio::time::sleep(Duration::from_secs(1)) => {}
+            _ = tokio::time::sleep(Duration::from_millis(500)) => {}
             _ = cancel.cancelled() => return Err("interrupted by the operator".into()),
         }
     }

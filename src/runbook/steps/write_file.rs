@@ -1,5 +1,6 @@
-//! `write_file`: write a file (its content may hold a secret), replaced atomically, with
-//! the mode given in octal (default 0600).
+//! `write_file`: write a file (its content may hold a secret), replaced atomically. A file
+//! it replaces keeps its owner, group and mode (the mode given in octal wins); a new one
+//! gets the mode given, else 0600.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -9,13 +10,13 @@ use serde::Deserialize;
 
 use super::kind::{de, duration, Field, Render, StepHeader, StepKind};
 use super::{Outcome, StepContext};
-use crate::atomic_write::write_atomically;
+use crate::atomic_write::replace_keeping_owner;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct WriteFile {
     pub path: String,
     pub content: String,
-    pub mode: u32,
+    pub mode: Option<u32>,
     pub timeout: Duration,
 }
 
@@ -40,11 +41,13 @@ impl StepKind for WriteFile {
     fn parse(table: toml::Table, _: &StepHeader<'_>) -> Result<Self, String> {
         let w: Raw = de(table)?;
         let mode = match w.mode {
-            None => 0o600,
-            Some(m) => u32::from_str_radix(m.trim_start_matches("0o"), 8)
-                .ok()
-                .filter(|m| *m <= 0o7777)
-                .ok_or_else(|| format!("`mode`: `{m}` is not an octal mode like \"0600\""))?,
+            None => None,
+            Some(m) => Some(
+                u32::from_str_radix(m.trim_start_matches("0o"), 8)
+                    .ok()
+                    .filter(|m| *m <= 0o7777)
+                    .ok_or_else(|| format!("`mode`: `{m}` is not an octal mode like \"0600\""))?,
+            ),
         };
         Ok(WriteFile {
             path: w.path,
@@ -71,8 +74,9 @@ impl StepKind for WriteFile {
 
     fn describe(&self) -> Vec<String> {
         vec![format!(
-            "write {} (mode {:04o}), content not shown",
-            self.path, self.mode
+            "write {} ({}), content not shown",
+            self.path,
+            mode_words(self.mode)
         )]
     }
 
@@ -84,11 +88,19 @@ impl StepKind for WriteFile {
         Box::pin(async move {
             cx.blocking(move |_| {
                 let path = PathBuf::from(&self.path);
-                write_atomically(&path, self.content.as_bytes(), self.mode)
-                    .map_err(|e| format!("writing {}: {e}", path.display()))?;
-                Ok(format!("wrote {} (mode {:04o})", path.display(), self.mode))
+                replace_keeping_owner(&path, self.content.as_bytes(), self.mode).map_err(|e| {
+                    format!("writing {}: {e} (the file is unchanged)", path.display())
+                })?;
+                Ok(format!("wrote {} ({})", path.display(), mode_words(self.mode)))
             })
             .await
         })
+    }
+}
+
+fn mode_words(mode: Option<u32>) -> String {
+    match mode {
+        Some(m) => format!("mode {m:04o}, owner kept"),
+        None => "owner and mode kept; a new file 0600".into(),
     }
 }

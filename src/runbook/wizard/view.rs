@@ -445,20 +445,58 @@ fn render_output(frame: &mut Frame, area: Rect, w: &WizardState, theme: &Theme) 
     frame.render_widget(block, area);
     let h = inner.height as usize;
     let end = w.output.len().saturating_sub(w.scroll);
-    let start = end.saturating_sub(h);
-    let lines: Vec<Line> = w.output[start..end]
-        .iter()
-        .map(|l| {
-            let style = match l.kind {
-                OutKind::Header => theme.style("text.dim").add_modifier(Modifier::BOLD),
-                OutKind::Line => theme.style("text"),
-                OutKind::Ok => theme.style("wizard.step.done"),
-                OutKind::Failed => theme.style("wizard.step.failed"),
-            };
-            Line::styled(l.text.clone(), style)
-        })
-        .collect();
+    // Long lines (a path, a server's error, what a failed step left behind) wrap rather than
+    // lose their end at the pane's edge: the newest rows that fit are shown.
+    let mut lines: Vec<Line> = Vec::new();
+    for l in w.output[..end].iter().rev() {
+        if lines.len() >= h {
+            break;
+        }
+        let style = match l.kind {
+            OutKind::Header => theme.style("text.dim").add_modifier(Modifier::BOLD),
+            OutKind::Line => theme.style("text"),
+            OutKind::Ok => theme.style("wizard.step.done"),
+            OutKind::Failed => theme.style("wizard.step.failed"),
+        };
+        for row in wrap(&l.text, inner.width as usize).into_iter().rev() {
+            lines.push(Line::styled(row, style));
+        }
+    }
+    lines.truncate(h);
+    lines.reverse();
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// `text` in rows of at most `width` columns, broken at spaces where it can; rows after the
+/// first are indented by two.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    use unicode_width::UnicodeWidthChar;
+    if width < 8 || unicode_width::UnicodeWidthStr::width(text) <= width {
+        return vec![text.to_string()];
+    }
+    let mut rows = Vec::new();
+    let (mut row, mut row_w) = (String::new(), 0usize);
+    let mut last_space: Option<usize> = None;
+    for c in text.chars() {
+        let cw = c.width().unwrap_or(0);
+        if row_w + cw > width {
+            let cut = last_space.filter(|i| *i > 2).unwrap_or(row.len());
+            let rest = row.split_off(cut);
+            rows.push(row.trim_end().to_string());
+            row = format!("  {}", rest.trim_start());
+            row_w = unicode_width::UnicodeWidthStr::width(row.as_str());
+            last_space = None;
+        }
+        if c == ' ' {
+            last_space = Some(row.len());
+        }
+        row.push(c);
+        row_w += cw;
+    }
+    if !row.trim().is_empty() {
+        rows.push(row);
+    }
+    rows
 }
 
 fn buttons<'a>(labels: &[&'a str], selected: usize, danger: bool, theme: &Theme) -> Line<'a> {
