@@ -128,4 +128,5 @@ step_kinds! {
     Check(check::Check),
     ScheduleFollowup(schedule_followup::ScheduleFollowup),
     GenerateSecret(generate_secret::GenerateSecret),
+    AccessKey(access_key::AccessKey),
 }
