@@ -57,7 +57,7 @@ pub fn validate(rb: &Runbook, source: &str) -> Vec<ConfigError> {
     let secret_steps: HashSet<&str> = rb
         .steps
         .iter()
-        .filter(|s| matches!(s.action, StepAction::GenerateSecret(_)))
+        .filter(|s| s.action.makes_secret())
         .map(|s| s.id.as_str())
         .collect();
     let secret_params: HashSet<&str> = rb
@@ -166,7 +166,7 @@ impl Names<'_> {
                     }
                 }
                 Var::Secret(id) if !self.secret_steps.contains(id.as_str()) => Some(format!(
-                    "`{}`: `{id}` is not a generate_secret step",
+                    "`{}`: step `{id}` makes no secret (generate_secret, access_key create)",
                     h.text
                 )),
                 Var::Secret(_) if f.usage == FieldUse::Public => Some(format!(

@@ -96,6 +96,10 @@ impl StepKind for AccessKey {
         Ok(k)
     }
 
+    fn makes_secret(&self) -> bool {
+        self.action == KeyAction::Create
+    }
+
     fn fields(&self) -> Vec<Field<'_>> {
         let mut v = vec![Field::public("user", &self.user)];
         for (name, f) in [
