@@ -301,7 +301,7 @@ async fn rotates_writes_proves_deactivates_and_the_calendar_deletes_the_old_key(
 
     // The progress names the new key's id, never its secret; nothing toban keeps holds it.
     assert!(printed.contains(&new_id), "{printed}");
-    assert!(printed.contains("signs as arn:aws:iam::"), "{printed}");
+    assert!(printed.contains(&format!("{new_id} works: it signs as {user}")), "{printed}");
     assert!(!printed.contains(&new_secret), "{printed}");
     let mut kept = Vec::new();
     files(&t.path("data"), &mut kept);

@@ -152,6 +152,7 @@ async fn headless_refuses_a_checklist_and_a_missing_yes_without_doing_anything()
     let source = r#"
 name = "checklist-first"
 title = "A checklist first"
+kind = "rotation"
 [[param]]
 name = "old_key_id"
 pattern = '^[A-Z0-9]+$'

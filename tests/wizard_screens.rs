@@ -81,7 +81,7 @@ fn wizard_confirm_typed_wrong_name() {
 
 #[test]
 fn wizard_confirm_plain_focus_on_no() {
-    let mut spec = from_step("rotate-access-key", "deactivate-confirm");
+    let mut spec = from_step("rotate-access-key", "confirm");
     if let StepAction::Confirm(c) = &mut spec.steps[0].action {
         c.typed = None;
     }

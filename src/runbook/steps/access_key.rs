@@ -224,7 +224,8 @@ async fn run(k: AccessKey, cx: &StepContext) -> Outcome {
                 .saturating_sub(Duration::from_secs(5));
             match aws.caller_arn_with(key, &secret, patience).await {
                 Ok(got) if got == want => {
-                    let mut o = Outcome::said(true, format!("{key} signs as {got}"));
+                    // The ARN is the output; the message fits the wizard's pane.
+                    let mut o = Outcome::said(true, format!("{key} works: it signs as {user}"));
                     o.output = got;
                     o
                 }
@@ -243,10 +244,7 @@ async fn run(k: AccessKey, cx: &StepContext) -> Outcome {
                     let at = DateTime::from_timestamp(now.timestamp() + 1, 0).unwrap_or(now);
                     let mut o = Outcome::said(
                         true,
-                        format!(
-                            "{key} of {user} is Inactive since {}",
-                            at.format("%Y-%m-%d %H:%M:%S UTC")
-                        ),
+                        format!("{key} is Inactive since {}", at.format("%H:%M:%S UTC")),
                     );
                     o.output = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
                     o

@@ -108,12 +108,13 @@ impl StepKind for ScheduleFollowup {
             v.push(n.clone());
         }
         if let Some(a) = &self.action {
-            let params: Vec<String> = a.params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            v.push(format!(
-                "done from the Calendar, it runs runbook {} ({})",
-                a.name,
-                params.join(", ")
-            ));
+            v.push(format!("marked done, it runs runbook {} with:", a.name));
+            v.extend(
+                a.params
+                    .iter()
+                    .filter(|(_, v)| !v.is_empty())
+                    .map(|(k, v)| format!("  {k} = {v}")),
+            );
         }
         v
     }
@@ -151,9 +152,8 @@ async fn run(f: ScheduleFollowup, cx: &StepContext) -> Outcome {
             let mut o = Outcome::said(
                 true,
                 format!(
-                    "follow-up #{id} due {}: {}",
-                    due_at.format("%Y-%m-%d %H:%M UTC"),
-                    f.title
+                    "follow-up #{id} on the calendar, due {}",
+                    due_at.format("%Y-%m-%d %H:%M UTC")
                 ),
             );
             o.output = id.to_string();
