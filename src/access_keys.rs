@@ -31,12 +31,12 @@ pub struct KeyInfo {
 }
 
 impl KeyInfo {
-    /// `AKIA…  Active  created 2026-09-01 (93 days ago)`.
+    /// `AKIA…  Active    2026-09-01, 93d old` (fits the wizard's output pane).
     pub fn describe(&self, now: DateTime<Utc>) -> String {
         let status = if self.active { "Active" } else { "Inactive" };
         match self.created {
             Some(c) => format!(
-                "{}  {status:<8}  created {} ({} days ago)",
+                "{}  {status:<8}  {}, {}d old",
                 self.id,
                 c.format("%Y-%m-%d"),
                 (now - c).num_days()
@@ -115,7 +115,11 @@ impl Aws {
             .send()
             .await
             .map_err(|e| anyhow!("reading IAM user {user}: {}", aws_error(&e)))?;
-        Ok(out.user().context("IAM answered GetUser without a user")?.arn().to_string())
+        Ok(out
+            .user()
+            .context("IAM answered GetUser without a user")?
+            .arn()
+            .to_string())
     }
 
     /// Who AWS says a request signed with this key is. A new key takes a few seconds to

@@ -164,10 +164,7 @@ impl SecretTarget {
 
 /// The AWS configuration every AWS step uses: the standard chain (profile, environment,
 /// `AWS_ENDPOINT_URL`), with a region and an endpoint (a VPC endpoint, moto) when given.
-pub async fn aws_config(
-    region: Option<&str>,
-    endpoint_url: Option<&str>,
-) -> aws_config::SdkConfig {
+pub async fn aws_config(region: Option<&str>, endpoint_url: Option<&str>) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
     if let Some(r) = region {
         loader = loader.region(aws_config::Region::new(r.to_string()));

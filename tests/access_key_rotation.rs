@@ -12,9 +12,9 @@
 //! and it dates a key's last use at once (AWS takes up to hours): the "used after
 //! deactivation" refusal is driven by a request the test signs with the old key itself.
 
-mod support;
 #[path = "runbook_common.rs"]
 mod common;
+mod support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::sync::Arc;
@@ -295,19 +295,29 @@ async fn rotates_writes_proves_deactivates_and_the_calendar_deletes_the_old_key(
     assert!(wrong.contains("SignatureDoesNotMatch"), "{wrong}");
     let mut keys = keys_of(&user).await;
     keys.sort();
-    let mut want = vec![(new_id.clone(), "Active".into()), (old.clone(), "Inactive".into())];
+    let mut want = vec![
+        (new_id.clone(), "Active".into()),
+        (old.clone(), "Inactive".into()),
+    ];
     want.sort();
     assert_eq!(keys, want);
 
     // The progress names the new key's id, never its secret; nothing toban keeps holds it.
     assert!(printed.contains(&new_id), "{printed}");
-    assert!(printed.contains(&format!("{new_id} works: it signs as {user}")), "{printed}");
+    assert!(
+        printed.contains(&format!("{new_id} works: it signs as {user}")),
+        "{printed}"
+    );
     assert!(!printed.contains(&new_secret), "{printed}");
     let mut kept = Vec::new();
     files(&t.path("data"), &mut kept);
     assert!(!kept.is_empty());
     for (p, bytes) in &kept {
-        assert!(!contains(bytes, &new_secret), "the secret is in {}", p.display());
+        assert!(
+            !contains(bytes, &new_secret),
+            "the secret is in {}",
+            p.display()
+        );
     }
 
     // The deletion is a follow-up 7 days out that carries its action.
@@ -323,7 +333,10 @@ async fn rotates_writes_proves_deactivates_and_the_calendar_deletes_the_old_key(
     // Done from the Calendar: the old key is deleted, the new one stays.
     let notice = done_from_the_calendar(&t, "nothing broke in a week").await;
     assert!(notice.contains(&format!("deleted {old}")), "{notice}");
-    assert_eq!(keys_of(&user).await, vec![(new_id.clone(), "Active".into())]);
+    assert_eq!(
+        keys_of(&user).await,
+        vec![(new_id.clone(), "Active".into())]
+    );
     let events = t
         .env
         .store
@@ -335,7 +348,10 @@ async fn rotates_writes_proves_deactivates_and_the_calendar_deletes_the_old_key(
         .find(|e| e.duty_id == format!("followup-{}", f[0].id))
         .expect("the done record");
     let note = e.note.as_deref().unwrap();
-    assert!(note.starts_with("nothing broke in a week; action: deleted"), "{note}");
+    assert!(
+        note.starts_with("nothing broke in a week; action: deleted"),
+        "{note}"
+    );
     let run = e.run_id.clone().expect("the action's run");
     let audit = t.env.store.run_audit(&run).await.unwrap();
     assert!(

@@ -33,7 +33,11 @@ async fn keys_of(user: &str) -> Vec<String> {
 fn readable(screen: String) -> String {
     if let Some(p) = std::env::var_os("TOBAN_E2E_DUMP") {
         use std::io::Write;
-        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(p).unwrap();
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(p)
+            .unwrap();
         writeln!(f, "{screen}\n=====").unwrap();
     }
     for l in screen.lines() {
@@ -100,13 +104,7 @@ async fn rotate_access_key_from_the_console_and_delete_the_old_key_from_the_cale
     readable(tui.wait_for("Rotate an IAM access key — before it starts"));
 
     // Every parameter typed: user, old key, file, secret (none here: empty), region.
-    let fields: [&str; 5] = [
-        &user,
-        &old,
-        key_file.to_str().unwrap(),
-        "",
-        "us-east-1",
-    ];
+    let fields: [&str; 5] = [&user, &old, key_file.to_str().unwrap(), "", "us-east-1"];
     for v in fields {
         tui.key("C-u");
         if !v.is_empty() {
@@ -116,7 +114,6 @@ async fn rotate_access_key_from_the_console_and_delete_the_old_key_from_the_cale
     }
     readable(tui.screen());
     tui.key("Enter");
-
 
     // Step by step, as the wizard runs a rotation: Enter runs each step; the typed
     // confirmation wants the old key's id.
@@ -134,7 +131,10 @@ async fn rotate_access_key_from_the_console_and_delete_the_old_key_from_the_cale
     readable(tui.wait_for_within("Deactivate the old key", 60));
     tui.type_text(&old);
     tui.key("Enter");
-    for title in ["Make the old key Inactive", "Schedule the old key's deletion"] {
+    for title in [
+        "Make the old key Inactive",
+        "Schedule the old key's deletion",
+    ] {
         readable(tui.wait_for_within(title, 60));
         tui.key("Enter");
     }

@@ -218,7 +218,10 @@ fn wizard_schedule_followup() {
     // The deactivation's time is an earlier step's output; this screen starts after it.
     if let StepAction::ScheduleFollowup(f) = &mut spec.steps[0].action {
         let at = "2026-11-20T09:00:00Z";
-        f.note = f.note.as_ref().map(|n| n.replace("{{steps.deactivate.output}}", at));
+        f.note = f
+            .note
+            .as_ref()
+            .map(|n| n.replace("{{steps.deactivate.output}}", at));
         for v in f.action.iter_mut().flat_map(|a| a.params.values_mut()) {
             *v = v.replace("{{steps.deactivate.output}}", at);
         }

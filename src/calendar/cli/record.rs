@@ -150,7 +150,12 @@ pub async fn record_command(
     let recorded = match recorded {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("toban: {} not {}: {}", d.id, kind.as_str(), strip_escapes(&e));
+            eprintln!(
+                "toban: {} not {}: {}",
+                d.id,
+                kind.as_str(),
+                strip_escapes(&e)
+            );
             return 1;
         }
     };

@@ -42,7 +42,10 @@ pub async fn run_action(env: &RunEnv, books: &[Runbook], link: &RunbookLink) -> 
     };
     let problems = engine.param_errors();
     if !problems.is_empty() {
-        return failed(None, format!("runbook `{}`: {}", link.name, problems.join("; ")));
+        return failed(
+            None,
+            format!("runbook `{}`: {}", link.name, problems.join("; ")),
+        );
     }
     let run_id = engine.state.run_id.clone();
     let keeper = super::lease_keeper::keep(env.store.clone(), run_id.clone(), false, None);

@@ -202,7 +202,7 @@ async fn run(k: AccessKey, cx: &StepContext) -> Outcome {
                 Ok((id, secret)) => {
                     let mut o = Outcome::said(
                         true,
-                        format!("created access key {id} for {user} (secret not shown)"),
+                        format!("created {id} (its secret is not shown)"),
                     );
                     o.output = id;
                     o.secret = Some(secret.expose().to_string());

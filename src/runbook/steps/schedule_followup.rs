@@ -104,7 +104,7 @@ impl StepKind for ScheduleFollowup {
             "add a follow-up to the calendar, due in {}: {}",
             self.due, self.title
         )];
-        if let Some(n) = &self.note {
+        if let (Some(n), None) = (&self.note, &self.action) {
             v.push(n.clone());
         }
         if let Some(a) = &self.action {
