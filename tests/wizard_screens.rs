@@ -214,7 +214,7 @@ fn wizard_extract_preview_then_the_listing_above_the_question() {
 
 #[test]
 fn wizard_schedule_followup() {
-    let mut spec = from_step("rotate-access-key", "schedule-delete");
+    let mut spec = from_step("rotate-access-key", "schedule");
     // The deactivation's time is an earlier step's output; this screen starts after it.
     if let StepAction::ScheduleFollowup(f) = &mut spec.steps[0].action {
         let at = "2026-11-20T09:00:00Z";

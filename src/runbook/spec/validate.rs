@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use super::parse::{did_you_mean, line_of};
 use super::{ParamKind, Runbook};
 use crate::config::ConfigError;
-use crate::runbook::steps::{CheckCx, Field, FieldUse, StepAction};
+use crate::runbook::steps::{CheckCx, Field, FieldUse};
 use crate::runbook::template::{self, Filter, Var};
 
 pub fn validate(rb: &Runbook, source: &str) -> Vec<ConfigError> {
