@@ -419,3 +419,56 @@ async fn the_calendar_refuses_to_delete_a_key_that_is_active_or_was_used() {
     assert!(keys_of(&user).await.iter().any(|(k, _)| *k == old));
     assert_eq!(t.env.store.open_followups().await.unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn toban_calendar_done_runs_the_action_on_the_same_path() {
+    if moto().await.is_none() {
+        return;
+    }
+    // The store where the binary looks for it: $XDG_DATA_HOME/toban.
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("d/toban");
+    let store = toban::store::Store::open(None, &data).await.unwrap();
+    common::use_toban_supervisor();
+    let t = TestEnv {
+        env: toban::runbook::runner::RunEnv {
+            store: store.clone(),
+            executor: Arc::new(toban::runbook::steps::SupervisedExecutor),
+            runs_dir: data.join("runs"),
+            connections: Default::default(),
+        },
+        dir,
+    };
+    let (user, old, _) = user_with_key("cli-user").await;
+    let file = t.path("aws-credentials");
+    rotate(
+        &t,
+        &[
+            ("iam_user", &user),
+            ("old_key_id", &old),
+            ("key_file", file.to_str().unwrap()),
+        ],
+        &old,
+    )
+    .await;
+    let f = store.calendar_followups(Utc::now()).await.unwrap();
+    let h = t.dir.path();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_toban"))
+        .args(["calendar", "done", &format!("followup-{}", f[0].id)])
+        .args(["--note", "from a script"])
+        .env("HOME", h)
+        .env("XDG_CONFIG_HOME", h.join("c"))
+        .env("XDG_DATA_HOME", h.join("d"))
+        .env("XDG_STATE_HOME", h.join("s"))
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains(&format!("action: deleted {old}")), "{text}");
+    assert!(keys_of(&user).await.iter().all(|(k, _)| *k != old));
+    assert!(store.open_followups().await.unwrap().is_empty());
+}
