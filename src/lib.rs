@@ -1,5 +1,6 @@
 //! toban (当番): a terminal operations console for the person on call.
 
+pub mod access_keys;
 pub mod action;
 pub mod actor;
 pub mod alarm_types;

@@ -144,6 +144,7 @@ fn main() -> ExitCode {
             &data_dir,
             cli.read_only || config.read_only,
             &problems,
+            &runbooks,
         ) as u8),
         Some(Command::Runbook { command }) => {
             for p in &problems {

@@ -169,18 +169,26 @@ impl SecretTarget {
         else {
             unreachable!("only called for AWS targets")
         };
-        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-        if let Some(r) = region {
-            loader = loader.region(aws_config::Region::new(r.clone()));
-        }
-        if let Some(e) = endpoint_url {
-            loader = loader.endpoint_url(e);
-        }
-        aws_sdk_secretsmanager::Client::new(&loader.load().await)
+        aws_sdk_secretsmanager::Client::new(
+            &aws_config(region.as_deref(), endpoint_url.as_deref()).await,
+        )
     }
 }
 
-fn aws_error<E: std::error::Error + 'static>(e: &E) -> String {
+/// The AWS configuration every AWS step uses: the standard chain (profile, environment,
+/// `AWS_ENDPOINT_URL`), with a region and an endpoint (a VPC endpoint, moto) when given.
+pub async fn aws_config(region: Option<&str>, endpoint_url: Option<&str>) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(r) = region {
+        loader = loader.region(aws_config::Region::new(r.to_string()));
+    }
+    if let Some(e) = endpoint_url {
+        loader = loader.endpoint_url(e);
+    }
+    loader.load().await
+}
+
+pub(crate) fn aws_error<E: std::error::Error + 'static>(e: &E) -> String {
     // The SDK's Display is terse ("service error"); the source chain says what happened.
     let mut msg = e.to_string();
     let mut src = e.source();

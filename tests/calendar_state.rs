@@ -86,6 +86,7 @@ async fn done_goes_through_the_store_and_comes_back_through_the_poller() {
     let handles = Handles {
         store: store.clone(),
         refresh,
+        actions: None,
     };
     let records = next_records(&mut rx).await;
     assert!(

@@ -51,8 +51,8 @@ fn wizard_note() {
 #[test]
 fn wizard_checklist() {
     let c = open(
-        from_step("rotate-access-key", "create"),
-        &[("old_key_id", "AKIAOLD")],
+        from_step("rotate-access-key", "elsewhere"),
+        &[("old_key_id", "AKIAOLDKEY000001")],
     );
     insta::assert_snapshot!(c.screen(80, 24));
 }
@@ -81,11 +81,11 @@ fn wizard_confirm_typed_wrong_name() {
 
 #[test]
 fn wizard_confirm_plain_focus_on_no() {
-    let mut spec = from_step("rotate-access-key", "deactivate");
+    let mut spec = from_step("rotate-access-key", "confirm");
     if let StepAction::Confirm(c) = &mut spec.steps[0].action {
         c.typed = None;
     }
-    let c = open(spec, &[("old_key_id", "AKIAOLD")]);
+    let c = open(spec, &[("old_key_id", "AKIAOLDKEY000001")]);
     insta::assert_snapshot!(c.screen(80, 24));
 }
 
@@ -225,10 +225,19 @@ fn wizard_extract_preview_then_the_listing_above_the_question() {
 
 #[test]
 fn wizard_schedule_followup() {
-    let c = open(
-        from_step("rotate-access-key", "schedule-delete"),
-        &[("old_key_id", "AKIAOLD")],
-    );
+    let mut spec = from_step("rotate-access-key", "schedule");
+    // The deactivation's time is an earlier step's output; this screen starts after it.
+    if let StepAction::ScheduleFollowup(f) = &mut spec.steps[0].action {
+        let at = "2026-11-20T09:00:00Z";
+        f.note = f
+            .note
+            .as_ref()
+            .map(|n| n.replace("{{steps.deactivate.output}}", at));
+        for v in f.action.iter_mut().flat_map(|a| a.params.values_mut()) {
+            *v = v.replace("{{steps.deactivate.output}}", at);
+        }
+    }
+    let c = open(spec, &[("old_key_id", "AKIAOLDKEY000001")]);
     insta::assert_snapshot!(c.screen(80, 24));
 }
 

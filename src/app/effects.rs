@@ -78,6 +78,16 @@ pub fn spawn(mut runner: Runner, tx: mpsc::Sender<Msg>, cancel: CancellationToke
         runner
             .providers
             .attach_store(&runner.config, store.clone(), &tx, &cancel);
+        // A follow-up done from the Calendar runs its action as a recorded runbook run.
+        if let Some(s) = &store {
+            let actions = crate::calendar::complete::Actions {
+                env: run_env(&runner, s.clone()),
+                books: runner.runbooks.clone(),
+            };
+            if let Some(c) = runner.providers.calendar.as_mut() {
+                c.actions = Some(actions);
+            }
+        }
         loop {
             let effect = tokio::select! {
                 e = erx.recv() => match e { Some(e) => e, None => break },
@@ -127,13 +137,17 @@ async fn restore(store: &Store, runner: &Runner, tx: &mpsc::Sender<Msg>) {
 
 /// The runbook runner: records go to the store, so without a store nothing runs. Runs left
 /// unfinished by a previous toban are offered for resuming.
-async fn start_runbooks(runner: &Runner, store: Store, tx: &mpsc::Sender<Msg>) -> RunnerHandle {
-    let env = RunEnv {
-        store: store.clone(),
+fn run_env(runner: &Runner, store: Store) -> RunEnv {
+    RunEnv {
+        store,
         executor: Arc::new(crate::runbook::steps::SupervisedExecutor),
         runs_dir: runner.data_dir.join("runs"),
         connections: runner.config.runbooks.connections.clone(),
-    };
+    }
+}
+
+async fn start_runbooks(runner: &Runner, store: Store, tx: &mpsc::Sender<Msg>) -> RunnerHandle {
+    let env = run_env(runner, store.clone());
     let (mtx, mut mrx) = mpsc::channel(256);
     let handle = RunnerHandle::spawn(env.clone(), mtx);
     let fwd = tx.clone();

@@ -192,6 +192,8 @@ impl Providers {
             self.calendar = Some(crate::calendar::effects::Handles {
                 store: store.clone(),
                 refresh,
+                // Given by the effect runner, which holds the runbooks.
+                actions: None,
             });
         }
         self.alarms = Some(spawn_alarms(

@@ -5,6 +5,7 @@
 //! - `model`: duties, follow-ups and the records against them
 //! - `book`: due / overdue / missed / done at a given moment; agenda, history, summary
 //! - `findings`: overdue duties as local alarms
+//! - `complete`: recording done / skip / snooze (a follow-up's action runs first)
 //! - `store`: completions, skips, snoozes and follow-ups in the state store
 //! - `provider`: re-reads the records (other operators on a shared store)
 //! - `state`, `effects`, `view`: the Calendar tab's state, its effects, its blocks
@@ -12,6 +13,7 @@
 
 pub mod book;
 pub mod cli;
+pub mod complete;
 pub mod effects;
 pub mod findings;
 pub mod ics;

@@ -17,11 +17,12 @@ use crate::config::calendar::RunbookLink;
 pub enum CalendarMsg {
     /// A fresh read of the records (the poller, after a completion, or another operator's).
     Records(CalendarRecords),
-    /// The answer to [`CalendarEffect::Record`].
+    /// The answer to [`CalendarEffect::Record`]: what a follow-up's action did (empty when
+    /// there was none), or why nothing was recorded.
     Recorded {
         duty_id: String,
         kind: EventKind,
-        result: Result<i64, String>,
+        result: Result<String, String>,
     },
     /// The clock moved on (the console's tick).
     Tick,
@@ -406,8 +407,27 @@ impl CalendarState {
     }
 
     /// Marks the selected occurrence done (late, early or again) with a note.
+    /// A follow-up with an action runs it first (see `complete`): the notice says so
+    /// until the answer comes.
     pub fn done(&mut self, note: &str, by: &Actor) -> Vec<CalendarEffect> {
-        self.record(EventKind::Done, by, Some(note), None)
+        let fx = self.record(EventKind::Done, by, Some(note), None);
+        if let (false, Some(name)) = (fx.is_empty(), self.selected_action()) {
+            self.notice = Some(format!("running its action, runbook {name}…"));
+        }
+        fx
+    }
+
+    /// The runbook that marking the selected duty done runs: a follow-up's action.
+    pub fn selected_action(&self) -> Option<String> {
+        let o = self.selected_row()?;
+        if matches!(o.state, OccState::Done | OccState::Skipped) {
+            return None;
+        }
+        let d = &self.book.duties[o.duty];
+        match d.origin {
+            super::model::Origin::Followup { .. } => d.runbook.as_ref().map(|l| l.name.clone()),
+            _ => None,
+        }
     }
 
     /// Skips the selected occurrence; the reason is kept in the history.
@@ -487,7 +507,9 @@ pub fn update(s: &mut CalendarState, msg: CalendarMsg, now: DateTime<Utc>) -> Ve
             result,
         } => {
             s.notice = Some(match result {
-                Ok(_) => format!("{} {duty_id}", kind.as_str()),
+                Ok(did) if did.is_empty() => format!("{} {duty_id}", kind.as_str()),
+                Ok(did) => format!("{} {duty_id}: {did}", kind.as_str()),
+                Err(e) if kind == EventKind::Done => format!("{duty_id} not done: {e}"),
                 Err(e) => format!("{duty_id} not recorded: {e}"),
             });
             vec![CalendarEffect::Reload]

@@ -287,6 +287,19 @@ impl Store {
         })
     }
 
+    /// The action of a follow-up not yet done (what marking it done runs).
+    pub async fn open_followup_action(&self, id: i64) -> anyhow::Result<Option<RunbookLink>> {
+        let row: Option<(Option<String>,)> =
+            sqlx::query_as("SELECT action_json FROM followups WHERE id = $1 AND done_ms IS NULL")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?;
+        match row.and_then(|(j,)| j) {
+            Some(j) => Ok(Some(serde_json::from_str(&j)?)),
+            None => Ok(None),
+        }
+    }
+
     /// Gives a follow-up the runbook that doing it runs (delete the old access key).
     pub async fn set_followup_action(&self, id: i64, action: &RunbookLink) -> anyhow::Result<()> {
         sqlx::query("UPDATE followups SET action_json = $2 WHERE id = $1")

@@ -32,6 +32,14 @@ pub fn findings(state: &mut State, fx: &mut Vec<Effect>) {
     }
 }
 
+/// Marking a follow-up done runs its action (deletes the old access key): like the
+/// mutating actions, read-only mode refuses it (at the one gate, `keys::apply_action`).
+pub fn runs_action(state: &State, action: Action) -> bool {
+    action == Action::Done
+        && state.tab == crate::tab::Tab::Calendar
+        && state.calendar.selected_action().is_some()
+}
+
 pub fn on_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) -> bool {
     let c = &mut state.calendar;
     if c.detail.is_some() {

@@ -77,7 +77,7 @@ pub fn on_key(state: &mut State, event: KeyEvent, fx: &mut Vec<Effect>) -> bool 
 
 /// Every action passes here: read-only mode is enforced in this one place.
 pub fn apply_action(state: &mut State, action: Action, fx: &mut Vec<Effect>) {
-    if state.read_only && action.is_mutating() {
+    if state.read_only && (action.is_mutating() || super::calendar::runs_action(state, action)) {
         state.notice = Some(Notice {
             text: format!("read-only mode: `{action}` changes something and is not available"),
             severity: Severity::Warning,

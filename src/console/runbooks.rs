@@ -488,7 +488,7 @@ pub fn wizard_hints(state: &State) -> Vec<crate::ui::widgets::hints::Hint> {
             ],
         }
     };
-    if !w.engine.state.secrets.is_empty() && w.ask.is_none() {
+    if w.can_reveal() && w.ask.is_none() {
         wanted.push((
             Action::Reveal,
             if w.reveal {

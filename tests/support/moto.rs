@@ -82,3 +82,18 @@ fn start() -> Result<String, String> {
     }
     Err("moto_server did not start listening within 30 s".into())
 }
+
+/// A moto server of the caller's own, not the process's shared one: for a test that turns
+/// on moto's request authentication (`/moto-api/reset-auth`), which would refuse every
+/// other test's dummy credentials. Dies with the test process.
+pub fn private_moto_url() -> Option<String> {
+    std::env::set_var("AWS_REGION", "us-east-1");
+    std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
+    match start() {
+        Ok(u) => Some(u),
+        Err(why) => {
+            super::service_unavailable("moto (AWS API on loopback)", &why);
+            None
+        }
+    }
+}

@@ -103,6 +103,7 @@ pub fn main(
     data_dir: &Path,
     read_only: bool,
     problems: &[crate::config::ConfigError],
+    runbooks: &[crate::runbook::spec::Runbook],
 ) -> i32 {
     for p in problems {
         eprintln!("toban: {p}");
@@ -147,7 +148,18 @@ pub fn main(
                         return 3;
                     }
                 };
-                record_command(config, &store, cmd, &Actor::current(), now, &mut out).await
+                // A follow-up's action runs here as a recorded runbook run, as from the tab.
+                let actions = crate::calendar::complete::Actions {
+                    env: crate::runbook::runner::RunEnv {
+                        store: store.clone(),
+                        executor: std::sync::Arc::new(crate::runbook::steps::SupervisedExecutor),
+                        runs_dir: data_dir.join("runs"),
+                        connections: config.runbooks.connections.clone(),
+                    },
+                    books: std::sync::Arc::new(runbooks.to_vec()),
+                };
+                record_command(config, &store, Some(&actions), cmd, &Actor::current(), now, &mut out)
+                    .await
             }
         };
         let _ = out.flush();

@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::{display_zone, load, CalendarCommand};
+use crate::calendar::complete::{record, Actions};
 use crate::calendar::model::{Actor, Duty, EventKind, Origin};
 use crate::calendar::store::NewEvent;
 use crate::config::Config;
@@ -24,11 +25,19 @@ struct RecordedJson<'a> {
     by: &'a Actor,
     #[serde(skip_serializing_if = "Option::is_none")]
     action: Option<&'a crate::config::calendar::RunbookLink>,
+    /// What the follow-up's action did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action_result: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run_id: Option<&'a str>,
 }
 
+/// `actions`: what runs a follow-up's action when it is marked done (the same path as the
+/// Calendar tab's).
 pub async fn record_command(
     config: &Config,
     store: &Store,
+    actions: Option<&Actions>,
     cmd: CalendarCommand,
     by: &Actor,
     now: DateTime<Utc>,
@@ -122,25 +131,34 @@ pub async fn record_command(
             }
         },
     };
-    let recorded = store
-        .record_duty_event(
-            &NewEvent {
-                duty_id: &d.id,
-                occurrence,
-                kind,
-                at,
-                by,
-                note: note.as_deref(),
-                until,
-                run_id: None,
-            },
-            now,
-        )
-        .await;
-    if let Err(e) = recorded {
-        eprintln!("toban: cannot record it: {e:#}");
-        return 3;
-    }
+    let recorded = record(
+        store,
+        actions,
+        &NewEvent {
+            duty_id: &d.id,
+            occurrence,
+            kind,
+            at,
+            by,
+            note: note.as_deref(),
+            until,
+            run_id: None,
+        },
+        now,
+    )
+    .await;
+    let recorded = match recorded {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!(
+                "toban: {} not {}: {}",
+                d.id,
+                kind.as_str(),
+                strip_escapes(&e)
+            );
+            return 1;
+        }
+    };
     let action = match (&d.origin, kind) {
         (Origin::Followup { .. }, EventKind::Done) => d.runbook.as_ref(),
         _ => None,
@@ -155,6 +173,8 @@ pub async fn record_command(
                 at,
                 by,
                 action,
+                action_result: recorded.action.as_deref(),
+                run_id: recorded.run_id.as_deref(),
             },
         )
         .map_err(std::io::Error::from)
@@ -174,16 +194,8 @@ pub async fn record_command(
                 u.with_timezone(&zone).format("%Y-%m-%d %H:%M")
             ));
         }
-        if let Some(a) = action {
-            let sets: String = a
-                .params
-                .iter()
-                .map(|(k, v)| format!(" --set {k}={v}"))
-                .collect();
-            text.push_str(&format!(
-                "\nits action was not run from here: toban runbook run {}{sets}",
-                a.name
-            ));
+        if let Some(did) = &recorded.action {
+            text.push_str(&format!("\naction: {}", strip_escapes(did)));
         }
         writeln!(out, "{text}")
     };

@@ -249,10 +249,16 @@ fn summary(frame: &mut Frame, area: Rect, state: &CalendarState, theme: &Theme) 
         )));
     }
     if let Some(notice) = &state.notice {
-        lines.push(Line::from(Span::styled(
-            fit(&strip_escapes(notice), inner.width as usize),
-            theme.style("status.ok"),
-        )));
+        // Wrapped: what a follow-up's action did, or why it refused, is read in full.
+        let style = if notice.contains(" not done") || notice.contains(" not recorded") {
+            theme.style("status.warn")
+        } else {
+            theme.style("status.ok")
+        };
+        let text = strip_escapes(notice);
+        for l in crate::runbook::wizard::view::wrap_at_separators(&text, inner.width as usize) {
+            lines.push(Line::from(Span::styled(l.trim().to_string(), style)));
+        }
     }
     frame.render_widget(Paragraph::new(lines), inner);
 }

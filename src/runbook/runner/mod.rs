@@ -9,7 +9,9 @@
 //! - [`headless`]: the command-line driver.
 //! - [`handle`]: the wizard's driver; output reaches the screen through bounded channels.
 //! - [`secrets`]: a run's secrets between a crash and its resumption, and their end.
+//! - [`followup`]: a follow-up's action, run when the operator marks it done.
 
+pub mod followup;
 pub mod handle;
 pub mod headless;
 pub mod lease_keeper;

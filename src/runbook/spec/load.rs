@@ -25,6 +25,10 @@ pub const SHIPPED: &[(&str, &str)] = &[
         include_str!("../../../runbooks/rotate-access-key.toml"),
     ),
     (
+        "delete-access-key.toml",
+        include_str!("../../../runbooks/delete-access-key.toml"),
+    ),
+    (
         "rotate-logs.toml",
         include_str!("../../../runbooks/rotate-logs.toml"),
     ),

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 use super::parse::{did_you_mean, line_of};
 use super::{ParamKind, Runbook};
 use crate::config::ConfigError;
-use crate::runbook::steps::{CheckCx, Field, FieldUse, StepAction};
+use crate::runbook::steps::{CheckCx, Field, FieldUse};
 use crate::runbook::template::{self, Filter, Var};
 
 pub fn validate(rb: &Runbook, source: &str) -> Vec<ConfigError> {
@@ -57,12 +57,7 @@ pub fn validate(rb: &Runbook, source: &str) -> Vec<ConfigError> {
     let secret_steps: HashSet<&str> = rb
         .steps
         .iter()
-        .filter(|s| {
-            matches!(
-                s.action,
-                StepAction::GenerateSecret(_) | StepAction::ReadSecret(_)
-            )
-        })
+        .filter(|s| s.action.makes_secret())
         .map(|s| s.id.as_str())
         .collect();
     let secret_params: HashSet<&str> = rb
@@ -171,7 +166,7 @@ impl Names<'_> {
                     }
                 }
                 Var::Secret(id) if !self.secret_steps.contains(id.as_str()) => Some(format!(
-                    "`{}`: `{id}` is not a generate_secret or read_secret step",
+                    "`{}`: step `{id}` makes no secret (generate_secret, read_secret, access_key create)",
                     h.text
                 )),
                 Var::Secret(_) if f.usage == FieldUse::Public => Some(format!(

@@ -32,6 +32,10 @@ impl StepKind for GenerateSecret {
         Ok(GenerateSecret { length })
     }
 
+    fn makes_secret(&self) -> bool {
+        true
+    }
+
     fn fields(&self) -> Vec<Field<'_>> {
         Vec::new()
     }

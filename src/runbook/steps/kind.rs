@@ -40,6 +40,12 @@ pub trait StepKind: Sized + Clone + fmt::Debug + PartialEq + Send + Sync + 'stat
     /// argv and asks SQL for a quoting filter).
     fn fields(&self) -> Vec<Field<'_>>;
 
+    /// Its outcome carries a secret, `{{secrets.ID}}` to later steps (a generated password,
+    /// a new access key's secret).
+    fn makes_secret(&self) -> bool {
+        false
+    }
+
     /// Problems that need the rest of the runbook (a parameter that does not exist …).
     fn check(&self, _cx: &CheckCx<'_>) -> Vec<Problem> {
         Vec::new()

@@ -69,6 +69,13 @@ macro_rules! step_kinds {
                 }
             }
 
+            /// Gives later steps a secret (`{{secrets.ID}}`).
+            pub fn makes_secret(&self) -> bool {
+                match self {
+                    $(StepAction::$variant(a) => a.makes_secret(),)+
+                }
+            }
+
             pub fn fields(&self) -> Vec<Field<'_>> {
                 match self {
                     $(StepAction::$variant(a) => a.fields(),)+
@@ -130,4 +137,5 @@ step_kinds! {
     CertExpiry(cert_expiry::CertExpiry),
     ScheduleFollowup(schedule_followup::ScheduleFollowup),
     GenerateSecret(generate_secret::GenerateSecret),
+    AccessKey(access_key::AccessKey),
 }

@@ -42,6 +42,10 @@ fn one_minute() -> Duration {
 impl StepKind for ReadSecret {
     const NAME: &'static str = "read_secret";
 
+    fn makes_secret(&self) -> bool {
+        true
+    }
+
     fn parse(table: toml::Table, header: &StepHeader<'_>) -> Result<Self, String> {
         let r: Raw = de(table)?;
         let mut t = toml::Table::new();

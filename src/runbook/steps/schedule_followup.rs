@@ -1,5 +1,7 @@
 //! `schedule_followup`: put a follow-up on the calendar (delete the old access key in 7
-//! days), due after a duration like "7d".
+//! days), due after a duration like "7d". With `action = { name = "RUNBOOK", params = {…} }`
+//! the follow-up carries a runbook that marking it done runs (headless); it is done only if
+//! that run succeeds. The action is stored with the follow-up: no secrets in it.
 
 use std::time::Duration;
 
@@ -9,6 +11,7 @@ use serde::Deserialize;
 
 use super::kind::{de, duration, Field, Render, StepHeader, StepKind};
 use super::{Outcome, StepContext};
+use crate::config::calendar::RunbookLink;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScheduleFollowup {
@@ -16,6 +19,8 @@ pub struct ScheduleFollowup {
     pub title: String,
     pub due: String,
     pub note: Option<String>,
+    /// What marking the follow-up done runs.
+    pub action: Option<RunbookLink>,
     pub timeout: Duration,
 }
 
@@ -29,6 +34,8 @@ struct Raw {
     due: String,
     #[serde(default)]
     note: Option<String>,
+    #[serde(default)]
+    action: Option<RunbookLink>,
 }
 
 fn half_a_minute() -> Duration {
@@ -48,6 +55,7 @@ impl StepKind for ScheduleFollowup {
             title,
             due: r.due,
             note: r.note,
+            action: r.action,
             timeout: r.timeout,
         })
     }
@@ -60,6 +68,13 @@ impl StepKind for ScheduleFollowup {
         if let Some(n) = &self.note {
             v.push(Field::public("note", n));
         }
+        // Stored with the follow-up and shown on the calendar: public, never a secret.
+        if let Some(a) = &self.action {
+            v.push(Field::public("action.name", &a.name));
+            for (k, t) in &a.params {
+                v.push(Field::public(format!("action.params.{k}"), t));
+            }
+        }
         v
     }
 
@@ -68,6 +83,18 @@ impl StepKind for ScheduleFollowup {
             title: r.text(&self.title)?,
             due: r.text(&self.due)?,
             note: r.opt(&self.note)?,
+            action: match &self.action {
+                None => None,
+                Some(a) => Some(RunbookLink {
+                    name: r.text(&a.name)?,
+                    params: a
+                        .params
+                        .iter()
+                        .map(|(k, t)| Ok((k.clone(), r.text(t)?)))
+                        .collect::<Result<_, String>>()?,
+                    ..a.clone()
+                }),
+            },
             timeout: self.timeout,
         })
     }
@@ -77,8 +104,17 @@ impl StepKind for ScheduleFollowup {
             "add a follow-up to the calendar, due in {}: {}",
             self.due, self.title
         )];
-        if let Some(n) = &self.note {
+        if let (Some(n), None) = (&self.note, &self.action) {
             v.push(n.clone());
+        }
+        if let Some(a) = &self.action {
+            v.push(format!("marked done, it runs runbook {} with:", a.name));
+            v.extend(
+                a.params
+                    .iter()
+                    .filter(|(_, v)| !v.is_empty())
+                    .map(|(k, v)| format!("  {k} = {v}")),
+            );
         }
         v
     }
@@ -102,16 +138,22 @@ async fn run(f: ScheduleFollowup, cx: &StepContext) -> Outcome {
     let stored = cx
         .exec
         .store
-        .add_followup(&f.title, f.note.as_deref(), due_at, Some(&cx.exec.run_id), now)
+        .add_one_off_duty(
+            &f.title,
+            f.note.as_deref(),
+            due_at,
+            f.action.as_ref(),
+            Some(&cx.exec.run_id),
+            now,
+        )
         .await;
     match stored {
         Ok(id) => {
             let mut o = Outcome::said(
                 true,
                 format!(
-                    "follow-up #{id} due {}: {}",
-                    due_at.format("%Y-%m-%d %H:%M UTC"),
-                    f.title
+                    "follow-up #{id} on the calendar, due {}",
+                    due_at.format("%Y-%m-%d %H:%M UTC")
                 ),
             );
             o.output = id.to_string();

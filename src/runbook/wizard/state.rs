@@ -454,7 +454,7 @@ impl WizardState {
                 self.scroll = 0;
                 Vec::new()
             }
-            Action::Reveal if !self.engine.state.secrets.is_empty() => {
+            Action::Reveal if self.can_reveal() => {
                 self.reveal = !self.reveal;
                 Vec::new()
             }
@@ -537,6 +537,14 @@ impl WizardState {
             Waiting::Typed(expected) => expected.starts_with(&self.typed),
             _ => true,
         }
+    }
+
+    /// A generated password can be shown on request; an access key's secret never is.
+    pub fn can_reveal(&self) -> bool {
+        self.engine.spec.steps.iter().any(|s| {
+            matches!(s.action, StepAction::GenerateSecret { .. })
+                && self.engine.state.secrets.contains_key(&s.id)
+        })
     }
 
     /// The generated secret of the current or a finished step, when revealed.
