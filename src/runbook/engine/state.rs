@@ -117,6 +117,16 @@ pub struct RunState {
     /// before digests were kept (those are matched by their step ids).
     #[serde(default)]
     pub spec_digest: Option<String>,
+    /// The run has ended this way and its `finally` steps are running.
+    #[serde(default)]
+    pub finishing: Option<Finishing>,
+}
+
+/// How a run ended, kept while its `finally` steps run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finishing {
+    pub status: RunStatus,
+    pub why: Option<String>,
 }
 
 /// Who is acting on a run now: the session that resumed it may not be the one that
@@ -198,9 +208,16 @@ pub struct DrillRecord {
     pub runbook: String,
     pub backup: Option<String>,
     pub started_ms: i64,
+    /// Wall time, start to end, operator pauses included.
     pub duration_ms: i64,
     pub ok: bool,
     pub detail: String,
+    /// Machine time: the steps' own durations summed (a headless drill: all of it).
+    pub machine_ms: i64,
+    /// Driven by an operator in the wizard (its wall time includes their pauses).
+    pub interactive: bool,
+    /// What proves the restore: each table and its rows (the `compare_counts` output).
+    pub proof: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]

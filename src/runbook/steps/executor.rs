@@ -61,6 +61,7 @@ async fn run(req: ExecRequest) -> StepOutcome {
         time_limit: req.step.action.time_limit(),
         started,
         lines: req.lines,
+        drill: req.step.drill,
     };
     let limit = cx.time_limit;
     let work = req.step.action.execute(cx);

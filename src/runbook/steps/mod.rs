@@ -126,6 +126,7 @@ step_kinds! {
     UpdateSecret(update_secret::UpdateSecret),
     RotateFiles(rotate_files::RotateFiles),
     Check(check::Check),
+    CompareCounts(compare_counts::CompareCounts),
     ScheduleFollowup(schedule_followup::ScheduleFollowup),
     GenerateSecret(generate_secret::GenerateSecret),
 }

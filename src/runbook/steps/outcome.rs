@@ -22,6 +22,8 @@ pub struct Rendered {
     /// What it will do, secrets masked: for the screen and the audit.
     pub display: Vec<String>,
     pub destructive: bool,
+    /// Part of a drill (the step's context says so to the kind).
+    pub drill: bool,
 }
 
 /// What a kind's `execute` reports.
