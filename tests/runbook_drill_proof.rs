@@ -175,21 +175,24 @@ async fn a_create_dump_is_refused_in_a_drill_and_the_live_database_is_untouched(
     let dump = t.path("nightly.sql.gz");
     gzip_to(&sql, &dump);
     // Written after the backup: a drill that reached production would lose it.
-    exec(&pg.url, "INSERT INTO items VALUES (999999, 'after the backup')").await;
+    exec(
+        &pg.url,
+        "INSERT INTO items VALUES (999999, 'after the backup')",
+    )
+    .await;
     let live = fingerprint(&pg.url).await;
 
     let spec = shipped("restore-postgres");
     let dump_s = dump.to_str().unwrap().to_string();
-    let mut e = engine(
-        &spec,
-        &restore_params(&pg, &dump_s, &passfile, ""),
-        drill(),
-    );
-    let d = drive(&t.env, &mut e, vec![], true).await;
+    let mut e = engine(&spec, &restore_params(&pg, &dump_s, &passfile, ""), drill());
+    let d = drive(&t.env, &mut e, vec![Event::Input(dump_s.clone())], true).await;
     assert_eq!(d.status, Some(RunStatus::Failed), "{:#?}", e.state);
     let why = e.state.failure.clone().unwrap_or_default();
     assert!(why.contains("refused"), "{why}");
-    assert!(why.contains(&format!("drops database `{}`", pg.db)), "{why}");
+    assert!(
+        why.contains(&format!("drops database `{}`", pg.db)),
+        "{why}"
+    );
     // Verified in the same read as the restore; the stream stopped before the first line.
     assert_eq!(d.executed, ["scratch", "restore", "drop-scratch"]);
 
@@ -222,7 +225,7 @@ async fn a_real_restore_warns_of_a_create_dump_before_the_typed_confirmation() {
         RunOptions::default(),
     );
     // Up to the confirmation, then no answer: the operator reads before typing.
-    let d = drive(&t.env, &mut e, vec![], true).await;
+    let d = drive(&t.env, &mut e, vec![Event::Input(dump_s.clone())], true).await;
     assert_eq!(d.executed, ["verify"]);
     let confirm = e.spec.steps.iter().position(|s| s.id == "confirm").unwrap();
     let shown = e.preview(confirm).join("\n");
@@ -258,12 +261,8 @@ async fn a_dump_cut_short_in_one_table_fails_the_drill_naming_that_table() {
 
     let spec = shipped("restore-postgres");
     let dump_s = dump.to_str().unwrap().to_string();
-    let mut e = engine(
-        &spec,
-        &restore_params(&pg, &dump_s, &passfile, ""),
-        drill(),
-    );
-    let d = drive(&t.env, &mut e, vec![], true).await;
+    let mut e = engine(&spec, &restore_params(&pg, &dump_s, &passfile, ""), drill());
+    let d = drive(&t.env, &mut e, vec![Event::Input(dump_s.clone())], true).await;
     assert_eq!(d.status, Some(RunStatus::Failed), "{:#?}", e.state);
     let why = e.state.failure.clone().unwrap_or_default();
     assert!(why.contains("public.notes"), "{why}");
@@ -272,7 +271,11 @@ async fn a_dump_cut_short_in_one_table_fails_the_drill_naming_that_table() {
     assert!(!database_exists(&pg, &format!("{}_drill", pg.db)).await);
     let drills = t.env.store.drills(5).await.unwrap();
     assert!(!drills[0].ok);
-    assert!(drills[0].detail.contains("public.notes"), "{}", drills[0].detail);
+    assert!(
+        drills[0].detail.contains("public.notes"),
+        "{}",
+        drills[0].detail
+    );
 }
 
 /// `pg_dump --clean --if-exists` with a statement that fails after the `items` data.
@@ -311,7 +314,13 @@ async fn a_restore_in_one_transaction_that_fails_half_way_leaves_the_old_rows() 
         &restore_params(&pg, &dump_s, &passfile, ""),
         RunOptions::default(),
     );
-    let d = drive(&t.env, &mut e, vec![Event::Typed(pg.db.clone())], true).await;
+    let d = drive(
+        &t.env,
+        &mut e,
+        vec![Event::Input(dump_s.clone()), Event::Typed(pg.db.clone())],
+        true,
+    )
+    .await;
     assert_eq!(d.status, Some(RunStatus::Failed), "{:#?}", e.state);
     assert_eq!(d.executed, ["verify", "restore"]);
     let restore = e.spec.steps.iter().position(|s| s.id == "restore").unwrap();
@@ -336,12 +345,8 @@ async fn a_passing_drill_records_every_table_with_its_rows_and_machine_time() {
     gzip_to(&sql, &dump);
     let spec = shipped("restore-postgres");
     let dump_s = dump.to_str().unwrap().to_string();
-    let mut e = engine(
-        &spec,
-        &restore_params(&pg, &dump_s, &passfile, ""),
-        drill(),
-    );
-    let d = drive(&t.env, &mut e, vec![], true).await;
+    let mut e = engine(&spec, &restore_params(&pg, &dump_s, &passfile, ""), drill());
+    let d = drive(&t.env, &mut e, vec![Event::Input(dump_s.clone())], true).await;
     assert_eq!(d.status, Some(RunStatus::Succeeded), "{:#?}", e.state);
     assert_eq!(
         d.executed,
@@ -349,8 +354,16 @@ async fn a_passing_drill_records_every_table_with_its_rows_and_machine_time() {
     );
     let drills = t.env.store.drills(5).await.unwrap();
     assert!(drills[0].ok, "{:?}", drills[0]);
-    assert!(drills[0].proof.contains("public.items 2000"), "{}", drills[0].proof);
-    assert!(drills[0].proof.contains("public.notes 50"), "{}", drills[0].proof);
+    assert!(
+        drills[0].proof.contains("public.items 2000"),
+        "{}",
+        drills[0].proof
+    );
+    assert!(
+        drills[0].proof.contains("public.notes 50"),
+        "{}",
+        drills[0].proof
+    );
     assert!(!drills[0].interactive);
     assert_eq!(drills[0].machine_ms, Some(drills[0].duration_ms));
     assert!(!database_exists(&pg, &format!("{}_drill", pg.db)).await);
@@ -370,8 +383,8 @@ async fn a_failed_drill_drops_its_scratch_database_and_starts_no_container() {
         return;
     };
     let image = support::engine::TestImage::build().expect("test image");
-    let svc = support::engine::TestContainer::run(&image, &[], &["sleep", "600"])
-        .expect("container");
+    let svc =
+        support::engine::TestContainer::run(&image, &[], &["sleep", "600"]).expect("container");
     support::engine::docker_cli(&["stop", "-t", "0", &svc.name]).unwrap();
     let running = || {
         support::engine::docker_cli(&["inspect", "--format", "{{.State.Running}}", &svc.name])
@@ -393,7 +406,7 @@ async fn a_failed_drill_drops_its_scratch_database_and_starts_no_container() {
         &restore_params(&pg, &dump_s, &passfile, &svc.name),
         drill(),
     );
-    let d = drive(&t.env, &mut e, vec![], true).await;
+    let d = drive(&t.env, &mut e, vec![Event::Input(dump_s.clone())], true).await;
     assert_eq!(d.status, Some(RunStatus::Failed), "{:#?}", e.state);
     // The restore failed, its rollback (start the services) was not run in a drill, and
     // the scratch database went however the drill ended.
@@ -420,7 +433,11 @@ async fn a_refused_line_never_reaches_the_command_and_the_command_is_stopped() {
     rows.push_str("\\.\n");
     for (name, sql, sent_before) in [
         ("top", format!("DROP DATABASE prod;\n{rows}"), false),
-        ("deep", format!("{rows}\\connect prod\nDELETE FROM t;\n"), true),
+        (
+            "deep",
+            format!("{rows}\\connect prod\nDELETE FROM t;\n"),
+            true,
+        ),
     ] {
         let gz = dir.path().join(format!("{name}.sql.gz"));
         gzip_to(&sql, &gz);
@@ -435,7 +452,10 @@ async fn a_refused_line_never_reaches_the_command_and_the_command_is_stopped() {
         let err = o.error.clone().unwrap_or_default();
         assert!(err.starts_with("refused:"), "{name}: {err}");
         let out = std::fs::read_to_string(dir.path().join(name).join("output.log")).unwrap();
-        assert!(!out.contains("DROP DATABASE") && !out.contains("\\connect"), "{name}");
+        assert!(
+            !out.contains("DROP DATABASE") && !out.contains("\\connect"),
+            "{name}"
+        );
         assert!(!out.contains("DELETE"), "{name}");
         assert_eq!(!out.is_empty(), sent_before, "{name}: {} bytes", out.len());
         let scan = std::fs::read_to_string(dir.path().join(name).join("dump_scan.json")).unwrap();

@@ -267,11 +267,7 @@ pub async fn history(out: &mut dyn Write, store: &Store, run: Option<&str>, limi
 fn drill_line(d: &super::store::Drill) -> String {
     let secs = |ms: i64| format!("{:.1}s", ms as f64 / 1000.0);
     let times = match (d.machine_ms, d.interactive) {
-        (Some(m), true) => format!(
-            "RTO {} machine, {} wall",
-            secs(m),
-            secs(d.duration_ms)
-        ),
+        (Some(m), true) => format!("RTO {} machine, {} wall", secs(m), secs(d.duration_ms)),
         (Some(m), false) => format!("RTO {} machine (headless)", secs(m)),
         (None, _) => format!("RTO {} wall", secs(d.duration_ms)),
     };

@@ -77,7 +77,8 @@ impl Engine {
 
     /// Runs the next `finally` step at or after `from`, or ends the run.
     pub(super) fn advance_finally(&mut self, from: usize, now_ms: i64, fx: &mut Vec<EngineEffect>) {
-        match self.finally_steps(from).next() {
+        let next = self.finally_steps(from).next();
+        match next {
             Some(i) => {
                 self.state.current = Some(i);
                 self.execute(i, now_ms, fx);

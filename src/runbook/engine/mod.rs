@@ -19,7 +19,7 @@ pub use read_only::changed_since;
 pub use render::initial_params;
 pub use state::*;
 
-use crate::runbook::spec::{DrillMode, OnFailure, ParamKind, Runbook, StepAction};
+use crate::runbook::spec::{OnFailure, ParamKind, Runbook, StepAction};
 use crate::runbook::template::{secret_param_key, MASK};
 use std::collections::BTreeMap;
 
@@ -296,8 +296,7 @@ impl Engine {
             }
             let step = &self.spec.steps[i];
             // `finally` steps run when the run ends (a dry run shows them in order).
-            let skip_reason = if step.rollback_only || (step.finally && !self.state.opts.dry_run)
-            {
+            let skip_reason = if step.rollback_only || (step.finally && !self.state.opts.dry_run) {
                 Some(String::new())
             } else {
                 self.skip_reason(i)

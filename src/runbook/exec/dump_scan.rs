@@ -170,7 +170,8 @@ impl DumpScan {
 
     fn keep_partial(&mut self, bytes: &[u8]) {
         let room = LINE_KEEP.saturating_sub(self.partial.len());
-        self.partial.extend_from_slice(&bytes[..bytes.len().min(room)]);
+        self.partial
+            .extend_from_slice(&bytes[..bytes.len().min(room)]);
     }
 
     fn count_row(&mut self) {

@@ -29,11 +29,11 @@ pub use command::{
 };
 pub use dump_scan::{DumpReport, DumpScan, TableRows};
 pub use output::{read_command_output, CommandOutcome, TAIL_LINES};
+pub use run_dir::DUMP_SCAN_FILE;
 pub use sql::{
     alter_user_password, alter_user_password_sql, check_login, redact_url, run_sql, run_statements,
     set_password, try_login, ExpectRows, Limits, SqlError, SqlOutcome, SqlRequest,
 };
 pub use sql_quote::{quote_pg_ident, quote_pg_literal};
-pub use run_dir::DUMP_SCAN_FILE;
 pub use supervise::{supervise_main, SUPERVISE_SUBCOMMAND};
 pub use wait::{wait_until, WaitCheck, WaitOutcome};

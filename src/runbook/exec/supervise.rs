@@ -267,4 +267,3 @@ fn supervise(run_dir: &Path) -> Result<(), String> {
     }
     write_status(run_dir, &status)
 }
-
