@@ -63,16 +63,18 @@ impl Tui {
     /// stays, so the screen it left can be read.
     pub fn launch(&self, cols: u16, rows: u16, args: &[&str], env: &[(&str, &str)]) {
         let h = self.home.path().to_string_lossy().into_owned();
+        // env's options come before its assignments (GNU env takes `-u` after one as the
+        // program to run).
         let mut argv: Vec<String> = vec![
             "env".into(),
-            format!("HOME={h}"),
-            format!("XDG_CONFIG_HOME={h}/c"),
-            format!("XDG_DATA_HOME={h}/d"),
-            format!("XDG_STATE_HOME={h}/s"),
             "-u".into(),
             "SSH_CONNECTION".into(),
             "-u".into(),
             "SSH_CLIENT".into(),
+            format!("HOME={h}"),
+            format!("XDG_CONFIG_HOME={h}/c"),
+            format!("XDG_DATA_HOME={h}/d"),
+            format!("XDG_STATE_HOME={h}/s"),
         ];
         argv.extend(env.iter().map(|(k, v)| format!("{k}={v}")));
         argv.push(super::toban_bin().to_string_lossy().into_owned());

@@ -177,8 +177,9 @@ async fn run(c: CompareCounts, cx: StepContext) -> Outcome {
         "the dump holds no table data to compare".to_string()
     } else {
         format!(
-            "every table matches the dump: {} tables, {total} rows",
-            counts.len()
+            "every table matches the dump: {} table{}, {total} rows",
+            counts.len(),
+            if counts.len() == 1 { "" } else { "s" }
         )
     };
     Outcome::done(std::iter::once(head).chain(lines).collect::<Vec<_>>().join("\n"))

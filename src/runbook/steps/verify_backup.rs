@@ -101,16 +101,29 @@ impl StepKind for VerifyBackup {
                     lines.extend(report.files.iter().map(|f| {
                         format!("{}: {} ({} bytes)", f.path, f.outcome.describe(), f.bytes)
                     }));
-                    let warning = scan
+                    let report = scan
                         .map(|s| s.finish(true))
-                        .filter(|r| !r.findings.is_empty())
-                        .map(|r| leaves_database(&r));
-                    match warning {
-                        Some(w) if drill => Err(format!(
-                            "refused in a drill: {w}; a drill must not reach another database"
+                        .filter(|r| !r.findings.is_empty());
+                    match report {
+                        Some(r) if drill => Err(format!(
+                            "refused in a drill: {}; a drill must not reach another database",
+                            leaves_database(&r)
                         )),
-                        // First: `{{steps.ID.output}}` starts with it, for the confirmation.
-                        Some(w) => Ok(format!("WARNING: {w}\n{}", lines.join("\n"))),
+                        // The whole warning first (the confirmation quotes it), then a short
+                        // one for the step's line, then each finding on a line of its own.
+                        Some(r) => {
+                            let mut all = vec![
+                                format!("WARNING: {}", leaves_database(&r)),
+                                format!(
+                                    "WARNING: {} line(s) of the dump leave database {}",
+                                    r.findings.len(),
+                                    r.target
+                                ),
+                            ];
+                            all.extend(r.findings.iter().map(|f| f.describe()));
+                            all.extend(lines);
+                            Ok(all.join("\n"))
+                        }
                         None => Ok(lines.join("\n")),
                     }
                 })
@@ -118,13 +131,16 @@ impl StepKind for VerifyBackup {
             if o.ok {
                 // `{{steps.ID.output}}` is the warning alone (empty when there is none), so
                 // a confirmation can quote it.
-                o.output = o
-                    .output
-                    .lines()
-                    .next()
-                    .filter(|l| l.starts_with("WARNING:"))
-                    .unwrap_or_default()
-                    .to_string();
+                let text = std::mem::take(&mut o.output);
+                let mut lines = text.lines();
+                match lines.next() {
+                    Some(w) if w.starts_with("WARNING:") => {
+                        o.output = w.to_string();
+                        o.message = lines.next().unwrap_or_default().to_string();
+                        o.tail = lines.collect::<Vec<_>>().join("\n");
+                    }
+                    _ => {}
+                }
             } else {
                 let mut lines = o.message.lines();
                 let first = lines.next().unwrap_or_default().to_string();
