@@ -106,7 +106,6 @@ pub(crate) fn feed(
             }
         }
     }
-    drop(pass);
     let reached_end = stop.is_none() && !sink_closed;
     let report = scanner.map(|s| s.finish(reached_end));
     if reached_end {
