@@ -58,7 +58,7 @@ pub(super) fn render_drills(
                             p if p.is_empty() => String::new(),
                             p => format!("  {}", clean(&p)),
                         },
-                        theme.style("dim"),
+                        theme.style("text.dim"),
                     ),
                 ])
             })
