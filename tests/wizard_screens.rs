@@ -144,7 +144,8 @@ fn wizard_container() {
 
 #[test]
 fn wizard_sql() {
-    let c = open(from_step("restore-postgres", "tables"), PG);
+    let kv = [PG, &[("verify_table", "items")]].concat();
+    let c = open(from_step("restore-postgres", "count"), &kv);
     insta::assert_snapshot!(c.screen(80, 24));
 }
 

@@ -199,6 +199,9 @@ fn drill_records(rows: Vec<crate::runbook::store::Drill>, roots: &[PathBuf]) -> 
                     .map(|n| n.to_string_lossy().to_string())
                     .unwrap_or(backup),
                 duration: Duration::from_millis(d.duration_ms.max(0) as u64),
+                machine: d.machine_ms.map(|m| Duration::from_millis(m.max(0) as u64)),
+                interactive: d.interactive,
+                proof: d.proof,
                 result: if d.ok {
                     DrillResult::Passed
                 } else {

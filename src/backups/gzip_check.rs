@@ -25,6 +25,17 @@ pub fn check_gzip<R: Read>(
     hasher: Option<&mut Sha256>,
     on_bytes: &mut dyn FnMut(u64) -> bool,
 ) -> io::Result<u64> {
+    check_gzip_reading(r, hasher, on_bytes, &mut |_| {})
+}
+
+/// [`check_gzip`], the decoded bytes also handed to `on_decoded` (a restore's gate reads the
+/// dump's SQL in the same pass).
+pub fn check_gzip_reading<R: Read>(
+    r: R,
+    hasher: Option<&mut Sha256>,
+    on_bytes: &mut dyn FnMut(u64) -> bool,
+    on_decoded: &mut dyn FnMut(&[u8]),
+) -> io::Result<u64> {
     let mut seen = 0u64;
     let tee = Tee {
         inner: r,
@@ -38,7 +49,10 @@ pub fn check_gzip<R: Read>(
     loop {
         match dec.read(&mut out) {
             Ok(0) => break,
-            Ok(n) => total += n as u64,
+            Ok(n) => {
+                on_decoded(&out[..n]);
+                total += n as u64
+            }
             Err(e) => return Err(e),
         }
     }

@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::catalog::{BackupEntry, BackupKind};
 use super::scan::{dump_entry, dump_time, folder_time, read_folder};
-use super::verify::{verify_backup, VerifyReport};
+use super::verify::{verify_backup_reading, VerifyReport};
 
 /// The entry for `path`: a folder as `<service>/<kind>/<date>` (its manifest read, listed
 /// files resolved), anything else as a dump file (resolved inside its folder; its gzip
@@ -35,8 +35,17 @@ pub fn entry_at(path: &Path) -> BackupEntry {
 
 /// [`entry_at`] and its verification.
 pub fn verify_path(path: &Path, cancel: &CancellationToken) -> (BackupEntry, VerifyReport) {
+    verify_path_reading(path, cancel, &mut |_| {})
+}
+
+/// [`verify_path`]; a dump's decoded bytes also go to `on_decoded` in the same read.
+pub fn verify_path_reading(
+    path: &Path,
+    cancel: &CancellationToken,
+    on_decoded: &mut dyn FnMut(&[u8]),
+) -> (BackupEntry, VerifyReport) {
     let entry = entry_at(path);
-    let report = verify_backup(&entry, cancel, &mut |_| {});
+    let report = verify_backup_reading(&entry, cancel, &mut |_| {}, on_decoded);
     (entry, report)
 }
 

@@ -18,9 +18,50 @@ pub struct DrillRecord {
     pub service: String,
     /// The backup restored (its name, e.g. `2026-11-22` or `20261122_030000.sql.gz`).
     pub backup: String,
+    /// Wall time, start to end (with an operator's pauses in an interactive drill).
     #[serde(with = "crate::config::humantime_serde_compat")]
     pub duration: Duration,
     pub result: DrillResult,
+    /// Machine time: the steps' own durations (None: recorded before it was kept).
+    #[serde(default)]
+    pub machine: Option<Duration>,
+    /// Driven from the wizard: its wall time holds the operator's pauses.
+    #[serde(default)]
+    pub interactive: bool,
+    /// Each table restored and its rows, as compared with the dump.
+    #[serde(default)]
+    pub proof: String,
+}
+
+impl DrillRecord {
+    /// `RTO 1.9s machine` (headless: all machine time), or `RTO 1.9s machine / 4m wall`
+    /// when an operator's pauses make the two differ.
+    pub fn rto(&self) -> String {
+        // A recorded time stands still: seconds are worth showing under a minute.
+        let span = |d: Duration| {
+            if d < Duration::from_secs(60) {
+                format!("{:.1}s", d.as_secs_f64())
+            } else {
+                crate::backups::rules::human_span(d)
+            }
+        };
+        match self.machine {
+            Some(m) if self.interactive => {
+                format!("RTO {} machine / {} wall", span(m), span(self.duration))
+            }
+            Some(m) => format!("RTO {} machine", span(m)),
+            None => format!("RTO {} wall", span(self.duration)),
+        }
+    }
+
+    /// The proof in one line: `public.items 2000, public.notes 2`.
+    pub fn proof_line(&self) -> String {
+        self.proof
+            .lines()
+            .skip_while(|l| l.starts_with("every table matches"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
 use super::catalog::{BackupEntry, BackupKind, VerificationState};
-use super::gzip_check::{self, check_gzip};
+use super::gzip_check::{self, check_gzip_reading};
 use super::manifest::{clip, parse_manifest, read_manifest, ManifestFile, ManifestStatus};
 use super::safe_path::{check_relative, open_nofollow, resolve_inside, Resolved};
 
@@ -199,6 +199,16 @@ pub fn verify_backup(
     cancel: &CancellationToken,
     on_progress: &mut dyn FnMut(FileProgress<'_>),
 ) -> VerifyReport {
+    verify_backup_reading(entry, cancel, on_progress, &mut |_| {})
+}
+
+/// [`verify_backup`]; a dump's decoded bytes also go to `on_decoded` in the same read.
+pub fn verify_backup_reading(
+    entry: &BackupEntry,
+    cancel: &CancellationToken,
+    on_progress: &mut dyn FnMut(FileProgress<'_>),
+    on_decoded: &mut dyn FnMut(&[u8]),
+) -> VerifyReport {
     let started = Utc::now();
     let mut report = VerifyReport {
         backup_id: entry.id.clone(),
@@ -213,7 +223,7 @@ pub fn verify_backup(
         cancelled: false,
     };
     if entry.kind == BackupKind::Dump {
-        verify_dump(entry, cancel, on_progress, &mut report);
+        verify_dump(entry, cancel, on_progress, on_decoded, &mut report);
     } else {
         verify_folder(&entry.path, cancel, on_progress, &mut report);
     }
@@ -423,6 +433,7 @@ fn verify_dump(
     entry: &BackupEntry,
     cancel: &CancellationToken,
     on_progress: &mut dyn FnMut(FileProgress<'_>),
+    on_decoded: &mut dyn FnMut(&[u8]),
     report: &mut VerifyReport,
 ) {
     let name = entry.name.as_str();
@@ -503,7 +514,7 @@ fn verify_dump(
         .and_then(|l| l.sha256.as_ref())
         .map(|_| Sha256::new());
     let mut done = 0u64;
-    let result = check_gzip(file, hasher.as_mut(), &mut |n| {
+    let mut on_bytes = |n| {
         done += n;
         on_progress(FileProgress {
             bytes_done: done,
@@ -511,7 +522,8 @@ fn verify_dump(
             file: name,
         });
         !cancel.is_cancelled()
-    });
+    };
+    let result = check_gzip_reading(file, hasher.as_mut(), &mut on_bytes, on_decoded);
     let outcome = match result {
         Err(e) if gzip_check::is_cancelled(&e) => FileOutcome::Cancelled,
         Err(e) => FileOutcome::IncompleteGzip {

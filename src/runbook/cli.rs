@@ -191,6 +191,11 @@ pub async fn history(out: &mut dyn Write, store: &Store, run: Option<&str>, limi
                             .unwrap_or_default(),
                         mode
                     );
+                    if r.drill && !r.dry_run {
+                        if let Ok(Some(d)) = store.drill_of(&r.run_id).await {
+                            let _ = writeln!(out, "    {}", drill_line(&d));
+                        }
+                    }
                 }
                 EXIT_OK
             }
@@ -249,9 +254,43 @@ pub async fn history(out: &mut dyn Write, store: &Store, run: Option<&str>, limi
                     }
                 }
             }
+            if let Ok(Some(d)) = store.drill_of(id).await {
+                let _ = writeln!(out, "{}", drill_line(&d));
+            }
             EXIT_OK
         }
     }
+}
+
+/// `passed, RTO 1.9s machine (headless) · 2 tables, 2002 rows`: the drill's verdict, its
+/// times named (machine: the steps' own; wall: with the operator's pauses) and its proof.
+fn drill_line(d: &super::store::Drill) -> String {
+    let secs = |ms: i64| format!("{:.1}s", ms as f64 / 1000.0);
+    let times = match (d.machine_ms, d.interactive) {
+        (Some(m), true) => format!("RTO {} machine, {} wall", secs(m), secs(d.duration_ms)),
+        (Some(m), false) => format!("RTO {} machine (headless)", secs(m)),
+        (None, _) => format!("RTO {} wall", secs(d.duration_ms)),
+    };
+    let verdict = if d.ok {
+        "passed".to_string()
+    } else {
+        format!("FAILED: {}", d.detail)
+    };
+    let mut lines = d.proof.lines().peekable();
+    let head = lines
+        .next_if(|l| l.starts_with("every table matches"))
+        .map(|l| format!("{l}: "));
+    let proof = format!(
+        "{}{}",
+        head.unwrap_or_default(),
+        lines.collect::<Vec<_>>().join(", ")
+    );
+    let line = if proof.is_empty() {
+        format!("drill {verdict}, {times}")
+    } else {
+        format!("drill {verdict}, {times} · {proof}")
+    };
+    strip_escapes(&line)
 }
 
 /// `toban runbook abort RUN [--reason TEXT]`: ends an open run as aborted, with an audit

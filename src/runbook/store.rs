@@ -27,9 +27,16 @@ pub struct Drill {
     pub runbook: String,
     pub backup: Option<String>,
     pub started: DateTime<Utc>,
+    /// Wall time, operator pauses included.
     pub duration_ms: i64,
     pub ok: bool,
     pub detail: String,
+    /// The steps' own time (None for drills recorded before it was kept).
+    pub machine_ms: Option<i64>,
+    /// Driven from the wizard (wall time holds the operator's pauses).
+    pub interactive: bool,
+    /// Each table of the dump and its rows, as compared with the restore.
+    pub proof: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -43,7 +50,18 @@ pub struct Followup {
     pub done: Option<DateTime<Utc>>,
 }
 
-type DrillRow = (String, String, Option<String>, i64, i64, i64, String);
+type DrillRow = (
+    String,
+    String,
+    Option<String>,
+    i64,
+    i64,
+    i64,
+    String,
+    Option<i64>,
+    i64,
+    String,
+);
 type FollowupRow = (
     i64,
     String,
@@ -65,6 +83,24 @@ type SummaryRow = (
     String,
     Option<String>,
 );
+
+const DRILL_COLUMNS: &str = "run_id, runbook, backup, started_ms, duration_ms, ok, detail, \
+                             machine_ms, interactive, proof";
+
+fn drill(r: DrillRow) -> Drill {
+    Drill {
+        run_id: r.0,
+        runbook: r.1,
+        backup: r.2,
+        started: from_ms(r.3),
+        duration_ms: r.4,
+        ok: r.5 != 0,
+        detail: r.6,
+        machine_ms: r.7,
+        interactive: r.8 != 0,
+        proof: r.9,
+    }
+}
 
 fn summary(r: SummaryRow) -> RunSummary {
     RunSummary {
@@ -251,8 +287,8 @@ impl Store {
 
     pub async fn record_drill(&self, d: &DrillRecord) -> anyhow::Result<()> {
         sqlx::query(
-            "INSERT INTO restore_drills (run_id, runbook, backup, started_ms, duration_ms, ok, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO restore_drills (run_id, runbook, backup, started_ms, duration_ms, ok, \
+             detail, machine_ms, interactive, proof) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         )
         .bind(&d.run_id)
         .bind(&d.runbook)
@@ -261,6 +297,9 @@ impl Store {
         .bind(d.duration_ms)
         .bind(d.ok as i64)
         .bind(&d.detail)
+        .bind(d.machine_ms)
+        .bind(d.interactive as i64)
+        .bind(&d.proof)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -268,25 +307,24 @@ impl Store {
 
     /// Newest first: the Backups tab's record of restore drills.
     pub async fn drills(&self, limit: i64) -> anyhow::Result<Vec<Drill>> {
-        let rows: Vec<DrillRow> = sqlx::query_as(
-            "SELECT run_id, runbook, backup, started_ms, duration_ms, ok, detail FROM restore_drills \
-             ORDER BY started_ms DESC, id DESC LIMIT $1",
-        )
+        let rows: Vec<DrillRow> = sqlx::query_as(&format!(
+            "SELECT {DRILL_COLUMNS} FROM restore_drills ORDER BY started_ms DESC, id DESC LIMIT $1"
+        ))
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| Drill {
-                run_id: r.0,
-                runbook: r.1,
-                backup: r.2,
-                started: from_ms(r.3),
-                duration_ms: r.4,
-                ok: r.5 != 0,
-                detail: r.6,
-            })
-            .collect())
+        Ok(rows.into_iter().map(drill).collect())
+    }
+
+    /// The drill record of one run (`toban runbook history` shows it with the run).
+    pub async fn drill_of(&self, run_id: &str) -> anyhow::Result<Option<Drill>> {
+        let row: Option<DrillRow> = sqlx::query_as(&format!(
+            "SELECT {DRILL_COLUMNS} FROM restore_drills WHERE run_id = $1 ORDER BY id DESC LIMIT 1"
+        ))
+        .bind(run_id)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(drill))
     }
 
     pub async fn add_followup(

@@ -121,15 +121,19 @@ pub(super) fn render(
             lines.push(Line::from(vec![
                 Span::styled(
                     format!(
-                        "  {}  {}  RTO {}  ",
+                        "  {}  {}  {}  ",
                         state.zone.local(d.at).format("%Y-%m-%d %H:%M"),
                         clean(&d.backup),
-                        human_age(d.duration),
+                        d.rto(),
                     ),
                     text,
                 ),
                 Span::styled(result, style),
             ]));
+            let proof = d.proof_line();
+            if !proof.is_empty() {
+                lines.push(Line::styled(format!("    tables: {}", clean(&proof)), dim));
+            }
         }
     }
     let title = format!(" {} {} · {} ", b.service, b.kind.as_str(), b.name);

@@ -7,7 +7,6 @@ use ratatui::Frame;
 
 use super::{block, clean};
 use crate::action::Action;
-use crate::backups::rules::human_span;
 use crate::backups::state::{BackupsState, DrillResult};
 use crate::config::theme::Theme;
 use crate::ui::widgets::hints::{self, Hint};
@@ -44,15 +43,22 @@ pub(super) fn render_drills(
                 Line::from(vec![
                     Span::styled(
                         format!(
-                            "{}  {} {}  RTO {}  ",
+                            "{}  {} {}  {}  ",
                             state.zone.local(d.at).format("%Y-%m-%d %H:%M"),
                             clean(&d.service),
                             clean(&d.backup),
-                            human_span(d.duration)
+                            d.rto()
                         ),
                         theme.style("text"),
                     ),
                     Span::styled(res, theme.style(st)),
+                    Span::styled(
+                        match d.proof_line() {
+                            p if p.is_empty() => String::new(),
+                            p => format!("  {}", clean(&p)),
+                        },
+                        theme.style("text.dim"),
+                    ),
                 ])
             })
             .collect()

@@ -196,10 +196,16 @@ fn backups_corrupt_and_gap_160x48() {
         backup: "2026-11-02".into(),
         duration: Duration::from_secs(252),
         result: crate::backups::state::DrillResult::Passed,
+        machine: Some(Duration::from_secs(71)),
+        interactive: true,
+        proof:
+            "every table matches the dump: 2 tables, 2002 rows\npublic.items 2000\npublic.notes 2"
+                .into(),
     });
     let out = draw(&s, 160, 48);
     assert!(out.contains("checksum mismatch"), "{out}");
-    assert!(out.contains("RTO 4m"), "{out}");
+    assert!(out.contains("RTO 1m 11s machine / 4m 12s wall"), "{out}");
+    assert!(out.contains("public.items 2000, public.notes 2"), "{out}");
     insta::assert_snapshot!(out);
 }
 

@@ -8,6 +8,7 @@
 //! - [`answers`]: the operator's answers and the resolution of an interrupted step.
 
 mod answers;
+mod finishing;
 mod read_only;
 mod render;
 pub mod state;
@@ -18,7 +19,7 @@ pub use read_only::changed_since;
 pub use render::initial_params;
 pub use state::*;
 
-use crate::runbook::spec::{DrillMode, OnFailure, ParamKind, Runbook, StepAction};
+use crate::runbook::spec::{OnFailure, ParamKind, Runbook, StepAction};
 use crate::runbook::template::{secret_param_key, MASK};
 use std::collections::BTreeMap;
 
@@ -89,6 +90,7 @@ impl Engine {
                 failure: None,
                 cancel_requested: false,
                 spec_digest: Some(spec.digest.clone()),
+                finishing: None,
             },
             spec,
         }
@@ -282,6 +284,10 @@ impl Engine {
 
     /// Moves to the first runnable step at or after `from` and starts it (or asks for it).
     pub(super) fn advance(&mut self, from: usize, now_ms: i64, fx: &mut Vec<EngineEffect>) {
+        if self.state.finishing.is_some() {
+            self.advance_finally(from, now_ms, fx);
+            return;
+        }
         let mut i = from;
         loop {
             if i >= self.spec.steps.len() {
@@ -289,24 +295,11 @@ impl Engine {
                 return;
             }
             let step = &self.spec.steps[i];
-            let skip_reason = if step.rollback_only {
+            // `finally` steps run when the run ends (a dry run shows them in order).
+            let skip_reason = if step.rollback_only || (step.finally && !self.state.opts.dry_run) {
                 Some(String::new())
-            } else if step.drill == DrillMode::Skip && self.state.opts.drill {
-                Some("skipped in a drill".to_string())
-            } else if step.drill == DrillMode::Only && !self.state.opts.drill {
-                Some("only in a drill".to_string())
-            } else if let Some(w) = &step.when {
-                match self.scope(false, self.state.opts.dry_run).render(w) {
-                    Ok(v) if v.trim().is_empty() => Some(format!("not needed (`{w}` is empty)")),
-                    _ => None,
-                }
-            } else if let Some(w) = &step.unless {
-                match self.scope(false, self.state.opts.dry_run).render(w) {
-                    Ok(v) if !v.trim().is_empty() => Some(format!("not needed (`{w}` is set)")),
-                    _ => None,
-                }
             } else {
-                None
+                self.skip_reason(i)
             };
             if let Some(reason) = skip_reason {
                 if !reason.is_empty() {
@@ -322,6 +315,7 @@ impl Engine {
                 i += 1;
                 continue;
             }
+            let step = &self.spec.steps[i];
             self.state.current = Some(i);
             if self.state.opts.dry_run {
                 let text = match (&step.dry_run, &step.action) {
@@ -455,6 +449,10 @@ impl Engine {
         a.tail = Some(tail);
         fx.push(EngineEffect::Audit(a));
 
+        if self.state.finishing.is_some() {
+            self.on_finally_finished(i, state, &message, now_ms, fx);
+            return;
+        }
         if let Some(failed) = self.state.rollback_of.take() {
             // The rollback ran; the run still failed.
             // Both messages: together they say what state things were left in.
@@ -488,10 +486,23 @@ impl Engine {
         let step = &self.spec.steps[i];
         if let Some(r) = &step.rollback {
             if let Some(ri) = self.spec.steps.iter().position(|s| &s.id == r) {
-                self.state.rollback_of = Some(i);
-                self.state.current = Some(ri);
-                self.execute(ri, now_ms, fx);
-                return;
+                // A rollback is a step like any other: a drill never runs one marked
+                // `drill = "skip"` (starting production services), nor one whose `when`
+                // is empty.
+                match self.skip_reason(ri) {
+                    None => {
+                        self.state.rollback_of = Some(i);
+                        self.state.current = Some(ri);
+                        self.execute(ri, now_ms, fx);
+                        return;
+                    }
+                    Some(why) => fx.push(EngineEffect::Audit(self.audit(
+                        now_ms,
+                        "skip",
+                        Some(ri),
+                        format!("rollback not run: {why}"),
+                    ))),
+                }
             }
         }
         if step.on_failure == OnFailure::Continue {
@@ -505,7 +516,8 @@ impl Engine {
         self.finish(RunStatus::Failed, Some(why), now_ms, fx);
     }
 
-    pub(super) fn finish(
+    /// Ends the run now (its `finally` steps done or not wanted): the record, the drill.
+    pub(super) fn finish_now(
         &mut self,
         status: RunStatus,
         why: Option<String>,
@@ -547,6 +559,9 @@ impl Engine {
                 ok: status == RunStatus::Succeeded,
                 // The record says passed/failed itself; its text is the why alone.
                 detail: why.clone().unwrap_or_else(|| status.as_str().to_string()),
+                machine_ms: self.machine_ms(now_ms),
+                interactive: self.state.opts.step_by_step,
+                proof: self.proof(),
             }));
         }
         fx.push(EngineEffect::Persist);

@@ -59,6 +59,7 @@ impl Engine {
                 on_failure: OnFailure::Stop,
                 rollback: None,
                 rollback_only: false,
+                finally: false,
                 line: 0,
             })
             .collect();

@@ -170,6 +170,7 @@ impl Engine {
             action,
             display,
             destructive: step.destructive,
+            drill: self.state.opts.drill,
         })
     }
 

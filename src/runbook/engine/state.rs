@@ -118,6 +118,16 @@ pub struct RunState {
     /// before digests were kept (those are matched by their step ids).
     #[serde(default)]
     pub spec_digest: Option<String>,
+    /// The run has ended this way and its `finally` steps are running.
+    #[serde(default)]
+    pub finishing: Option<Finishing>,
+}
+
+/// How a run ended, kept while its `finally` steps run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finishing {
+    pub status: RunStatus,
+    pub why: Option<String>,
 }
 
 /// A run's secrets by key (a step's id, `param:NAME`): never serialized, and shown by
@@ -229,9 +239,16 @@ pub struct DrillRecord {
     pub runbook: String,
     pub backup: Option<String>,
     pub started_ms: i64,
+    /// Wall time, start to end, operator pauses included.
     pub duration_ms: i64,
     pub ok: bool,
     pub detail: String,
+    /// Machine time: the steps' own durations summed (a headless drill: all of it).
+    pub machine_ms: i64,
+    /// Driven by an operator in the wizard (its wall time includes their pauses).
+    pub interactive: bool,
+    /// What proves the restore: each table and its rows (the `compare_counts` output).
+    pub proof: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]

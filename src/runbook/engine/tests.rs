@@ -115,3 +115,103 @@ fn state_round_trips_through_json_without_secrets() {
     assert_eq!(resumed.state.steps[0].state, StepState::Interrupted);
     assert_eq!(resumed.waiting(), Waiting::Resolve);
 }
+
+const CLEANUP: &str = r#"
+name = "t"
+title = "T"
+kind = "maintenance"
+
+[[step]]
+id = "long"
+kind = "command"
+argv = ["sleep", "60"]
+
+[[step]]
+id = "after"
+kind = "command"
+argv = ["true"]
+
+[[step]]
+id = "cleanup"
+kind = "command"
+argv = ["true"]
+finally = true
+"#;
+
+fn outcome(step: usize, ok: bool, cancelled: bool) -> StepOutcome {
+    StepOutcome {
+        ok,
+        cancelled,
+        ..StepOutcome::failed(step, if ok { "done" } else { "stopped" })
+    }
+}
+
+#[test]
+fn finally_steps_run_once_however_the_run_ends() {
+    // Interrupted by the operator: the cleanup runs, the run ends aborted.
+    let mut e = engine(CLEANUP);
+    assert_eq!(executed(&e.handle(Event::Start, 1)), ["long"]);
+    e.handle(Event::Cancel, 2);
+    let fx = e.handle(Event::StepFinished(outcome(0, false, true)), 3);
+    assert_eq!(executed(&fx), ["cleanup"]);
+    assert!(!e.state.status.is_finished());
+    let fx = e.handle(Event::StepFinished(outcome(2, true, false)), 4);
+    assert!(fx.contains(&EngineEffect::Finished(RunStatus::Aborted)));
+
+    // Succeeded: not in the normal flow, once at the end; a failed cleanup fails the run.
+    let mut e = engine(CLEANUP);
+    e.handle(Event::Start, 1);
+    let fx = e.handle(Event::StepFinished(outcome(0, true, false)), 2);
+    assert_eq!(executed(&fx), ["after"]);
+    let fx = e.handle(Event::StepFinished(outcome(1, true, false)), 3);
+    assert_eq!(executed(&fx), ["cleanup"]);
+    let fx = e.handle(Event::StepFinished(outcome(2, false, false)), 4);
+    assert!(fx.contains(&EngineEffect::Finished(RunStatus::Failed)));
+    assert!(e
+        .state
+        .failure
+        .as_deref()
+        .is_some_and(|f| f.contains("cleanup step `cleanup` failed")));
+}
+
+#[test]
+fn a_drill_never_runs_a_rollback_marked_skip_in_a_drill() {
+    let src = r#"
+name = "t"
+title = "T"
+kind = "restore"
+drillable = true
+
+[drill]
+
+[[step]]
+id = "risky"
+kind = "command"
+argv = ["false"]
+rollback = "undo"
+
+[[step]]
+id = "undo"
+kind = "command"
+argv = ["true"]
+rollback_only = true
+drill = "skip"
+"#;
+    let spec = parse(std::path::Path::new("t.toml"), src).unwrap();
+    let mut e = Engine::new(
+        spec,
+        "r".into(),
+        BTreeMap::new(),
+        RunOptions {
+            drill: true,
+            ..Default::default()
+        },
+        "u".into(),
+        None,
+        0,
+    );
+    e.handle(Event::Start, 1);
+    let fx = e.handle(Event::StepFinished(outcome(0, false, false)), 2);
+    assert!(executed(&fx).is_empty(), "{fx:?}");
+    assert!(fx.contains(&EngineEffect::Finished(RunStatus::Failed)));
+}

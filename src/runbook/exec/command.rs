@@ -52,6 +52,22 @@ pub enum StdinSource {
     Bytes(SecretBytes),
 }
 
+/// Read the command's stdin as a psql script meant for `database` on its way (rows of each
+/// `COPY` block, lines that leave the database: [`super::dump_scan`]), into
+/// `<run_dir>/dump_scan.json`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct SqlScan {
+    pub database: String,
+    /// Stop the stream before a line that leaves, creates or drops a database reaches the
+    /// command, and stop the command itself (a drill: its target is scratch, and nothing
+    /// may reach another database). Otherwise such lines are only recorded.
+    pub refuse_foreign: bool,
+    /// The file is a backup: the catalog's verifier (`toban backups verify`) reads it as it
+    /// streams, and a failed verdict stops the command before the end of its input.
+    #[serde(default)]
+    pub verify: bool,
+}
+
 /// One command to run.
 #[derive(Clone)]
 pub struct CommandRequest {
@@ -70,6 +86,7 @@ pub struct CommandRequest {
     pub run_dir: PathBuf,
     /// Between the polite signal and SIGKILL on cancel or timeout.
     pub kill_grace: Duration,
+    pub scan: Option<SqlScan>,
 }
 
 impl CommandRequest {
@@ -83,6 +100,7 @@ impl CommandRequest {
             stdin: StdinSource::None,
             run_dir: run_dir.into(),
             kill_grace: Duration::from_secs(5),
+            scan: None,
         }
     }
 }
@@ -98,6 +116,7 @@ impl fmt::Debug for CommandRequest {
             .field("stdin", &self.stdin)
             .field("run_dir", &self.run_dir)
             .field("kill_grace", &self.kill_grace)
+            .field("scan", &self.scan)
             .finish()
     }
 }
@@ -421,6 +440,7 @@ pub async fn spawn_command(req: CommandRequest) -> Result<RunningCommand, ExecEr
         COMMAND_PID_FILE,
         SUPERVISOR_PID_FILE,
         CANCEL_FILE,
+        super::run_dir::DUMP_SCAN_FILE,
     ] {
         let _ = std::fs::remove_file(dir.join(f));
     }
@@ -436,6 +456,7 @@ pub async fn spawn_command(req: CommandRequest) -> Result<RunningCommand, ExecEr
         grace_ms: req.kill_grace.as_millis() as u64,
         started_at: Utc::now(),
         output_offset,
+        scan: req.scan.clone(),
     };
     let spec_path = dir.join(SPEC_FILE);
     let json = serde_json::to_vec_pretty(&spec).map_err(|e| io_err(&spec_path, e))?;

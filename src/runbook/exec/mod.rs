@@ -11,6 +11,8 @@
 //! - [`wait`]: wait until an HTTP endpoint, TCP port, file or container is ready.
 
 pub mod command;
+pub mod dump_scan;
+mod feed;
 pub mod output;
 pub mod process_group;
 pub mod run_dir;
@@ -23,9 +25,11 @@ pub mod wait;
 
 pub use command::{
     reattach, set_supervisor, spawn_command, CancelHandle, CommandRequest, ExecError, Reattached,
-    RunningCommand, SecretBytes, StdinSource, Supervisor,
+    RunningCommand, SecretBytes, SqlScan, StdinSource, Supervisor,
 };
+pub use dump_scan::{DumpReport, DumpScan, TableRows};
 pub use output::{read_command_output, CommandOutcome, TAIL_LINES};
+pub use run_dir::DUMP_SCAN_FILE;
 pub use sql::{
     alter_user_password, alter_user_password_sql, check_login, redact_url, run_sql, run_statements,
     set_password, try_login, ExpectRows, Limits, SqlError, SqlOutcome, SqlRequest,

@@ -14,6 +14,8 @@ pub(crate) const COMMAND_PID_FILE: &str = "command.pid";
 pub(crate) const SUPERVISOR_PID_FILE: &str = "supervisor.pid";
 pub(crate) const SUPERVISOR_LOG_FILE: &str = "supervisor.log";
 pub(crate) const CANCEL_FILE: &str = "cancel";
+/// What [`super::dump_scan`] found in the stream fed to the command (when asked to scan).
+pub const DUMP_SCAN_FILE: &str = "dump_scan.json";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -39,6 +41,9 @@ pub(crate) struct Spec {
     /// Where this command's output starts in `output.log` (earlier commands' output may
     /// precede it).
     pub output_offset: u64,
+    /// Read the stream as a psql script for this database (see [`super::dump_scan`]).
+    #[serde(default)]
+    pub scan: Option<super::command::SqlScan>,
 }
 
 /// What the supervisor records when the command ends.

@@ -18,7 +18,6 @@
 //! }
 //! ```
 
-use std::io::{Read, Write};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -27,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use chrono::Utc;
 
+use super::feed::{feed, Input};
 use super::process_group;
 use super::run_dir::{
     process_identity, read_json, write_atomically, Spec, Status, StdinKind, CANCEL_FILE,
@@ -134,19 +134,22 @@ fn supervise(run_dir: &Path) -> Result<(), String> {
     };
     // Open the input before starting, so a vanished dump is "did not run", not a command
     // that read nothing.
-    let input: Option<Box<dyn Read + Send>> = match (spec.stdin, &spec.stdin_path) {
+    let verify = spec.scan.as_ref().is_some_and(|s| s.verify);
+    let input: Option<Input> = match (spec.stdin, &spec.stdin_path) {
         (StdinKind::None, _) => None,
-        (StdinKind::Pipe, _) => Some(Box::new(std::io::stdin())),
+        (StdinKind::Pipe, _) => Some(Input::Read(Box::new(std::io::stdin()))),
         (StdinKind::File | StdinKind::Gunzip, None) => {
             return fail_to_start(run_dir, "no stdin file named".into())
         }
         (kind, Some(p)) => match std::fs::File::open(p) {
+            // The catalog's verifier reads (and decompresses) it as it streams.
+            Ok(_) if kind == StdinKind::Gunzip && verify => Some(Input::Backup(p.clone())),
             Ok(f) => {
                 let f = std::io::BufReader::with_capacity(256 * 1024, f);
                 if kind == StdinKind::Gunzip {
-                    Some(Box::new(flate2::read::MultiGzDecoder::new(f)))
+                    Some(Input::Read(Box::new(flate2::read::MultiGzDecoder::new(f))))
                 } else {
-                    Some(Box::new(f))
+                    Some(Input::Read(Box::new(f)))
                 }
             }
             Err(e) => return fail_to_start(run_dir, format!("{}: {e}", p.display())),
@@ -187,29 +190,13 @@ fn supervise(run_dir: &Path) -> Result<(), String> {
 
     let feed_error: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
     let feeder = match (input, child.stdin.take()) {
-        (Some(mut input), Some(mut sink)) => {
+        (Some(input), Some(sink)) => {
             let feed_error = feed_error.clone();
+            let (scan, dir) = (spec.scan.clone(), run_dir.to_path_buf());
             Some(std::thread::spawn(move || {
-                let mut buf = vec![0u8; 256 * 1024];
-                let mut sent = 0u64;
-                loop {
-                    let n = match input.read(&mut buf) {
-                        Ok(0) => break,
-                        Ok(n) => n,
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                        Err(e) => {
-                            *feed_error.lock().unwrap_or_else(|p| p.into_inner()) =
-                                Some(format!("reading the input failed after {sent} bytes: {e}"));
-                            break;
-                        }
-                    };
-                    // A command that stops reading early says so by its exit status.
-                    if sink.write_all(&buf[..n]).is_err() {
-                        break;
-                    }
-                    sent += n as u64;
+                if let Some(why) = feed(input, sink, scan.as_ref(), pgid, &dir) {
+                    *feed_error.lock().unwrap_or_else(|p| p.into_inner()) = Some(why);
                 }
-                // Dropping the sink closes the command's stdin: end of input.
             }))
         }
         _ => None,

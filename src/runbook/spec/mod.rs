@@ -130,5 +130,8 @@ pub struct Step {
     pub rollback: Option<String>,
     /// Never run in the normal flow; only as another step's rollback.
     pub rollback_only: bool,
+    /// Runs once when the run ends, however it ends (done, failed, aborted, cancelled):
+    /// cleanup such as dropping a drill's scratch database. Not part of the normal flow.
+    pub finally: bool,
     pub line: usize,
 }

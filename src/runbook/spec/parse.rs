@@ -55,6 +55,8 @@ struct RawCommon {
     rollback: Option<String>,
     #[serde(default)]
     rollback_only: bool,
+    #[serde(default)]
+    finally: bool,
 }
 
 const COMMON_KEYS: &[&str] = &[
@@ -69,6 +71,7 @@ const COMMON_KEYS: &[&str] = &[
     "on_failure",
     "rollback",
     "rollback_only",
+    "finally",
 ];
 
 /// The closest of `options` to `name`, when one is close enough to be a typo.
@@ -189,6 +192,7 @@ fn parse_step(
         on_failure: common.on_failure,
         rollback: common.rollback,
         rollback_only: common.rollback_only,
+        finally: common.finally,
         line,
     })
 }

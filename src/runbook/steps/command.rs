@@ -13,7 +13,7 @@ use super::kind::{de, duration, Field, FieldUse, Render, StepHeader, StepKind};
 use super::{Outcome, Reattach, StepContext};
 use crate::runbook::exec::{
     read_command_output, reattach as reattach_dir, spawn_command, CommandRequest, Reattached,
-    StdinSource,
+    DumpReport, SqlScan, StdinSource, DUMP_SCAN_FILE,
 };
 
 /// Most of a command's output kept as `{{steps.ID.output}}`.
@@ -48,6 +48,17 @@ pub struct StdinSpec {
     /// Decompress it on the way (gzip), in-process: no `gunzip | …` shell pipe.
     #[serde(default)]
     pub gunzip: bool,
+    /// The stream is a psql script for this database: count each `COPY` block's rows on the
+    /// way (for `compare_counts`), stop a dump cut inside its data before psql can commit,
+    /// and in a drill refuse a dump that connects to, creates or drops another database
+    /// before that line reaches psql.
+    #[serde(default)]
+    pub sql_database: Option<String>,
+    /// The file is a backup: the catalog's verifier (as `toban backups verify`) reads it on
+    /// the way, and a failed verdict stops the command before the end of its input. With
+    /// it a drill verifies in the same read as its restore.
+    #[serde(default)]
+    pub verify: bool,
 }
 
 impl StepKind for Command {
@@ -74,6 +85,9 @@ impl StepKind for Command {
         }
         if let Some(s) = &self.stdin {
             v.push(Field::public("stdin.file", &s.file));
+            if let Some(d) = &s.sql_database {
+                v.push(Field::public("stdin.sql_database", d));
+            }
         }
         v
     }
@@ -96,6 +110,8 @@ impl StepKind for Command {
                 Some(st) => Some(StdinSpec {
                     file: r.text(&st.file)?,
                     gunzip: st.gunzip,
+                    sql_database: r.opt_set(&st.sql_database)?,
+                    verify: st.verify,
                 }),
                 None => None,
             },
@@ -119,11 +135,21 @@ impl StepKind for Command {
                 "stdin: {}{}",
                 s.file,
                 if s.gunzip {
-                    " (decompressed by toban)"
+                    if s.verify {
+                        " (decompressed and verified by toban in the same read)"
+                    } else {
+                        " (decompressed by toban)"
+                    }
                 } else {
                     ""
                 }
             ));
+            if let Some(d) = &s.sql_database {
+                v.push(format!(
+                    "stdin read on the way as a dump for database {d}: rows per table counted, \
+                     a cut dump stopped before COMMIT, a drill refuses one that leaves {d}"
+                ));
+            }
         }
         v.push(format!(
             "time limit {}",
@@ -148,6 +174,16 @@ async fn run(c: Command, cx: StepContext) -> Outcome {
     req.cwd = c.cwd.map(PathBuf::from);
     req.env = c.env.into_iter().collect();
     req.timeout = Some(c.timeout);
+    req.scan = c
+        .stdin
+        .as_ref()
+        .and_then(|s| s.sql_database.clone())
+        .map(|database| SqlScan {
+            database,
+            refuse_foreign: cx.drill,
+            verify: c.stdin.as_ref().is_some_and(|s| s.verify && s.gunzip),
+        });
+    let scanned = req.scan.is_some();
     req.stdin = match c.stdin {
         Some(s) if s.gunzip => StdinSource::GunzipFile(PathBuf::from(s.file)),
         Some(s) => StdinSource::File(PathBuf::from(s.file)),
@@ -180,6 +216,15 @@ async fn run(c: Command, cx: StepContext) -> Outcome {
         && !o.timed_out
         && !o.cancelled
         && o.exit_code.is_some_and(|code| c.ok_codes.contains(&code));
+    // A stream stopped on purpose says why first (the kill that did it is the detail).
+    let stopped = scanned
+        .then(|| read_dump_report(&dir))
+        .flatten()
+        .and_then(|r| r.refused);
+    let message = match stopped {
+        Some(why) => format!("{why} (psql {})", o.summary().split(';').next().unwrap_or_default()),
+        None => o.summary(),
+    };
     Outcome {
         ok,
         cancelled: o.cancelled,
@@ -187,12 +232,18 @@ async fn run(c: Command, cx: StepContext) -> Outcome {
         output: read_command_output(&dir, OUTPUT_CAP)
             .map(|s| s.trim().to_string())
             .unwrap_or_default(),
-        message: o.summary(),
+        message,
         tail: o.output_tail.join("\n"),
         digest: Some(format!("sha256:{}", o.output_sha256)),
         secret: None,
         duration: Some(o.duration),
     }
+}
+
+/// What the supervisor's reading of a dump found (`stdin.sql_database`), if it read one.
+pub fn read_dump_report(dir: &Path) -> Option<DumpReport> {
+    let bytes = std::fs::read(dir.join(DUMP_SCAN_FILE)).ok()?;
+    serde_json::from_slice(&bytes).ok()
 }
 
 /// What became of the command last started in a step's folder.

@@ -59,6 +59,8 @@ pub struct StepContext {
     /// Output lines as they come, for the wizard's pane. Bounded: a slow screen slows the
     /// reader of the command's output, never memory.
     pub lines: Option<mpsc::Sender<String>>,
+    /// The run is a drill: its target is scratch, and nothing may reach production.
+    pub drill: bool,
 }
 
 impl StepContext {

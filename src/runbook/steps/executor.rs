@@ -65,6 +65,7 @@ async fn run(req: ExecRequest) -> StepOutcome {
             .since_ms
             .and_then(chrono::DateTime::from_timestamp_millis),
         lines: req.lines,
+        drill: req.step.drill,
     };
     let limit = cx.time_limit;
     let work = req.step.action.execute(cx);

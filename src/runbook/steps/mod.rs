@@ -135,6 +135,7 @@ step_kinds! {
     RotateFiles(rotate_files::RotateFiles),
     Check(check::Check),
     CertExpiry(cert_expiry::CertExpiry),
+    CompareCounts(compare_counts::CompareCounts),
     ScheduleFollowup(schedule_followup::ScheduleFollowup),
     GenerateSecret(generate_secret::GenerateSecret),
     AccessKey(access_key::AccessKey),

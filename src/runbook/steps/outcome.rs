@@ -25,6 +25,8 @@ pub struct Rendered {
     /// When the last step that ran before this one started (ms since the epoch): a wait for
     /// a log to be written again counts only bytes written since the rotation began.
     pub since_ms: Option<i64>,
+    /// Part of a drill (the step's context says so to the kind).
+    pub drill: bool,
 }
 
 /// What a kind's `execute` reports.
