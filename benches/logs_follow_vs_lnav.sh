@@ -3,7 +3,10 @@
 # session at 80x24 on the same generated 1,000,000-line file (page cache), while a writer
 # appends 1,000 lines a second. Each run: wait until the file is loaded, then sample the
 # process for $secs seconds — CPU from /proc/PID/stat (utime+stime over the window, % of one
-# core), resident memory (VmRSS) every second. $runs runs each; medians and ratios.
+# core), resident memory (VmRSS) every second. $runs runs each; medians and ratios, and each
+# tool's median RSS against the file's size (issue 17's budget for toban: under 1.2x). Each
+# run also prints the process's anonymous / file-backed resident memory (RssAnon / RssFile:
+# the binary's own pages are file-backed) at the end of its window.
 # Usage: benches/logs_follow_vs_lnav.sh [path/to/release/toban] [runs] [secs]
 #        (cargo build --release first; apt-get install lnav tmux)
 set -euo pipefail
@@ -29,7 +32,8 @@ with open(sys.argv[1], "w") as f:
                 % (s // 3600, s // 60 % 60, s % 60, levels[i * 7 % 8], i % 13, i, i * 31 % 977, i * 17 % 1500))
 PY
 cat "$dir/big.log" > /dev/null
-echo "file: $(wc -l < "$dir/big.log") lines, $(stat -c %s "$dir/big.log") bytes; appends 1000 lines/s; ${secs}s windows, $runs runs" >&2
+size=$(stat -c %s "$dir/big.log")
+echo "file: $(wc -l < "$dir/big.log") lines, $size bytes; appends 1000 lines/s; ${secs}s windows, $runs runs" >&2
 mkdir -p "$dir/home/c/toban"
 printf '[calendar]\npresets = []\n[logs]\nfiles = ["%s"]\n' "$dir/big.log" > "$dir/home/c/toban/config.toml"
 hz=$(getconf CLK_TCK)
@@ -53,6 +57,7 @@ PY
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+rss_split() { awk '/^RssAnon:/ {a=$2} /^RssFile:/ {f=$2} END {printf "anon %.1f MB, file %.1f MB", a/1024, f/1024}' "/proc/$1/status"; }
 
 # One run: marker (text on screen once loaded), key to press first ("" for none), cmd…;
 # prints "cpu_pct rss_median_kb".
@@ -81,6 +86,7 @@ run_one() {
     done
     local c1 t1
     c1=$(cpu_ticks "$pid"); t1=$(date +%s%N)
+    echo "  $(rss_split "$pid")" >&2
     kill "$writer"; wait "$writer" 2>/dev/null || true; writer=
     tmux -L "$sock" kill-server 2>/dev/null || true
     local cpu med
@@ -112,3 +118,4 @@ for tool in toban lnav; do
 done
 printf 'median CPU: toban %.1f %%, lnav %.1f %% (toban/lnav %.2f)\n' "${cpu[toban]}" "${cpu[lnav]}" "$(echo "${cpu[toban]} / ${cpu[lnav]}" | bc -l)"
 printf 'median RSS: toban %.1f MB, lnav %.1f MB (toban/lnav %.2f)\n' "$(echo "${rss[toban]} / 1024" | bc -l)" "$(echo "${rss[lnav]} / 1024" | bc -l)" "$(echo "${rss[toban]} / ${rss[lnav]}" | bc -l)"
+printf 'median RSS / file size: toban %.2fx, lnav %.2fx\n' "$(echo "${rss[toban]} * 1024 / $size" | bc -l)" "$(echo "${rss[lnav]} * 1024 / $size" | bc -l)"

@@ -143,7 +143,7 @@ async fn container_output_is_printed_and_followed() {
     cancel.cancel();
     let s = store.unwrap();
     let all: Vec<String> = (0..s.len())
-        .map(|i| String::from_utf8_lossy(s.line(i)).into_owned())
+        .map(|i| String::from_utf8_lossy(&s.line(i)).into_owned())
         .collect();
     assert!(all.iter().any(|l| l.ends_with("INFO started")), "{all:?}");
     assert!((0..s.len()).any(|i| s.level(i) == Some(toban::logs::Level::Error)));

@@ -332,7 +332,7 @@ fn several_sources_interleave_by_time_each_tagged_and_new_lines_join() {
     assert!(c.s.logs.is_merged());
     let v = c.s.logs.source().unwrap();
     let got: Vec<String> = (0..v.store.len())
-        .map(|i| String::from_utf8_lossy(v.store.line(i)).into_owned())
+        .map(|i| String::from_utf8_lossy(&v.store.line(i)).into_owned())
         .collect();
     assert_eq!(
         got,
@@ -381,7 +381,7 @@ fn jump_to_a_time_by_keys_clock_ago_and_date_time() {
     let at = |c: &Console| {
         let v = c.s.logs.source().unwrap();
         let l = (c.s.logs.cursor.unwrap() - v.store.dropped()) as usize;
-        String::from_utf8_lossy(v.store.line(l)).into_owned()
+        String::from_utf8_lossy(&v.store.line(l)).into_owned()
     };
     let first = at(&c);
     assert!(

@@ -25,9 +25,10 @@ struct Seen {
 impl Seen {
     fn fresh(&self, store: &LineStore) -> usize {
         let Some(last) = &self.last else { return 0 };
+        let mut lines = store.lines();
         (0..store.len())
             .rev()
-            .find(|&i| store.line(i) == last.as_slice())
+            .find(|&i| lines.get(i) == last.as_slice())
             .map_or(0, |i| i + 1)
     }
 }
@@ -80,8 +81,9 @@ pub fn follow(
             Ok(LogsMsg::Loaded { source, store, .. }) => {
                 let from = seen[source].fresh(&store);
                 let mut block = Vec::new();
+                let mut lines = store.lines();
                 for i in from..store.len() {
-                    block.extend_from_slice(store.line(i));
+                    block.extend_from_slice(lines.get(i));
                     block.push(b'\n');
                 }
                 if !store.is_empty() {
@@ -98,7 +100,7 @@ pub fn follow(
                 }
                 let src = streams[source];
                 let block = chunk.bytes();
-                if print_block(src, block, f, &mut last_time[source], &mut buf, out).is_err() {
+                if print_block(src, &block, f, &mut last_time[source], &mut buf, out).is_err() {
                     break;
                 }
             }

@@ -51,10 +51,11 @@ pub fn print_merged(
     let mut last_time = vec![None; stores.len()];
     let mut buf = Vec::with_capacity(1 << 20);
     let mut line = Vec::new();
+    let mut lines: Vec<_> = stores.iter().map(|(_, s)| s.lines()).collect();
     for (k, i) in order {
-        let (src, store) = &stores[k];
+        let src = stores[k].0;
         line.clear();
-        line.extend_from_slice(store.line(i));
+        line.extend_from_slice(lines[k].get(i));
         line.push(b'\n');
         match print_block(src, &line, f, &mut last_time[k], &mut buf, out) {
             Ok(any) => printed |= any,

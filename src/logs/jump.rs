@@ -9,6 +9,7 @@ use chrono_tz::Tz;
 
 use super::stamp;
 use super::state::LogsState;
+use super::store::Lines;
 
 /// The time `text` names, seen from `now` in `tz`.
 pub fn parse_target(text: &str, now: DateTime<Utc>, tz: Tz) -> Result<DateTime<Utc>, String> {
@@ -65,25 +66,25 @@ fn local(tz: Tz, n: NaiveDateTime) -> Option<DateTime<Utc>> {
 const LOOK_BACK: usize = 2000;
 
 /// The time of row `r`: its line's, or the nearest earlier line's with one.
-fn row_time(s: &LogsState, r: usize) -> Option<DateTime<Utc>> {
-    let v = s.source()?;
+fn row_time(s: &LogsState, r: usize, lines: &mut Lines) -> Option<DateTime<Utc>> {
     let li = s.row_line(r)?;
     (li.saturating_sub(LOOK_BACK)..=li)
         .rev()
-        .find_map(|i| stamp::parse(v.store.line(i)))
+        .find_map(|i| stamp::parse(lines.get(i)))
 }
 
 /// The first row at or after `at`; `None` when no row has a time.
 pub fn row_at(s: &LogsState, at: DateTime<Utc>) -> Option<usize> {
     let n = s.row_count();
-    if n == 0 || (0..n.min(LOOK_BACK)).all(|r| row_time(s, n - 1 - r).is_none()) {
+    let mut lines = s.source()?.store.lines();
+    if n == 0 || (0..n.min(LOOK_BACK)).all(|r| row_time(s, n - 1 - r, &mut lines).is_none()) {
         return None;
     }
     // Rows before the first time count as earlier than any time.
     let (mut lo, mut hi) = (0, n);
     while lo < hi {
         let mid = (lo + hi) / 2;
-        if row_time(s, mid).is_none_or(|t| t < at) {
+        if row_time(s, mid, &mut lines).is_none_or(|t| t < at) {
             lo = mid + 1;
         } else {
             hi = mid;

@@ -22,9 +22,10 @@ pub fn tag(name: &str, line: &[u8], out: &mut Vec<u8>) {
 /// Each line's time in milliseconds (inherited when it has none; `i64::MIN` before any).
 fn times(store: &LineStore) -> Vec<i64> {
     let mut last = i64::MIN;
+    let mut lines = store.lines();
     (0..store.len())
         .map(|i| {
-            if let Some(t) = stamp::parse(store.line(i)) {
+            if let Some(t) = stamp::parse(lines.get(i)) {
                 last = t.timestamp_millis();
             }
             last
@@ -58,9 +59,10 @@ pub fn merge(sources: &[(&str, &LineStore)], cap: usize) -> LineStore {
     let mut out = LineStore::new(cap);
     let mut bytes = Vec::new();
     let mut levels = Vec::new();
+    let mut lines: Vec<_> = stores.iter().map(|s| s.lines()).collect();
     for (k, i) in order(&stores) {
         let (name, store) = sources[k];
-        tag(name, store.line(i), &mut bytes);
+        tag(name, lines[k].get(i), &mut bytes);
         levels.push(store.level(i).map_or(0, Level::code));
         if bytes.len() >= 8 << 20 {
             flush(&mut out, &mut bytes, &mut levels);
@@ -72,12 +74,12 @@ pub fn merge(sources: &[(&str, &LineStore)], cap: usize) -> LineStore {
 
 /// A source's new chunk, tagged, for the interleaved view.
 pub fn tagged_chunk(name: &str, chunk: &Chunk) -> Chunk {
-    let mut bytes = Vec::with_capacity(chunk.bytes().len() + chunk.len() * (name.len() + 3));
+    let mut bytes = Vec::with_capacity(chunk.raw_len() + chunk.len() * (name.len() + 3));
     let mut levels = Vec::with_capacity(chunk.len());
-    for i in 0..chunk.len() {
-        tag(name, chunk.line(i), &mut bytes);
+    chunk.for_each_line(0, |i, line| {
+        tag(name, line, &mut bytes);
         levels.push(chunk.level(i).map_or(0, Level::code));
-    }
+    });
     Chunk::with_levels(bytes, Some(levels))
 }
 
@@ -107,7 +109,7 @@ mod tests {
         );
         let m = merge(&[("a", &a), ("b", &b)], 100);
         let got: Vec<String> = (0..m.len())
-            .map(|i| String::from_utf8_lossy(m.line(i)).into_owned())
+            .map(|i| String::from_utf8_lossy(&m.line(i)).into_owned())
             .collect();
         assert_eq!(
             got,

@@ -16,6 +16,7 @@ pub mod jump;
 pub mod level;
 pub mod load;
 pub mod merge;
+pub mod packed;
 pub mod search;
 pub mod sources;
 pub mod stamp;

@@ -128,6 +128,8 @@ pub fn search(
             .map(|group| {
                 s.spawn(move || {
                     let mut out = Vec::new();
+                    // One block of a sealed chunk at a time, so a search copies ~64 KiB.
+                    let mut buf = Vec::new();
                     for (first, chunk, skip) in group {
                         if current.load(Ordering::Relaxed) != generation {
                             return None;
@@ -139,6 +141,7 @@ pub fn search(
                             *first as isize - *skip as isize,
                             query,
                             &mut out,
+                            &mut buf,
                         );
                     }
                     Some(out)
@@ -165,6 +168,7 @@ fn search_chunk(
     base: isize,
     query: &Query,
     out: &mut Vec<u32>,
+    buf: &mut Vec<u8>,
 ) {
     if skip >= chunk.len() {
         return;
@@ -180,15 +184,16 @@ fn search_chunk(
                 .map(|i| (base + i as isize) as u32),
         ),
         Some(m) => {
-            let start = chunk.line_start(skip);
             let ends = chunk.ends();
             let mut cursor = skip;
-            m.for_each_line(&chunk.bytes()[start..], |ls, _| {
-                let at = start + ls;
-                cursor += ends[cursor..].partition_point(|&e| (e as usize) < at);
-                if level_ok(cursor) {
-                    out.push((base + cursor as isize) as u32);
-                }
+            chunk.scan(skip, buf, |text, start| {
+                m.for_each_line(text, |ls, _| {
+                    let at = start + ls;
+                    cursor += ends[cursor..].partition_point(|&e| (e as usize) < at);
+                    if level_ok(cursor) {
+                        out.push((base + cursor as isize) as u32);
+                    }
+                });
             });
         }
     }
@@ -245,5 +250,37 @@ mod tests {
         };
         assert_eq!(search(&s, 0, &q, 1, &cur), Some(vec![1, 2, 4]));
         assert_eq!(search(&s, 0, &q, 2, &cur), None);
+    }
+
+    #[test]
+    fn a_sealed_store_matches_the_same_lines_as_the_text() {
+        let text: String = (0..200_000)
+            .map(|i| {
+                format!(
+                    "{} [svc-{}] req={i}\n",
+                    ["INFO", "ERROR"][i % 7 / 6],
+                    i % 13
+                )
+            })
+            .collect();
+        let mut s = LineStore::new(1_000_000);
+        s.push(std::sync::Arc::new(super::super::store::Chunk::sealed(
+            text.as_bytes(),
+        )));
+        let m = Matcher::regex("ERROR.*svc-1[0-2]").unwrap();
+        let want: Vec<u64> = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| m.is_match(l.as_bytes()))
+            .map(|(i, _)| i as u64)
+            .collect();
+        let q = Query {
+            matcher: Some(m),
+            level: None,
+        };
+        let cur = AtomicU64::new(1);
+        assert_eq!(search(&s, 0, &q, 1, &cur).unwrap(), want);
+        let tail: Vec<u64> = want.iter().copied().filter(|&i| i >= 150_000).collect();
+        assert_eq!(search(&s, 150_000, &q, 1, &cur).unwrap(), tail);
     }
 }

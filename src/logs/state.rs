@@ -283,9 +283,10 @@ impl LogsState {
         } else {
             Box::new((0..start_row).rev().chain((start_row..n).rev()))
         };
+        let mut lines = s.store.lines();
         for r in order {
             let Some(l) = self.row_line(r) else { continue };
-            if m.is_match(s.store.line(l)) {
+            if m.is_match(lines.get(l)) {
                 self.cursor = Some(l as u64 + d);
                 self.follow = false;
                 self.top = first;

@@ -277,12 +277,13 @@ fn body_lines<'a>(s: &LogsState, theme: &Theme, area: Rect) -> Vec<Line<'a>> {
         // Following with wrap: the newest line must stay in sight, so start as far back as
         // the last rows' wrapped heights allow.
         let mut used = 0;
+        let mut lines = v.store.lines();
         first = n;
         while first > 0 {
             let Some(li) = s.row_line(first - 1) else {
                 break;
             };
-            let cols: usize = text::inert(v.store.line(li))
+            let cols: usize = text::inert(lines.get(li))
                 .chars()
                 .filter_map(|c| c.width())
                 .sum();
@@ -296,11 +297,12 @@ fn body_lines<'a>(s: &LogsState, theme: &Theme, area: Rect) -> Vec<Line<'a>> {
     }
     let d = v.store.dropped();
     let mut out: Vec<Line> = Vec::with_capacity(height);
+    let mut lines = v.store.lines();
     let mut r = first;
     while out.len() < height && r < n {
         let Some(li) = s.row_line(r) else { break };
         r += 1;
-        let raw = v.store.line(li);
+        let raw = lines.get(li);
         let lv = v.store.level(li);
         let base = level_style(theme, lv);
         let text = text::inert(raw);
