@@ -367,6 +367,16 @@ async fn a_passing_drill_records_every_table_with_its_rows_and_machine_time() {
     assert!(!drills[0].interactive);
     assert_eq!(drills[0].machine_ms, Some(drills[0].duration_ms));
     assert!(!database_exists(&pg, &format!("{}_drill", pg.db)).await);
+    // The dump was verified in the same read as the restore: the catalog records it, so the
+    // Backups tab does not call a drilled dump "not verified".
+    let v = t.env.store.latest_backup_verifications().await.unwrap();
+    assert!(
+        matches!(
+            v.get(dump_s.as_str()),
+            Some(toban::backups::catalog::VerificationState::Ok { .. })
+        ),
+        "{v:?}"
+    );
 
     let mut out = Vec::new();
     toban::runbook::cli::history(&mut out, &t.env.store, None, 10).await;

@@ -68,7 +68,7 @@ impl Finding {
 }
 
 /// What the scan found, written to `<run_dir>/dump_scan.json` by the supervisor.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DumpReport {
     /// The database the stream is meant for.
     pub target: String,
@@ -83,6 +83,9 @@ pub struct DumpReport {
     /// The backup catalog's verdict when it verified the file in the same read.
     #[serde(default)]
     pub verified: Option<String>,
+    /// That verification in full (ok or not), for the catalog's record of it.
+    #[serde(default)]
+    pub verification: Option<crate::backups::verify::VerifyReport>,
 }
 
 impl DumpReport {

@@ -57,6 +57,7 @@ pub(crate) fn feed(
         true
     };
     let mut verified = None;
+    let mut verification = None;
     match input {
         Input::Read(mut r) => {
             let mut buf = vec![0u8; 256 * 1024];
@@ -90,6 +91,7 @@ pub(crate) fn feed(
                     }
                 });
             if stop.is_none() && !halt.is_cancelled() {
+                verification = Some(report.clone());
                 let v = crate::backups::verify::verdict(&entry, &report);
                 if v.ok {
                     verified = Some(v.summary);
@@ -124,6 +126,7 @@ pub(crate) fn feed(
     if let Some(mut r) = report {
         r.refused = stop.clone();
         r.verified = verified;
+        r.verification = verification;
         if let Ok(json) = serde_json::to_vec_pretty(&r) {
             let _ = write_atomically(&run_dir.join(DUMP_SCAN_FILE), &json);
         }

@@ -216,11 +216,16 @@ async fn run(c: Command, cx: StepContext) -> Outcome {
         && !o.timed_out
         && !o.cancelled
         && o.exit_code.is_some_and(|code| c.ok_codes.contains(&code));
+    let report = scanned.then(|| read_dump_report(&dir)).flatten();
+    // A backup verified on its way to psql is a verification the Backups tab shows (a drill
+    // of a dump would otherwise leave it "not verified").
+    if let Some(v) = report.as_ref().and_then(|r| r.verification.as_ref()) {
+        if let Err(e) = cx.exec.store.record_backup_verification(v).await {
+            tracing::warn!("recording the verification read with the restore: {e:#}");
+        }
+    }
     // A stream stopped on purpose says why first (the kill that did it is the detail).
-    let stopped = scanned
-        .then(|| read_dump_report(&dir))
-        .flatten()
-        .and_then(|r| r.refused);
+    let stopped = report.and_then(|r| r.refused);
     let message = match stopped {
         Some(why) => format!("{why} (psql {})", o.summary().split(';').next().unwrap_or_default()),
         None => o.summary(),
