@@ -7,12 +7,14 @@
 # tool's median RSS against the file's size (issue 17's budget for toban: under 1.2x). Each
 # run also prints the process's anonymous / file-backed resident memory (RssAnon / RssFile:
 # the binary's own pages are file-backed) at the end of its window.
-# Usage: benches/logs_follow_vs_lnav.sh [path/to/release/toban] [runs] [secs]
+# Usage: benches/logs_follow_vs_lnav.sh [path/to/release/toban] [runs] [secs] [lines/s]
+#        (lines/s default 1000; issue 17's CPU budget is for 10000: under 5 % of a core)
 #        (cargo build --release first; apt-get install lnav tmux)
 set -euo pipefail
 bin=$(realpath "${1:-target/release/toban}")
 runs=${2:-3}
 secs=${3:-20}
+rate=${4:-1000}
 command -v lnav >/dev/null || { echo "lnav not installed (apt-get install lnav)" >&2; exit 2; }
 dir=$(mktemp -d)
 sock="bench-follow-$$"
@@ -33,20 +35,21 @@ with open(sys.argv[1], "w") as f:
 PY
 cat "$dir/big.log" > /dev/null
 size=$(stat -c %s "$dir/big.log")
-echo "file: $(wc -l < "$dir/big.log") lines, $size bytes; appends 1000 lines/s; ${secs}s windows, $runs runs" >&2
+echo "file: $(wc -l < "$dir/big.log") lines, $size bytes; appends $rate lines/s; ${secs}s windows, $runs runs" >&2
 mkdir -p "$dir/home/c/toban"
 printf '[calendar]\npresets = []\n[logs]\nfiles = ["%s"]\n' "$dir/big.log" > "$dir/home/c/toban/config.toml"
 hz=$(getconf CLK_TCK)
 
-# Appends 100 lines every 100 ms (1,000 a second) until killed.
+# Appends rate/10 lines every 100 ms until killed.
 start_writer() {
-    python3 - "$dir/big.log" <<'PY' &
+    python3 - "$dir/big.log" "$rate" <<'PY' &
 import sys, time
 i = 0
+batch = max(1, int(sys.argv[2]) // 10)
 with open(sys.argv[1], "a") as f:
     while True:
         t = time.time()
-        for _ in range(100):
+        for _ in range(batch):
             f.write("2026-12-03T12:00:00Z INFO  [svc-1] appended=%09d GET /api/v1/live took=3ms\n" % i)
             i += 1
         f.flush()
