@@ -253,7 +253,18 @@ async fn cancel_interrupts_and_escalates_to_sigkill() {
         .unwrap();
     let handle = running.cancel_handle();
     let waiter = tokio::spawn(running.wait());
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Cancel once `sleep` really runs: on a loaded machine a fixed pause can end before the
+    // supervisor has started it, and an interrupt then meets no `sleep` to stop.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let comm = std::fs::read_to_string(dir.path().join("command.pid"))
+            .ok()
+            .and_then(|p| std::fs::read_to_string(format!("/proc/{}/comm", p.trim())).ok());
+        if comm.is_some_and(|c| c.trim() == "sleep") || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     handle.cancel().await;
     let o = waiter.await.unwrap().unwrap();
     assert!(o.cancelled, "{o:?}");
