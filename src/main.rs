@@ -227,6 +227,7 @@ fn runbook_command(
                     executor: std::sync::Arc::new(toban::runbook::steps::SupervisedExecutor),
                     runs_dir: data_dir.join("runs"),
                     connections: config.runbooks.connections.clone(),
+                    engines: toban::services::engines(&config.services).into_iter().collect(),
                 };
                 // Secrets of runs that ended or were abandoned go before anything else runs.
                 for line in toban::runbook::runner::sweep_secrets(&env).await {

@@ -436,6 +436,7 @@ async fn toban_calendar_done_runs_the_action_on_the_same_path() {
             executor: Arc::new(toban::runbook::steps::SupervisedExecutor),
             runs_dir: data.join("runs"),
             connections: Default::default(),
+            engines: Default::default(),
         },
         dir,
     };

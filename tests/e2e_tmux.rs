@@ -7,82 +7,26 @@ mod support;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-/// False (after recording the skip) when tmux is not installed; fails instead under CI.
-fn have_tmux() -> bool {
-    match Command::new("tmux").arg("-V").output() {
-        Ok(_) => true,
-        Err(e) => {
-            support::service_unavailable("tmux", &format!("cannot run tmux: {e}"));
-            false
-        }
-    }
-}
+use support::tmux::Tui;
 
-fn tmux(socket: &str, args: &[&str]) -> String {
-    let out = Command::new("tmux")
-        .arg("-L")
-        .arg(socket)
-        .args(args)
-        .output()
-        .expect("tmux runs");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-/// Starts `toban --demo` in a detached tmux session `e2e` of `cols`x`rows`, with its own
-/// HOME and XDG folders; `then` is the shell text after the command (it prints a marker once
-/// toban exits, so the screen toban leaves behind can be read).
-fn launch(socket: &str, home: &tempfile::TempDir, cols: u16, rows: u16, then: &str) {
-    let script = format!(
-        "HOME={h} XDG_CONFIG_HOME={h}/c XDG_DATA_HOME={h}/d XDG_STATE_HOME={h}/s {bin} --demo{then}",
-        h = home.path().display(),
-        bin = support::toban_bin().display(),
-    );
-    let (cols, rows) = (cols.to_string(), rows.to_string());
-    tmux(
-        socket,
-        &[
-            "new-session",
-            "-d",
-            "-s",
-            "e2e",
-            "-x",
-            &cols,
-            "-y",
-            &rows,
-            "sh",
-            "-c",
-            &script,
-        ],
-    );
-}
-
-fn wait_for(socket: &str, needle: &str) -> String {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let screen = tmux(socket, &["capture-pane", "-p", "-t", "e2e"]);
-        if screen.contains(needle) {
-            return screen;
-        }
-        if Instant::now() > deadline {
-            panic!("`{needle}` never appeared; screen:\n{screen}");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
+/// `toban --demo` at `cols`x`rows` in its own tmux server and HOME.
+fn demo(name: &str, cols: u16, rows: u16) -> Option<Tui> {
+    let tui = Tui::start(name)?;
+    tui.launch(cols, rows, &["--demo"], &[]);
+    tui.wait_for("1 Overview");
+    Some(tui)
 }
 
 #[test]
 fn start_visit_every_tab_help_and_quit_leaves_a_sane_terminal() {
-    if !have_tmux() {
+    let Some(tui) = demo("tabs", 80, 24) else {
         return;
-    }
-    let home = tempfile::tempdir().unwrap();
-    let socket = format!("toban-e2e-{}", std::process::id());
-    // The shell prints a marker after toban exits, so the screen toban leaves is visible.
-    launch(&socket, &home, 80, 24, "; echo TOBAN-EXITED-$?; sleep 60");
-    let screen = wait_for(&socket, "1 Overview");
+    };
+    let screen = tui.screen();
     assert!(screen.contains("Host"), "{screen}");
     assert_eq!(
-        tmux(&socket, &["display", "-p", "-t", "e2e", "#{alternate_on}"]).trim(),
+        tui.tmux(&["display", "-p", "-t", "e2e", "#{alternate_on}"])
+            .trim(),
         "1"
     );
 
@@ -94,28 +38,22 @@ fn start_visit_every_tab_help_and_quit_leaves_a_sane_terminal() {
         ("5", "Agenda from"),
         ("1", "Filesystems"),
     ] {
-        tmux(&socket, &["send-keys", "-t", "e2e", key]);
-        wait_for(&socket, needle);
+        tui.key(key);
+        tui.wait_for(needle);
     }
     // The demo's deliberately corrupted backup is found by verifying the service.
-    tmux(&socket, &["send-keys", "-t", "e2e", "3"]);
-    wait_for(&socket, "newest good");
-    tmux(&socket, &["send-keys", "-t", "e2e", "V"]);
-    wait_for(&socket, "9 ok, 1 FAILED");
-    tmux(&socket, &["send-keys", "-t", "e2e", "1"]);
-    wait_for(&socket, "Filesystems");
+    tui.key("3");
+    tui.wait_for("newest good");
+    tui.key("V");
+    tui.wait_for("9 ok, 1 FAILED");
+    tui.key("1");
+    tui.wait_for("Filesystems");
 
     // Grow and shrink back to 80x24: the screen is redrawn whole, nothing garbled.
-    tmux(
-        &socket,
-        &["resize-window", "-t", "e2e", "-x", "120", "-y", "40"],
-    );
-    wait_for(&socket, "2 Alarms  3 Backups");
-    tmux(
-        &socket,
-        &["resize-window", "-t", "e2e", "-x", "80", "-y", "24"],
-    );
-    let screen = wait_for(&socket, "DEMO 1 Overview");
+    tui.tmux(&["resize-window", "-t", "e2e", "-x", "120", "-y", "40"]);
+    tui.wait_for("2 Alarms  3 Backups");
+    tui.tmux(&["resize-window", "-t", "e2e", "-x", "80", "-y", "24"]);
+    let screen = tui.wait_for("DEMO 1 Overview");
     let lines: Vec<&str> = screen.lines().collect();
     assert_eq!(lines.len(), 24, "{screen}");
     assert!(lines[0].contains("5 Cale"), "{screen}");
@@ -128,51 +66,38 @@ fn start_visit_every_tab_help_and_quit_leaves_a_sane_terminal() {
     );
     assert!(lines[23].contains("? help"), "{screen}");
 
-    tmux(&socket, &["send-keys", "-t", "e2e", "?"]);
-    wait_for(&socket, "Keys — default keymap");
-    tmux(&socket, &["send-keys", "-t", "e2e", "Escape"]);
-    tmux(&socket, &["send-keys", "-t", "e2e", "q"]);
-    let screen = wait_for(&socket, "TOBAN-EXITED-0");
+    tui.key("?");
+    tui.wait_for("Keys — default keymap");
+    tui.key("Escape");
+    assert_eq!(tui.quit(), 0);
+    let screen = tui.screen();
     assert!(
         !screen.contains("Filesystems"),
         "the alternate screen is gone: {screen}"
     );
-    let alt = tmux(&socket, &["display", "-p", "-t", "e2e", "#{alternate_on}"]);
-    let cursor = tmux(&socket, &["display", "-p", "-t", "e2e", "#{cursor_flag}"]);
-    tmux(&socket, &["kill-server"]);
+    let alt = tui.tmux(&["display", "-p", "-t", "e2e", "#{alternate_on}"]);
+    let cursor = tui.tmux(&["display", "-p", "-t", "e2e", "#{cursor_flag}"]);
     assert_eq!(alt.trim(), "0", "left the alternate screen");
     assert_eq!(cursor.trim(), "1", "cursor visible again");
 }
 
 #[test]
 fn sighup_restores_the_terminal() {
-    if !have_tmux() {
+    let Some(tui) = demo("hup", 80, 24) else {
         return;
-    }
-    let home = tempfile::tempdir().unwrap();
-    let socket = format!("toban-e2e-hup-{}", std::process::id());
-    launch(
-        &socket,
-        &home,
-        80,
-        24,
-        &format!(
-            " & echo $! > {}/pid; wait; echo TOBAN-EXITED-$?; sleep 60",
-            home.path().display()
-        ),
-    );
-    wait_for(&socket, "1 Overview");
-    let pid = std::fs::read_to_string(home.path().join("pid")).unwrap();
-    // toban runs in the background of the shell here, so it reads from the terminal only
-    // if it is in the foreground; the signal path is what this test is about.
-    Command::new("kill")
-        .args(["-HUP", pid.trim()])
-        .status()
+    };
+    // The pane's shell waits for toban, its one child.
+    let shell = tui.tmux(&["display", "-p", "-t", "e2e", "#{pane_pid}"]);
+    let out = Command::new("pgrep")
+        .args(["-P", shell.trim()])
+        .output()
         .unwrap();
-    wait_for(&socket, "TOBAN-EXITED-");
-    let alt = tmux(&socket, &["display", "-p", "-t", "e2e", "#{alternate_on}"]);
-    let cursor = tmux(&socket, &["display", "-p", "-t", "e2e", "#{cursor_flag}"]);
-    tmux(&socket, &["kill-server"]);
+    let pid = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(!pid.is_empty(), "toban's pid under the shell {shell}");
+    Command::new("kill").args(["-HUP", &pid]).status().unwrap();
+    tui.wait_for(support::tmux::EXITED);
+    let alt = tui.tmux(&["display", "-p", "-t", "e2e", "#{alternate_on}"]);
+    let cursor = tui.tmux(&["display", "-p", "-t", "e2e", "#{cursor_flag}"]);
     assert_eq!(alt.trim(), "0");
     assert_eq!(cursor.trim(), "1");
 }
@@ -181,36 +106,30 @@ fn sighup_restores_the_terminal() {
 /// backup, Enter through the steps; the drill is recorded and listed with its RTO.
 #[test]
 fn a_restore_drill_from_the_backups_tab_is_recorded() {
-    if !have_tmux() {
+    let Some(tui) = demo("drill", 100, 32) else {
         return;
-    }
-    let home = tempfile::tempdir().unwrap();
-    let socket = format!("toban-e2e-drill-{}", std::process::id());
-    launch(&socket, &home, 100, 32, "; echo TOBAN-EXITED-$?; sleep 60");
-    wait_for(&socket, "1 Overview");
-    tmux(&socket, &["send-keys", "-t", "e2e", "3"]);
-    wait_for(&socket, "No restore drills recorded yet");
-    tmux(&socket, &["send-keys", "-t", "e2e", "d"]);
-    wait_for(&socket, "[DRILL]");
+    };
+    tui.key("3");
+    tui.wait_for("No restore drills recorded yet");
+    tui.key("d");
+    tui.wait_for("[DRILL]");
     let mut screen = String::new();
     for _ in 0..20 {
-        screen = tmux(&socket, &["capture-pane", "-p", "-t", "e2e"]);
+        screen = tui.screen();
         if screen.contains("RTO") {
             break;
         }
         if !screen.contains("[DRILL]") {
             // The wizard closed when the run finished: back on the Backups tab.
-            tmux(&socket, &["send-keys", "-t", "e2e", "3"]);
+            tui.key("3");
         } else {
-            tmux(&socket, &["send-keys", "-t", "e2e", "Enter"]);
+            tui.key("Enter");
         }
         std::thread::sleep(Duration::from_millis(800));
     }
-    tmux(&socket, &["send-keys", "-t", "e2e", "Escape"]);
-    let screen_after = wait_for(&socket, "RTO");
-    tmux(&socket, &["send-keys", "-t", "e2e", "q"]);
-    wait_for(&socket, "TOBAN-EXITED-0");
-    tmux(&socket, &["kill-server"]);
+    tui.key("Escape");
+    let screen_after = tui.wait_for("RTO");
+    assert_eq!(tui.quit(), 0);
     assert!(screen_after.contains("passed"), "{screen}\n{screen_after}");
 }
 
@@ -220,32 +139,24 @@ fn a_restore_drill_from_the_backups_tab_is_recorded() {
 /// (`r`, `Enter`, `Enter`) when the backup alarm is the worst one.
 #[test]
 fn a_backup_alarm_leads_to_a_passing_drill_in_three_keys() {
-    if !have_tmux() {
+    let Some(tui) = demo("alarm", 80, 24) else {
         return;
-    }
-    let home = tempfile::tempdir().unwrap();
-    let socket = format!("toban-e2e-alarm-{}", std::process::id());
-    launch(&socket, &home, 80, 24, "; echo TOBAN-EXITED-$?; sleep 60");
-    wait_for(&socket, "1 Overview");
-    let send = |k: &str| {
-        tmux(&socket, &["send-keys", "-t", "e2e", k]);
     };
-    send("2");
-    wait_for(&socket, "backup.retention:blog");
+    tui.key("2");
+    tui.wait_for("backup.retention:blog");
     // A loaded test machine may raise a CPU alarm above it: the filter makes the backup
     // alarm the selected one whatever else fires.
-    send("/");
-    wait_for(&socket, "Filter the alarms");
-    send("retention");
-    send("Enter");
-    wait_for(&socket, "filter: retention");
-    send("r");
-    wait_for(&socket, "[DRILL] — before it starts");
+    tui.key("/");
+    tui.wait_for("Filter the alarms");
+    tui.type_text("retention");
+    tui.key("Enter");
+    tui.wait_for("filter: retention");
+    tui.key("r");
+    tui.wait_for("[DRILL] — before it starts");
     // The form's one question (which component) has its default: Enter moves to the
     // start button, Enter starts.
-    send("Enter");
-    send("Enter");
-    wait_for(&socket, "Choose the backup");
+    tui.keys(&["Enter", "Enter"]);
+    tui.wait_for("Choose the backup");
     for next in [
         "Verify the backup",
         "Dry run: what would change",
@@ -253,15 +164,13 @@ fn a_backup_alarm_leads_to_a_passing_drill_in_three_keys() {
         "Verify the restored files",
         "Run finished: every step done.",
     ] {
-        send("Enter");
-        wait_for(&socket, next);
+        tui.key("Enter");
+        tui.wait_for(next);
     }
-    send("Escape");
-    send("3");
-    let screen = wait_for(&socket, "RTO");
-    send("q");
-    wait_for(&socket, "TOBAN-EXITED-0");
-    tmux(&socket, &["kill-server"]);
+    tui.key("Escape");
+    tui.key("3");
+    let screen = tui.wait_for("RTO");
+    assert_eq!(tui.quit(), 0);
     assert!(
         screen.contains("blog") && screen.contains("passed"),
         "{screen}"

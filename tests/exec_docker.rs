@@ -133,6 +133,7 @@ async fn health_checks_are_waited_for() {
     let out = wait_until(
         &WaitCheck::ContainerHealthy {
             name: c.name.clone(),
+            engine: None,
         },
         Duration::from_secs(30),
         Duration::from_millis(300),
@@ -177,6 +178,7 @@ async fn waiting_for_a_stopped_container_times_out_saying_why() {
     let out = wait_until(
         &WaitCheck::ContainerRunning {
             name: c.name.clone(),
+            engine: None,
         },
         Duration::from_millis(800),
         Duration::from_millis(200),

@@ -47,6 +47,7 @@ pub async fn sqlite_env() -> TestEnv {
             executor: Arc::new(SupervisedExecutor),
             runs_dir: dir.path().join("data/runs"),
             connections: BTreeMap::new(),
+            engines: Default::default(),
         },
         dir,
     }

@@ -9,59 +9,13 @@ mod common;
 mod support;
 
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
 use common::*;
 use sqlx::{Connection, PgConnection};
+use support::postgres::{exec, Pg};
 use toban::runbook::engine::{Event, RunOptions, RunStatus};
-
-struct Pg {
-    url: String,
-    admin: String,
-    db: String,
-    host: String,
-    port: String,
-    user: String,
-    password: String,
-}
-
-async fn fresh() -> Option<Pg> {
-    let url = support::postgres::fresh_pg_url().await?;
-    let admin = support::postgres::admin_url().ok()?;
-    let rest = url.split_once("://").unwrap().1;
-    let (auth, hostpart) = rest.rsplit_once('@').unwrap();
-    let (user, password) = auth.split_once(':').unwrap();
-    let (hostport, db) = hostpart.split_once('/').unwrap();
-    let (host, port) = hostport.rsplit_once(':').unwrap();
-    Some(Pg {
-        url: url.clone(),
-        admin,
-        db: db.split('?').next().unwrap().to_string(),
-        host: host.to_string(),
-        port: port.to_string(),
-        user: user.to_string(),
-        password: password.to_string(),
-    })
-}
-
-fn pgpass(t: &TestEnv, pg: &Pg) -> String {
-    let p = t.path("pgpass");
-    std::fs::write(
-        &p,
-        format!("{}:{}:*:{}:{}\n", pg.host, pg.port, pg.user, pg.password),
-    )
-    .unwrap();
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
-    p.to_str().unwrap().to_string()
-}
-
-async fn exec(url: &str, sql: &str) {
-    let mut c = PgConnection::connect(url).await.unwrap();
-    sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
-    c.close().await.unwrap();
-}
 
 async fn value(url: &str, sql: &str) -> i64 {
     let mut c = PgConnection::connect(url).await.unwrap();
@@ -161,10 +115,10 @@ fn drill() -> RunOptions {
 
 #[tokio::test]
 async fn a_create_dump_is_refused_in_a_drill_and_the_live_database_is_untouched() {
-    let Some(pg) = fresh().await else { return };
+    let Some(pg) = Pg::fresh().await else { return };
     let mut t = sqlite_env().await;
     t.env.connections.insert("pg".into(), pg.admin.clone());
-    let passfile = pgpass(&t, &pg);
+    let passfile = pg.pgpass(t.dir.path());
     seed(&pg).await;
     let sql = pg_dump(
         &pg,
@@ -209,10 +163,10 @@ async fn a_create_dump_is_refused_in_a_drill_and_the_live_database_is_untouched(
 
 #[tokio::test]
 async fn a_real_restore_warns_of_a_create_dump_before_the_typed_confirmation() {
-    let Some(pg) = fresh().await else { return };
+    let Some(pg) = Pg::fresh().await else { return };
     let mut t = sqlite_env().await;
     t.env.connections.insert("pg".into(), pg.admin.clone());
-    let passfile = pgpass(&t, &pg);
+    let passfile = pg.pgpass(t.dir.path());
     seed(&pg).await;
     let sql = pg_dump(&pg, &passfile, &["--clean", "--if-exists", "--create"]);
     let dump = t.path("nightly.sql.gz");
@@ -250,10 +204,10 @@ fn cut_in_notes(sql: &str) -> String {
 
 #[tokio::test]
 async fn a_dump_cut_short_in_one_table_fails_the_drill_naming_that_table() {
-    let Some(pg) = fresh().await else { return };
+    let Some(pg) = Pg::fresh().await else { return };
     let mut t = sqlite_env().await;
     t.env.connections.insert("pg".into(), pg.admin.clone());
-    let passfile = pgpass(&t, &pg);
+    let passfile = pg.pgpass(t.dir.path());
     seed(&pg).await;
     let sql = pg_dump(&pg, &passfile, &["--clean", "--if-exists", "--no-owner"]);
     let dump = t.path("cut.sql.gz");
@@ -291,10 +245,10 @@ fn failing_half_way(sql: &str) -> String {
 
 #[tokio::test]
 async fn a_restore_in_one_transaction_that_fails_half_way_leaves_the_old_rows() {
-    let Some(pg) = fresh().await else { return };
+    let Some(pg) = Pg::fresh().await else { return };
     let mut t = sqlite_env().await;
     t.env.connections.insert("pg".into(), pg.admin.clone());
-    let passfile = pgpass(&t, &pg);
+    let passfile = pg.pgpass(t.dir.path());
     seed(&pg).await;
     let sql = pg_dump(&pg, &passfile, &["--clean", "--if-exists", "--no-owner"]);
     let dump = t.path("bad.sql.gz");
@@ -335,10 +289,10 @@ async fn a_restore_in_one_transaction_that_fails_half_way_leaves_the_old_rows() 
 
 #[tokio::test]
 async fn a_passing_drill_records_every_table_with_its_rows_and_machine_time() {
-    let Some(pg) = fresh().await else { return };
+    let Some(pg) = Pg::fresh().await else { return };
     let mut t = sqlite_env().await;
     t.env.connections.insert("pg".into(), pg.admin.clone());
-    let passfile = pgpass(&t, &pg);
+    let passfile = pg.pgpass(t.dir.path());
     seed(&pg).await;
     let sql = pg_dump(&pg, &passfile, &["--clean", "--if-exists", "--no-owner"]);
     let dump = t.path("good.sql.gz");
@@ -388,7 +342,7 @@ async fn a_passing_drill_records_every_table_with_its_rows_and_machine_time() {
 
 #[tokio::test]
 async fn a_failed_drill_drops_its_scratch_database_and_starts_no_container() {
-    let Some(pg) = fresh().await else { return };
+    let Some(pg) = Pg::fresh().await else { return };
     let Some(_) = support::engine::engine_or_skip().await else {
         return;
     };
@@ -404,7 +358,7 @@ async fn a_failed_drill_drops_its_scratch_database_and_starts_no_container() {
 
     let mut t = sqlite_env().await;
     t.env.connections.insert("pg".into(), pg.admin.clone());
-    let passfile = pgpass(&t, &pg);
+    let passfile = pg.pgpass(t.dir.path());
     seed(&pg).await;
     let sql = pg_dump(&pg, &passfile, &["--clean", "--if-exists", "--no-owner"]);
     let dump = t.path("bad.sql.gz");

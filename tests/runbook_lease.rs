@@ -55,6 +55,7 @@ fn env(store: Store, dir: &std::path::Path) -> RunEnv {
         executor: Arc::new(SupervisedExecutor),
         runs_dir: dir.join("runs"),
         connections: BTreeMap::new(),
+        engines: Default::default(),
     }
 }
 

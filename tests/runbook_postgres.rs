@@ -10,19 +10,9 @@ use std::process::{Command, Stdio};
 
 use common::*;
 use sqlx::{Connection, PgConnection};
+use support::postgres::{exec, Pg};
 use toban::runbook::engine::{Event, RunOptions, RunStatus, StepState};
 
-struct Pg {
-    url: String,
-    admin: String,
-    db: String,
-    host: String,
-    port: String,
-    user: String,
-    password: String,
-}
-
-/// A fresh database and the parts of its URL the runbook's parameters want.
 impl Pg {
     /// Logs in to the test database as `user` with `password`.
     fn login(
@@ -36,42 +26,6 @@ impl Pg {
         );
         async move { PgConnection::connect(&u).await.map(drop) }
     }
-}
-
-async fn fresh() -> Option<Pg> {
-    let url = support::postgres::fresh_pg_url().await?;
-    let admin = support::postgres::admin_url().ok()?;
-    let rest = url.split_once("://").unwrap().1;
-    let (auth, hostpart) = rest.rsplit_once('@').unwrap();
-    let (user, password) = auth.split_once(':').unwrap();
-    let (hostport, db) = hostpart.split_once('/').unwrap();
-    let (host, port) = hostport.rsplit_once(':').unwrap();
-    Some(Pg {
-        url: url.clone(),
-        admin,
-        db: db.split('?').next().unwrap().to_string(),
-        host: host.to_string(),
-        port: port.to_string(),
-        user: user.to_string(),
-        password: password.to_string(),
-    })
-}
-
-fn pgpass(t: &TestEnv, pg: &Pg) -> String {
-    let p = t.path("pgpass");
-    std::fs::write(
-        &p,
-        format!("{}:{}:*:{}:{}\n", pg.host, pg.port, pg.user, pg.password),
-    )
-    .unwrap();
-    std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
-    p.to_str().unwrap().to_string()
-}
-
-async fn exec(url: &str, sql: &str) {
-    let mut c = PgConnection::connect(url).await.unwrap();
-    sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
-    c.close().await.unwrap();
 }
 
 async fn fingerprint(url: &str) -> (i64, String) {
@@ -152,10 +106,10 @@ fn restore_params<'a>(pg: &'a Pg, dump: &'a str, passfile: &'a str) -> Vec<(&'a 
 
 #[tokio::test]
 async fn restore_postgres_brings_back_the_damaged_table() {
-    let Some(pg) = fresh().await else { return };
+    let Some(pg) = Pg::fresh().await else { return };
     let mut t = sqlite_env().await;
     t.env.connections.insert("pg".into(), pg.admin.clone());
-    let passfile = pgpass(&t, &pg);
+    let passfile = pg.pgpass(t.dir.path());
     seed(&pg).await;
     let original = fingerprint(&pg.url).await;
     assert_eq!(original.0, 2000);
@@ -202,10 +156,10 @@ async fn restore_postgres_brings_back_the_damaged_table() {
 
 #[tokio::test]
 async fn restore_postgres_drill_restores_into_a_scratch_database_and_records_the_rto() {
-    let Some(pg) = fresh().await else { return };
+    let Some(pg) = Pg::fresh().await else { return };
     let mut t = sqlite_env().await;
     t.env.connections.insert("pg".into(), pg.admin.clone());
-    let passfile = pgpass(&t, &pg);
+    let passfile = pg.pgpass(t.dir.path());
     seed(&pg).await;
     let dump_path = t.path("nightly.sql.gz");
     dump(&pg, &passfile, &dump_path);
@@ -249,7 +203,7 @@ async fn restore_postgres_drill_restores_into_a_scratch_database_and_records_the
 
 #[tokio::test]
 async fn rotate_db_password_new_works_old_fails_and_the_password_is_nowhere_in_the_records() {
-    let Some(pg) = fresh().await else { return };
+    let Some(pg) = Pg::fresh().await else { return };
     let mut t = sqlite_env().await;
     t.env.connections.insert("pg".into(), pg.admin.clone());
     let user = format!("app_{}", &pg.db[2..10]);
@@ -334,7 +288,7 @@ async fn rotate_db_password_new_works_old_fails_and_the_password_is_nowhere_in_t
 /// rotation replaces its `password` field (moto on loopback) and keeps the other fields.
 #[tokio::test]
 async fn rotate_db_password_updates_the_aws_secrets_manager_field() {
-    let Some(pg) = fresh().await else { return };
+    let Some(pg) = Pg::fresh().await else { return };
     let Some(moto) = support::moto::moto_url() else {
         return;
     };
@@ -487,7 +441,7 @@ async fn start_wipe(
 #[tokio::test]
 async fn cancelling_a_sql_step_blocked_on_a_lock_ends_within_a_second_and_says_so() {
     use toban::runbook::engine::EngineEffect;
-    let Some(pg) = fresh().await else { return };
+    let Some(pg) = Pg::fresh().await else { return };
     let mut t = sqlite_env().await;
     t.env.connections.insert("pg".into(), pg.url.clone());
     exec(
@@ -538,7 +492,7 @@ async fn cancelling_a_sql_step_blocked_on_a_lock_ends_within_a_second_and_says_s
 
 #[tokio::test]
 async fn a_sql_step_stops_at_its_time_limit_and_the_server_stops_too() {
-    let Some(pg) = fresh().await else { return };
+    let Some(pg) = Pg::fresh().await else { return };
     let mut t = sqlite_env().await;
     t.env.connections.insert("pg".into(), pg.url.clone());
     exec(
@@ -573,7 +527,7 @@ async fn a_sql_step_stops_at_its_time_limit_and_the_server_stops_too() {
 
 #[tokio::test]
 async fn a_servers_error_text_reaches_neither_terminal_nor_store_with_escape_sequences() {
-    let Some(pg) = fresh().await else { return };
+    let Some(pg) = Pg::fresh().await else { return };
     let mut t = sqlite_env().await;
     t.env.connections.insert("pg".into(), pg.url.clone());
     let src = "name = \"esc\"\ntitle = \"Esc\"\nkind = \"maintenance\"\n\n[[step]]\nid = \"bad\"\n\

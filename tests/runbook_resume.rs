@@ -35,6 +35,7 @@ async fn env_at(data: &Path) -> RunEnv {
         executor: Arc::new(SupervisedExecutor),
         runs_dir: data.join("runs"),
         connections: Default::default(),
+        engines: Default::default(),
     }
 }
 

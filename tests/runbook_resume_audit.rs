@@ -58,6 +58,7 @@ async fn env() -> (RunEnv, tempfile::TempDir) {
         executor: Arc::new(SupervisedExecutor),
         runs_dir: dir.path().join("data/runs"),
         connections: BTreeMap::new(),
+        engines: Default::default(),
     };
     (env, dir)
 }

@@ -65,6 +65,7 @@ async fn setup() -> Setup {
         executor: Arc::new(SupervisedExecutor),
         runs_dir: dir.path().join("toban/runs"),
         connections: BTreeMap::new(),
+        engines: Default::default(),
     };
     Setup {
         env,

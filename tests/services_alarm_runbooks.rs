@@ -71,10 +71,14 @@ fn an_unhealthy_container_leads_to_restart_container_with_its_name() {
         w.engine.state.params.get("container").map(String::as_str),
         Some("backend-web-1")
     );
+    assert_eq!(
+        w.engine.state.params.get("engine").map(String::as_str),
+        Some("local")
+    );
     let screen = c.screen(80, 24);
     assert!(screen.contains("Restart the container?"), "{screen}");
     assert!(
-        screen.contains("backend-web-1 stops and starts again"),
+        screen.contains("backend-web-1 on engine local stops and starts again"),
         "{screen}"
     );
 }

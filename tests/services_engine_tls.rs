@@ -11,23 +11,18 @@ mod support;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use support::engine::{docker_cli, engine_or_skip, TestImage};
 use toban::providers::docker::{Endpoint, Engine, EngineEnv};
 use toban::providers::health::Freshness;
-use toban::providers::stream::{self, Reconnect};
-use toban::services::{ContainerSource, SharedEngine};
-use toban::state::{Msg, State};
+use toban::state::State;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use common::console::Console;
-
-const WAIT: Duration = Duration::from_secs(60);
+use common::services::{console, engine_down, engine_fresh, quick, until, watch};
 
 /// A CA, the engine's certificate from it, and toban's client files (`ca.pem`, `cert.pem`,
 /// `key.pem`) in `client`, as `DOCKER_CERT_PATH` holds them.
@@ -267,24 +262,6 @@ async fn docker_contexts_name_the_engine_plain_and_over_tls() {
     front.stop();
 }
 
-async fn until(
-    rx: &mut mpsc::Receiver<Msg>,
-    con: &mut Console,
-    what: &str,
-    done: impl Fn(&State) -> bool,
-) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !done(&con.s) {
-        match tokio::time::timeout_at(deadline, rx.recv()).await {
-            Ok(Some(m)) => {
-                con.msg(m);
-            }
-            Ok(None) => panic!("the provider stopped while waiting for {what}"),
-            Err(_) => panic!("{what}: not seen within {WAIT:?}"),
-        }
-    }
-}
-
 #[tokio::test]
 async fn the_tls_engine_going_away_is_shown_down_and_recovered_by_itself() {
     let Some(socket) = local_socket().await else {
@@ -299,40 +276,12 @@ async fn the_tls_engine_going_away_is_shown_down_and_recovered_by_itself() {
     };
     let (tx, mut rx) = mpsc::channel(256);
     let cancel = CancellationToken::new();
-    let id = toban::services::engine_provider("remote");
-    stream::spawn(
-        id.clone(),
-        Reconnect {
-            initial: Duration::from_millis(200),
-            max: Duration::from_secs(1),
-            connect_timeout: Duration::from_secs(5),
-            batch: 64,
-        },
-        ContainerSource {
-            engine: "remote".into(),
-            endpoint: Some(endpoint),
-            shared: SharedEngine::default(),
-        },
-        tx,
-        cancel.clone(),
-    );
-    let mut con = Console::new(Vec::new());
-    con.s.services =
-        toban::services::ServicesState::new(&Default::default(), vec!["remote".into()]);
+    let _handles = watch(&[("remote", Some(endpoint))], quick(), &tx, &cancel);
+    let mut con = console(&["remote"]);
     con.s.screen = (80, 24);
-    con.s
-        .providers
-        .register(id.clone(), toban::providers::Health::live());
-    let fresh = |s: &State| {
-        s.providers
-            .iter()
-            .any(|(i, h)| *i == id && h.freshness(s.now) == Freshness::Fresh)
-    };
-    let down = |s: &State| {
-        s.providers
-            .iter()
-            .any(|(i, h)| *i == id && matches!(h.freshness(s.now), Freshness::Down { .. }))
-    };
+    let id = toban::services::engine_provider("remote");
+    let fresh = |s: &State| engine_fresh(s, "remote");
+    let down = |s: &State| engine_down(s, "remote");
     until(&mut rx, &mut con, "connected over TLS", |s| {
         fresh(s) && s.services.engines.iter().any(|(_, d)| d.is_some())
     })

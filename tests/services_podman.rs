@@ -6,105 +6,76 @@
 //! mid-run is the engine down with its reason (keys still answered) and, started again,
 //! is recovered without a restart of toban.
 
+#[path = "services_cases/mod.rs"]
+mod cases;
 mod common;
+#[path = "runbook_common.rs"]
+mod rb;
 mod support;
 
-use std::time::Duration;
-
 use support::engine::{docker_cli, engine_or_skip, TestImage};
-use support::podman::Podman;
-use toban::providers::docker::Endpoint;
-use toban::providers::health::Freshness;
-use toban::providers::stream::{self, Reconnect};
-use toban::services::{ContainerSource, ServicesEffect, ServicesMsg, SharedEngine};
+use support::podman::{Podman, PodmanImage};
+use toban::services::{ServicesEffect, ServicesMsg};
 use toban::state::{Effect, Msg, State};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use common::console::Console;
+use common::services::{console, engine_down, engine_fresh, listed, quick, until, IDLE};
 
-const WAIT: Duration = Duration::from_secs(90);
-
-/// Exits at once on SIGTERM (a bare `sleep` as PID 1 ignores it and waits out the grace).
-const IDLE: &[&str] = &[
-    "sh",
-    "-c",
-    "trap 'exit 0' TERM; while true; do sleep 1; done",
-];
-
-fn quick() -> Reconnect {
-    Reconnect {
-        initial: Duration::from_millis(200),
-        max: Duration::from_secs(1),
-        connect_timeout: Duration::from_secs(5),
-        batch: 64,
-    }
-}
-
-/// One provider per engine, all into `tx`.
 fn watch(
-    engines: &[(&str, Option<Endpoint>)],
+    engines: &[(&str, Option<toban::providers::docker::Endpoint>)],
     tx: &mpsc::Sender<Msg>,
     cancel: &CancellationToken,
 ) -> toban::services::effects::Handles {
-    let mut handles = toban::services::effects::Handles::default();
-    for (name, endpoint) in engines {
-        let shared = SharedEngine::default();
-        stream::spawn(
-            toban::services::engine_provider(name),
-            quick(),
-            ContainerSource {
-                engine: name.to_string(),
-                endpoint: endpoint.clone(),
-                shared: shared.clone(),
+    common::services::watch(engines, quick(), tx, cancel)
+}
+
+/// Podman as the cases' engine `podman`, with the image imported there; None when Podman
+/// is not installed (a failure under CI).
+async fn podman() -> Option<(cases::Under, Podman, PodmanImage)> {
+    let podman = Podman::start_or_skip().await?;
+    let img = podman.image().unwrap();
+    Some((
+        cases::Under {
+            engine: "podman",
+            endpoint: Some(podman.endpoint()),
+            cli: cases::Cli::Podman {
+                conf: podman.conf_path(),
             },
-            tx.clone(),
-            cancel.clone(),
-        );
-        handles.engines.insert(name.to_string(), shared);
-    }
-    handles
+            image: img.tag.clone(),
+            run_probes: true,
+        },
+        podman,
+        img,
+    ))
 }
 
-async fn until(
-    rx: &mut mpsc::Receiver<Msg>,
-    con: &mut Console,
-    what: &str,
-    done: impl Fn(&State) -> bool,
-) {
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !done(&con.s) {
-        match tokio::time::timeout_at(deadline, rx.recv()).await {
-            Ok(Some(m)) => {
-                con.msg(m);
-            }
-            Ok(None) => panic!("the providers stopped while waiting for {what}"),
-            Err(_) => panic!("{what}: not seen within {WAIT:?}"),
-        }
+#[tokio::test]
+async fn podman_healthy_then_unhealthy_raises_the_alarm() {
+    if let Some((u, _podman, _img)) = podman().await {
+        cases::healthy_then_unhealthy_raises_the_alarm(&u).await;
     }
 }
 
-fn console(engines: &[&str]) -> Console {
-    let mut con = Console::new(Vec::new());
-    con.s.services = toban::services::ServicesState::new(
-        &Default::default(),
-        engines.iter().map(|e| e.to_string()).collect(),
-    );
-    con.s.screen = (160, 48);
-    for e in engines {
-        con.s.providers.register(
-            toban::services::engine_provider(e),
-            toban::providers::Health::live(),
-        );
+#[tokio::test]
+async fn podman_dying_in_a_loop_raises_the_restart_loop_alarm() {
+    if let Some((u, _podman, _img)) = podman().await {
+        cases::dying_in_a_loop_raises_the_restart_loop_alarm(&u).await;
     }
-    con
 }
 
-fn listed(s: &State, engine: &str, name: &str) -> bool {
-    s.services
-        .containers
-        .iter()
-        .any(|c| c.engine == engine && c.name == name)
+#[tokio::test]
+async fn podman_restart_by_keys_is_confirmed_audited_and_seen_in_its_events() {
+    if let Some((u, _podman, _img)) = podman().await {
+        cases::a_restart_by_keys_is_confirmed_audited_and_seen_in_the_events(&u).await;
+    }
+}
+
+#[tokio::test]
+async fn an_exited_podman_containers_alarm_runs_restart_container_on_podman() {
+    if let Some((u, _podman, _img)) = podman().await {
+        cases::its_alarm_opens_restart_container_which_restarts_it_on_that_engine(&u).await;
+    }
 }
 
 #[tokio::test]
@@ -264,17 +235,8 @@ async fn podman_stopped_mid_run_is_down_with_its_reason_and_recovered_by_itself(
     let _handles = watch(&[("podman", Some(podman.endpoint()))], &tx, &cancel);
     let mut con = console(&["podman"]);
     con.s.screen = (80, 24);
-    let id = toban::services::engine_provider("podman");
-    let fresh = |s: &State| {
-        s.providers
-            .iter()
-            .any(|(i, h)| *i == id && h.freshness(s.now) == Freshness::Fresh)
-    };
-    let down = |s: &State| {
-        s.providers
-            .iter()
-            .any(|(i, h)| *i == id && matches!(h.freshness(s.now), Freshness::Down { .. }))
-    };
+    let fresh = |s: &State| engine_fresh(s, "podman");
+    let down = |s: &State| engine_down(s, "podman");
     until(&mut rx, &mut con, "listed", |s| listed(s, "podman", &name)).await;
     // The container outlives the service (conmon keeps it); only the engine goes away.
     podman.stop_service();

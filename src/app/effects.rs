@@ -143,6 +143,9 @@ fn run_env(runner: &Runner, store: Store) -> RunEnv {
         executor: Arc::new(crate::runbook::steps::SupervisedExecutor),
         runs_dir: runner.data_dir.join("runs"),
         connections: runner.config.runbooks.connections.clone(),
+        engines: crate::services::engines(&runner.config.services)
+            .into_iter()
+            .collect(),
     }
 }
 

@@ -133,6 +133,7 @@ fn container_runbook(state: &State, key: &str) -> Option<RunbookLink> {
     if shipped("restart-container") {
         l.name = "restart-container".into();
         l.params.insert("container".into(), name.to_string());
+        l.params.insert("engine".into(), engine.to_string());
         return Some(l);
     }
     None

@@ -121,10 +121,20 @@ struct JsonFinding<'a> {
     message: &'a str,
 }
 
+/// An engine as a script sees it: up with what it is, or down with why.
+#[derive(Serialize)]
+struct JsonEngine<'a> {
+    name: &'a str,
+    up: bool,
+    /// "Docker 27.3 at unix:///var/run/docker.sock" when up; the reason when down.
+    detail: &'a str,
+}
+
 #[derive(Serialize)]
 struct JsonReport<'a> {
     status: Severity,
     exit_code: i32,
+    engines: Vec<JsonEngine<'a>>,
     containers: Vec<JsonContainer<'a>>,
     checks: Vec<&'a super::model::CheckOutcome>,
     certificates: Vec<&'a super::model::CertInfo>,
@@ -159,6 +169,21 @@ pub fn main(cfg: &Config, json: bool, out: &mut dyn Write) -> std::io::Result<i3
         let report = JsonReport {
             status,
             exit_code: code,
+            engines: state
+                .engines
+                .iter()
+                .map(|(name, how)| {
+                    let reason = down.iter().find(|(n, _)| n == name).map(|(_, r)| r);
+                    JsonEngine {
+                        name,
+                        up: how.is_some(),
+                        detail: how
+                            .as_deref()
+                            .or(reason.map(String::as_str))
+                            .unwrap_or("not reachable"),
+                    }
+                })
+                .collect(),
             containers: state
                 .containers
                 .iter()

@@ -52,12 +52,16 @@ pub struct ContainerSource {
     pub shared: SharedEngine,
 }
 
-/// The events that change what is shown.
+/// The events that change what is shown. Podman's event filter matches its own names
+/// (`died`, `remove`) though it reports Docker's (`die`, `destroy`): without them a
+/// container dying in a loop on Podman is never seen dying. Docker ignores names it lacks.
 const RELEVANT: &[&str] = &[
     "create",
     "start",
     "restart",
     "die",
+    "died",
+    "remove",
     "kill",
     "oom",
     "stop",

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 pub mod console;
+pub mod services;
 
 use chrono::{DateTime, TimeZone, Utc};
 use ratatui::backend::TestBackend;

@@ -52,6 +52,11 @@ impl Podman {
         Some(p)
     }
 
+    /// The test's containers.conf, for the podman CLI (`CONTAINERS_CONF`).
+    pub fn conf_path(&self) -> PathBuf {
+        conf(self.dir.path())
+    }
+
     pub fn endpoint(&self) -> Endpoint {
         Endpoint::Unix(self.socket.clone())
     }

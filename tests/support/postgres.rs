@@ -261,3 +261,61 @@ fn run(cmd: &mut Command) -> Result<(), String> {
         ))
     }
 }
+
+/// A fresh database and the parts of its URL a runbook's parameters want (host, port,
+/// user, password for a pgpass file).
+pub struct Pg {
+    pub url: String,
+    pub admin: String,
+    pub db: String,
+    pub host: String,
+    pub port: String,
+    pub user: String,
+    pub password: String,
+}
+
+impl Pg {
+    /// A fresh database; None (after a note, a failure under CI) without PostgreSQL.
+    pub async fn fresh() -> Option<Pg> {
+        let url = fresh_pg_url().await?;
+        let admin = admin_url().ok()?;
+        let rest = url.split_once("://").unwrap().1;
+        let (auth, hostpart) = rest.rsplit_once('@').unwrap();
+        let (user, password) = auth.split_once(':').unwrap();
+        let (hostport, db) = hostpart.split_once('/').unwrap();
+        let (host, port) = hostport.rsplit_once(':').unwrap();
+        Some(Pg {
+            url: url.clone(),
+            admin,
+            db: db.split('?').next().unwrap().to_string(),
+            host: host.to_string(),
+            port: port.to_string(),
+            user: user.to_string(),
+            password: password.to_string(),
+        })
+    }
+
+    /// A pgpass file (0600) in `dir` for this database's user; its path.
+    pub fn pgpass(&self, dir: &std::path::Path) -> String {
+        use std::os::unix::fs::PermissionsExt;
+        let p = dir.join("pgpass");
+        std::fs::write(
+            &p,
+            format!(
+                "{}:{}:*:{}:{}\n",
+                self.host, self.port, self.user, self.password
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+        p.to_str().unwrap().to_string()
+    }
+}
+
+/// Runs `sql` (several statements allowed) on `url`.
+pub async fn exec(url: &str, sql: &str) {
+    use sqlx::Connection;
+    let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+    sqlx::raw_sql(sql).execute(&mut c).await.unwrap();
+    c.close().await.unwrap();
+}

@@ -155,6 +155,7 @@ pub fn main(
                         executor: std::sync::Arc::new(crate::runbook::steps::SupervisedExecutor),
                         runs_dir: data_dir.join("runs"),
                         connections: config.runbooks.connections.clone(),
+                        engines: crate::services::engines(&config.services).into_iter().collect(),
                     },
                     books: std::sync::Arc::new(runbooks.to_vec()),
                 };

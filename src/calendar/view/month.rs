@@ -256,7 +256,7 @@ fn summary(frame: &mut Frame, area: Rect, state: &CalendarState, theme: &Theme) 
             theme.style("status.ok")
         };
         let text = strip_escapes(notice);
-        for l in crate::runbook::wizard::view::wrap_at_separators(&text, inner.width as usize) {
+        for l in crate::ui::widgets::format::wrap_at_separators(&text, inner.width as usize) {
             lines.push(Line::from(Span::styled(l.trim().to_string(), style)));
         }
     }

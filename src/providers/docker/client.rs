@@ -214,6 +214,14 @@ impl Engine {
         Err(EngineError::NotReachable { tried })
     }
 
+    /// `endpoint` when one is given, else the local engine as [`Engine::connect`] finds it.
+    pub async fn connect_at(endpoint: Option<&Endpoint>) -> Result<Engine, EngineError> {
+        match endpoint {
+            Some(e) => Engine::connect_to(e).await,
+            None => Engine::connect().await,
+        }
+    }
+
     /// This endpoint only: ping and read its version.
     pub async fn connect_to(endpoint: &Endpoint) -> Result<Engine, EngineError> {
         let unreachable = |reason: String| EngineError::Unreachable {
@@ -246,14 +254,9 @@ impl Engine {
                 secs,
                 bollard::API_DEFAULT_VERSION,
             ),
-            // The system's ssh (its config, agent and known hosts) runs
-            // `docker system dial-stdio` on the host; the address was checked to hold no
-            // option or shell text.
-            Endpoint::Ssh(dest) => bollard::Docker::connect_with_ssh(
-                &format!("ssh://{dest}"),
-                secs,
-                bollard::API_DEFAULT_VERSION,
-            ),
+            // The system's ssh runs `docker system dial-stdio` on the host; the address was
+            // checked to hold no option or shell text.
+            Endpoint::Ssh(dest) => super::ssh::connect(dest, secs),
         }
         .map_err(|e| unreachable(clean(e)))?;
         let version = match tokio::time::timeout(PING_TIMEOUT, docker.version()).await {

@@ -6,6 +6,7 @@
 mod client;
 mod context;
 mod endpoint;
+mod ssh;
 
 pub use client::{
     ContainerEvent, ContainerHealth, ContainerInfo, ContainerState, Engine, EngineKind,

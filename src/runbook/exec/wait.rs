@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use tokio_util::sync::CancellationToken;
 
-use crate::providers::docker::{Engine, EngineError};
+use crate::providers::docker::{Endpoint, Engine, EngineError};
 use crate::sanitize::strip_escapes;
 
 /// Longest single attempt, however much time is left.
@@ -26,12 +26,15 @@ pub enum WaitCheck {
     FileExists {
         path: PathBuf,
     },
-    /// Running, and healthy if the container has a health check.
+    /// Running, and healthy if the container has a health check. On `engine`, or the
+    /// local engine when None.
     ContainerHealthy {
         name: String,
+        engine: Option<Endpoint>,
     },
     ContainerRunning {
         name: String,
+        engine: Option<Endpoint>,
     },
 }
 
@@ -46,8 +49,8 @@ impl WaitCheck {
             WaitCheck::Http { url, .. } => format!("HTTP 2xx from {}", display_url(url)),
             WaitCheck::Tcp { addr } => format!("TCP port {addr} accepting connections"),
             WaitCheck::FileExists { path } => format!("{} exists", path.display()),
-            WaitCheck::ContainerHealthy { name } => format!("container {name} healthy"),
-            WaitCheck::ContainerRunning { name } => format!("container {name} running"),
+            WaitCheck::ContainerHealthy { name, .. } => format!("container {name} healthy"),
+            WaitCheck::ContainerRunning { name, .. } => format!("container {name} running"),
         }
     }
 }
@@ -128,10 +131,15 @@ impl Probe {
                 }
                 Err(e) => Err(format!("{}: {e}", path.display())),
             },
-            WaitCheck::ContainerHealthy { name } | WaitCheck::ContainerRunning { name } => {
+            WaitCheck::ContainerHealthy { name, engine }
+            | WaitCheck::ContainerRunning { name, engine } => {
                 let healthy = matches!(check, WaitCheck::ContainerHealthy { .. });
                 if self.engine.is_none() {
-                    self.engine = Some(Engine::connect().await.map_err(|e| e.to_string())?);
+                    self.engine = Some(
+                        Engine::connect_at(engine.as_ref())
+                            .await
+                            .map_err(|e| e.to_string())?,
+                    );
                 }
                 let engine = self.engine.as_ref().expect("just connected");
                 match engine.inspect(name).await {

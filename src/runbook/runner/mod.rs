@@ -46,6 +46,8 @@ pub struct RunEnv {
     pub runs_dir: PathBuf,
     /// Connection names → database URLs.
     pub connections: BTreeMap<String, String>,
+    /// Container engines by name (`[services]`), for steps that name one.
+    pub engines: BTreeMap<String, crate::services::EngineTarget>,
 }
 
 impl RunEnv {
@@ -54,6 +56,7 @@ impl RunEnv {
             run_id: run_id.to_string(),
             run_dir: self.runs_dir.join(run_id),
             connections: self.connections.clone(),
+            engines: self.engines.clone(),
             store: self.store.clone(),
         }
     }

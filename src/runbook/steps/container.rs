@@ -17,6 +17,10 @@ const STOP_GRACE: Duration = Duration::from_secs(10);
 pub struct Container {
     pub action: ContainerAction,
     pub names: Vec<String>,
+    /// The engine by its `[services]` name; empty: the local engine (`DOCKER_HOST`, the
+    /// current Docker context, the usual sockets).
+    #[serde(default)]
+    pub engine: String,
     #[serde(default = "two_minutes", deserialize_with = "duration")]
     pub timeout: Duration,
 }
@@ -47,19 +51,27 @@ impl StepKind for Container {
     }
 
     fn fields(&self) -> Vec<Field<'_>> {
-        Field::each("names", &self.names, FieldUse::Public)
+        let mut f = Field::each("names", &self.names, FieldUse::Public);
+        f.push(Field::public("engine", &self.engine));
+        f
     }
 
     fn render(&self, r: &Render<'_>) -> Result<Self, String> {
         Ok(Container {
             names: r.list(&self.names)?,
+            engine: r.text(&self.engine)?,
             ..self.clone()
         })
     }
 
     fn describe(&self) -> Vec<String> {
+        let on = if self.engine.is_empty() {
+            String::new()
+        } else {
+            format!(" on engine {}", self.engine)
+        };
         vec![format!(
-            "{} container(s): {}",
+            "{} container(s){on}: {}",
             self.action.verb(),
             self.names.join(", ")
         )]
@@ -70,12 +82,18 @@ impl StepKind for Container {
     }
 
     fn execute(self, cx: StepContext) -> BoxFuture<'static, Outcome> {
-        Box::pin(async move { cx.bounded(run(self)).await })
+        Box::pin(async move {
+            let at = match cx.engine_endpoint(&self.engine) {
+                Ok(at) => at,
+                Err(e) => return Outcome::fail(e),
+            };
+            cx.bounded(run(self, at)).await
+        })
     }
 }
 
-async fn run(c: Container) -> Outcome {
-    let engine = match crate::providers::docker::Engine::connect().await {
+async fn run(c: Container, at: Option<crate::providers::docker::Endpoint>) -> Outcome {
+    let engine = match crate::providers::docker::Engine::connect_at(at.as_ref()).await {
         Ok(e) => e,
         Err(e) => return Outcome::fail(e.to_string()),
     };

@@ -23,6 +23,9 @@ pub struct ExecContext {
     pub run_dir: PathBuf,
     /// Connection names → database URLs (from the configuration; never shown).
     pub connections: BTreeMap<String, String>,
+    /// Container engines by name, as `[services]` configures them (the local engine is
+    /// `local` when none is).
+    pub engines: BTreeMap<String, crate::services::EngineTarget>,
     pub store: Store,
 }
 
@@ -79,6 +82,32 @@ impl StepContext {
             .get(name)
             .cloned()
             .ok_or_else(|| format!("no connection named `{name}` in the configuration"))
+    }
+
+    /// Where the engine a step names is: one of `[services]`'s by name, or the local engine
+    /// (`DOCKER_HOST`, the current context, the usual sockets: None) when the step names
+    /// none, or `local` and no engine is configured by that name.
+    pub fn engine_endpoint(
+        &self,
+        name: &str,
+    ) -> Result<Option<crate::providers::docker::Endpoint>, String> {
+        match self.exec.engines.get(name) {
+            Some(t) => t.clone().map_err(|e| format!("engine `{name}`: {e}")),
+            None if name.is_empty() || name == "local" => Ok(None),
+            None => Err(format!(
+                "no engine named `{name}` in [services] (configured: {})",
+                if self.exec.engines.is_empty() {
+                    "none".to_string()
+                } else {
+                    self.exec
+                        .engines
+                        .keys()
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }
+            )),
+        }
     }
 
     /// The SQL layer's limits: what is left of the time limit, and the cancel token.

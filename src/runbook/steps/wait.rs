@@ -18,6 +18,8 @@ use crate::runbook::exec::wait::{wait_until, WaitCheck};
 pub struct Wait {
     pub target: WaitTarget,
     pub timeout: Duration,
+    /// The engine of a `container` wait, by its `[services]` name; empty: the local one.
+    pub engine: String,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -68,6 +70,8 @@ struct Raw {
     container: Option<String>,
     #[serde(default)]
     written: Option<String>,
+    #[serde(default)]
+    engine: Option<String>,
 }
 
 fn two_minutes() -> Duration {
@@ -93,17 +97,28 @@ impl StepKind for Wait {
                 )
             }
         };
-        Ok(Wait { target, timeout })
+        if w.engine.is_some() && !matches!(target, WaitTarget::Container(_)) {
+            return Err("`engine` goes with a `container` wait only".into());
+        }
+        Ok(Wait {
+            target,
+            timeout,
+            engine: w.engine.unwrap_or_default(),
+        })
     }
 
     fn fields(&self) -> Vec<Field<'_>> {
-        vec![Field::public("target", self.target.value())]
+        vec![
+            Field::public("target", self.target.value()),
+            Field::public("engine", &self.engine),
+        ]
     }
 
     fn render(&self, r: &Render<'_>) -> Result<Self, String> {
         Ok(Wait {
             target: self.target.with_value(r.text(self.target.value())?),
             timeout: self.timeout,
+            engine: r.text(&self.engine)?,
         })
     }
 
@@ -115,7 +130,12 @@ impl StepKind for Wait {
                 WaitTarget::Http(u) => format!("{u} answers 2xx"),
                 WaitTarget::Tcp(a) => format!("{a} accepts connections"),
                 WaitTarget::File(f) => format!("{f} exists"),
-                WaitTarget::Container(c) => format!("container {c} is healthy"),
+                WaitTarget::Container(c) if self.engine.is_empty() => {
+                    format!("container {c} is healthy")
+                }
+                WaitTarget::Container(c) => {
+                    format!("container {c} on engine {} is healthy", self.engine)
+                }
                 WaitTarget::Written(f) => {
                     format!("{f} gets new bytes after the rotation (the step before)")
                 }
@@ -130,7 +150,14 @@ impl StepKind for Wait {
     fn execute(self, cx: StepContext) -> BoxFuture<'static, Outcome> {
         Box::pin(async move {
             let since = cx.since.unwrap_or_else(chrono::Utc::now);
-            match wait(&self.target, since, self.timeout, &cx.cancel).await {
+            let engine = match &self.target {
+                WaitTarget::Container(_) => match cx.engine_endpoint(&self.engine) {
+                    Ok(e) => e,
+                    Err(e) => return Outcome::fail(e),
+                },
+                _ => None,
+            };
+            match wait(&self.target, engine, since, self.timeout, &cx.cancel).await {
                 Ok(text) => Outcome::done(text),
                 Err(e) => cx.stopped_or(e),
             }
@@ -142,6 +169,7 @@ impl StepKind for Wait {
 /// runbooks (log rotation).
 async fn wait(
     target: &WaitTarget,
+    engine: Option<crate::providers::docker::Endpoint>,
     since: DateTime<Utc>,
     timeout: Duration,
     cancel: &CancellationToken,
@@ -153,7 +181,10 @@ async fn wait(
         },
         WaitTarget::Tcp(addr) => WaitCheck::Tcp { addr: addr.clone() },
         WaitTarget::File(f) => WaitCheck::FileExists { path: f.into() },
-        WaitTarget::Container(c) => WaitCheck::ContainerHealthy { name: c.clone() },
+        WaitTarget::Container(c) => WaitCheck::ContainerHealthy {
+            name: c.clone(),
+            engine,
+        },
         WaitTarget::Written(f) => return wait_written(Path::new(f), since, timeout, cancel).await,
     };
     let o = wait_until(&check, timeout, Duration::from_secs(1), cancel).await;

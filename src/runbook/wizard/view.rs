@@ -216,7 +216,7 @@ fn render_step(frame: &mut Frame, area: Rect, w: &WizardState, theme: &Theme, no
             what.push(Line::styled("It will:", theme.style("text.dim")));
         }
         for l in step_lines(w, i) {
-            for part in wrap_at_separators(&l, text_w) {
+            for part in crate::ui::widgets::format::wrap_at_separators(&l, text_w) {
                 what.push(Line::styled(part, theme.style("wizard.command")));
             }
         }
@@ -551,40 +551,4 @@ fn render_ask(frame: &mut Frame, area: Rect, ask: Ask, theme: &Theme) {
         Paragraph::new(lines).wrap(Wrap { trim: true }).block(block),
         r,
     );
-}
-
-/// Breaks a long line at `/` or a space so a path or a command wraps where a reader expects,
-/// never in the middle of a name when a separator is near.
-pub fn wrap_at_separators(line: &str, width: usize) -> Vec<String> {
-    use unicode_width::UnicodeWidthChar;
-    let width = width.max(8);
-    let mut out = Vec::new();
-    let mut rest: &str = line;
-    loop {
-        let mut w = 0;
-        let mut cut = rest.len();
-        let mut last_sep = None;
-        for (idx, c) in rest.char_indices() {
-            let cw = c.width().unwrap_or(0);
-            if w + cw > width {
-                cut = idx;
-                break;
-            }
-            w += cw;
-            if c == '/' || c == ' ' {
-                last_sep = Some(idx + c.len_utf8());
-            }
-        }
-        if cut == rest.len() {
-            out.push(rest.to_string());
-            return out;
-        }
-        // Prefer a separator in the last third of the line.
-        let at = match last_sep {
-            Some(p) if p > cut * 2 / 3 => p,
-            _ => cut,
-        };
-        out.push(rest[..at].to_string());
-        rest = &rest[at..];
-    }
 }

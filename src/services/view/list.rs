@@ -74,26 +74,44 @@ fn list(
     // Several engines side by side: each container says which.
     let several = s.engines.len() > 1;
     let mut lines: Vec<Line> = Vec::new();
-    // Engines that are down first: their reason is what must fit.
-    let mut engines: Vec<(bool, String)> = s
-        .engines
-        .iter()
-        .map(|(n, _)| {
-            let up = !s.engines_down.contains_key(n);
-            (up, format!("{n}: {}", s.engine_word(n, now)))
-        })
-        .collect();
-    engines.sort_by_key(|(up, _)| *up);
-    let engines: Vec<String> = engines.into_iter().map(|(_, e)| e).collect();
-    let engines = if engines.is_empty() {
-        "none (no Docker or Podman socket found)".to_string()
-    } else {
-        engines.join("  ")
-    };
-    lines.push(Line::styled(
-        fit(&format!("engines  {engines}"), w),
-        theme.style("text.dim"),
-    ));
+    // An engine that is down gets its own rows, wrapped, so its reason can be read at 80
+    // columns; the ones that answer share a row.
+    let mut up = Vec::new();
+    for (n, _) in &s.engines {
+        let word = format!("{n}: {}", s.engine_word(n, now));
+        if !s.engines_down.contains_key(n) {
+            up.push(word);
+            continue;
+        }
+        let rows = crate::ui::widgets::format::wrap_at_separators(&word, w.saturating_sub(9));
+        let more = rows.len() > 3;
+        for (i, row) in rows.into_iter().take(3).enumerate() {
+            let lead = if i == 0 { "engines  " } else { "         " };
+            let row = if more && i == 2 {
+                format!("{}…", row.trim_end())
+            } else {
+                row
+            };
+            lines.push(Line::styled(
+                fit(&format!("{lead}{row}"), w),
+                theme.style("status.crit"),
+            ));
+        }
+    }
+    if s.engines.is_empty() {
+        up.push("none (no Docker or Podman socket found)".to_string());
+    }
+    if !up.is_empty() {
+        let lead = if lines.is_empty() {
+            "engines  "
+        } else {
+            "         "
+        };
+        lines.push(Line::styled(
+            fit(&format!("{lead}{}", up.join("  ")), w),
+            theme.style("text.dim"),
+        ));
+    }
     let rows = s.rows();
     if rows.is_empty() {
         lines.push(Line::styled(
