@@ -37,7 +37,7 @@ pub fn findings(s: &ServicesState, now: DateTime<Utc>, zone: Tz) -> Vec<Finding>
             let code = c.exit_code.unwrap_or(-1);
             let since = c
                 .finished_at
-                .map(|t| format!(" at {}", t.format("%H:%M")))
+                .map(|t| format!(" at {}", t.with_timezone(&zone).format("%H:%M")))
                 .unwrap_or_default();
             let oom = if c.oom_killed { " (out of memory)" } else { "" };
             out.push(Finding {

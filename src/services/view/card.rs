@@ -85,6 +85,12 @@ pub fn render(
             (Some(p), Some(sv)) => format!("{p}/{sv}"),
             _ => c.name.clone(),
         };
+        // Several engines may each have a `web-1`: say whose.
+        let who = if s.engines.len() > 1 {
+            format!("{}:{who}", c.engine)
+        } else {
+            who
+        };
         let (cpu, mem) = usage_text(s, c);
         let mut detail = format!(" {:<20}", fit(&state_text(c), 20));
         if w >= 60 {
