@@ -94,7 +94,11 @@ def main():
         time.sleep(5)
         for r in range(a.rounds):
             results["baseline"].append(cpu(engine_pids(), a.seconds))
-            for who, argv in (("toban", [a.toban]), ("oxker", [a.oxker])):
+            # toban with a HOME of its own: its store and log go there, not into the user's.
+            home = tempfile.mkdtemp(prefix="toban-bench-home-")
+            toban = ["env", f"HOME={home}", f"XDG_CONFIG_HOME={home}/c",
+                     f"XDG_DATA_HOME={home}/d", f"XDG_STATE_HOME={home}/s", a.toban]
+            for who, argv in (("toban", toban), ("oxker", [a.oxker])):
                 session = f"{PREFIX}-{who}"
                 pid = start(session, argv)
                 if who == "toban":

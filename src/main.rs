@@ -238,7 +238,7 @@ fn runbook_command(
                         rb::resume(&mut out, &env, books, &run, step.map(Into::into), &yes).await
                     }
                     RunbookCommand::Abort { run, reason } => {
-                        rb::abort(&mut out, &env, &run, reason.as_deref()).await
+                        rb::abort(&mut out, &env, books, &run, reason.as_deref()).await
                     }
                     RunbookCommand::Run { name, dry_run, drill, sets, yes } => {
                         let opts = toban::runbook::runner::HeadlessOpts { dry_run, drill, yes };

@@ -426,3 +426,80 @@ async fn a_refused_line_never_reaches_the_command_and_the_command_is_stopped() {
         assert!(scan.contains("\"refused\""), "{scan}");
     }
 }
+
+/// A drill whose toban died while restoring into its scratch database: `toban runbook
+/// abort` runs the drill's `finally` step, as the console would, so the scratch database
+/// goes with the run instead of waiting for the next drill.
+#[tokio::test]
+async fn aborting_a_drill_left_by_a_dead_toban_drops_its_scratch_database() {
+    use toban::runbook::engine::EngineEffect;
+    let Some(pg) = Pg::fresh().await else { return };
+    let mut t = sqlite_env().await;
+    t.env.connections.insert("pg".into(), pg.admin.clone());
+    let passfile = pg.pgpass(t.dir.path());
+    seed(&pg).await;
+    let sql = pg_dump(&pg, &passfile, &["--clean", "--if-exists", "--no-owner"]);
+    let dump = t.path("good.sql.gz");
+    gzip_to(&sql, &dump);
+    let spec = shipped("restore-postgres");
+    let dump_s = dump.to_str().unwrap().to_string();
+    let mut e = engine(
+        &spec,
+        &restore_params(&pg, &dump_s, &passfile, "none"),
+        drill(),
+    );
+    // Driven as the console does, until toban "dies" as the restore is asked for.
+    let mut events = std::collections::VecDeque::from([Event::Start, Event::Input(dump_s)]);
+    let mut died = false;
+    while let Some(ev) = events.pop_front() {
+        for fx in e.handle(ev, chrono::Utc::now().timestamp_millis()) {
+            match fx {
+                EngineEffect::Execute(r) if r.id == "restore" => died = true,
+                EngineEffect::Execute(r) => {
+                    let o = toban::runbook::runner::perform_step(
+                        &t.env,
+                        &e.state,
+                        r,
+                        None,
+                        tokio_util::sync::CancellationToken::new(),
+                    )
+                    .await;
+                    events.push_back(Event::StepFinished(o));
+                }
+                EngineEffect::Finished(s) => panic!("the drill ended ({s:?}) before the restore"),
+                other => toban::runbook::runner::record(&t.env, &e.state, &other)
+                    .await
+                    .unwrap(),
+            }
+        }
+        if died {
+            break;
+        }
+    }
+    assert!(died, "{:#?}", e.state);
+    let scratch = format!("{}_drill", pg.db);
+    assert!(database_exists(&pg, &scratch).await, "the scratch was made");
+    let run = e.state.run_id.clone();
+    drop(e);
+
+    let mut out = Vec::new();
+    let code =
+        toban::runbook::cli::abort(&mut out, &t.env, &[spec], &run, Some("toban died")).await;
+    let text = String::from_utf8_lossy(&out);
+    assert_eq!(code, 0, "{text}");
+    assert!(
+        text.contains("drop-scratch"),
+        "the cleanup step is named: {text}"
+    );
+    assert!(!database_exists(&pg, &scratch).await, "{text}");
+    let stored = t.env.store.load_run(&run).await.unwrap().unwrap();
+    assert_eq!(stored.status, RunStatus::Aborted);
+    let audit = t.env.store.run_audit(&run).await.unwrap();
+    assert!(
+        audit
+            .iter()
+            .any(|a| a.detail == "aborted from the command line: toban died"),
+        "{audit:#?}"
+    );
+    assert!(audit.iter().any(|a| a.event == "finally"), "{audit:#?}");
+}

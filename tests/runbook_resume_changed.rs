@@ -308,10 +308,11 @@ async fn a_deleted_file_opens_read_only_and_toban_runbook_abort_ends_it() {
 
     // Headless: an unknown run is a usage error; the open one is aborted with the reason.
     let mut out = Vec::new();
-    let code = toban::runbook::cli::abort(&mut out, &s.env, "no-such-run", None).await;
+    let code = toban::runbook::cli::abort(&mut out, &s.env, &[], "no-such-run", None).await;
     assert_eq!(code, 2, "{}", String::from_utf8_lossy(&out));
     let mut out = Vec::new();
-    let code = toban::runbook::cli::abort(&mut out, &s.env, RUN, Some("file was removed")).await;
+    let code =
+        toban::runbook::cli::abort(&mut out, &s.env, &[], RUN, Some("file was removed")).await;
     let text = String::from_utf8_lossy(&out).to_string();
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("aborted"), "{text}");
@@ -327,7 +328,7 @@ async fn a_deleted_file_opens_read_only_and_toban_runbook_abort_ends_it() {
     assert!(end.detail.contains("file was removed"), "{end:?}");
     // Twice: it already ended.
     let mut out = Vec::new();
-    let code = toban::runbook::cli::abort(&mut out, &s.env, RUN, None).await;
+    let code = toban::runbook::cli::abort(&mut out, &s.env, &[], RUN, None).await;
     assert_eq!(code, 1, "{}", String::from_utf8_lossy(&out));
 }
 

@@ -369,10 +369,11 @@ async fn a_runs_secrets_go_when_it_is_aborted_from_the_command_line() {
     let t = sqlite_env().await;
     let (e, _) = run_with_a_secret(&t).await;
     let run_id = e.state.run_id.clone();
+    let spec = e.spec.clone();
     drop(e);
     assert!(runner::secrets_dir(&t.env, &run_id).exists());
     let mut out = Vec::new();
-    let code = toban::runbook::cli::abort(&mut out, &t.env, &run_id, Some("test")).await;
+    let code = toban::runbook::cli::abort(&mut out, &t.env, &[spec], &run_id, Some("test")).await;
     assert_eq!(code, 0, "{}", String::from_utf8_lossy(&out));
     assert!(!runner::secrets_dir(&t.env, &run_id).exists());
 }

@@ -294,12 +294,16 @@ fn drill_line(d: &super::store::Drill) -> String {
 }
 
 /// `toban runbook abort RUN [--reason TEXT]`: ends an open run as aborted, with an audit
-/// entry naming the user, the SSH client and the reason. A run whose runbook changed or is
-/// gone can be aborted; one another session drives right now (a live lease) cannot.
-/// Exit 0 aborted, 1 not possible (already ended, held elsewhere, store error), 2 no such run.
+/// entry naming the user, the SSH client and the reason. Its `finally` steps run first, as
+/// in the console (a drill left by a toban that died drops its scratch database); a run
+/// whose runbook changed or is gone is ended without them (read-only), and says so. One
+/// another session drives right now (a live lease) cannot be aborted.
+/// Exit 0 aborted, 1 not possible (already ended, held elsewhere, store error) or a cleanup
+/// step failed, 2 no such run.
 pub async fn abort(
     out: &mut (dyn Write + Send),
     env: &RunEnv,
+    books: &[Runbook],
     run_id: &str,
     reason: Option<&str>,
 ) -> i32 {
@@ -341,26 +345,64 @@ pub async fn abort(
         }
         _ => {}
     }
-    // The runbook is not needed to end a run (its file may be gone or changed).
-    let mut engine = Engine::read_only(None, state, "aborted from the command line".into());
-    engine.set_actor(runner::current_user(), runner::ssh_client());
     let reason = reason.map(str::trim).filter(|r| !r.is_empty());
     let why = match reason {
         Some(r) => format!("aborted from the command line: {r}"),
         None => "aborted from the command line".into(),
     };
+    let shown = strip_escapes(run_id);
+    let runbook = strip_escapes(&state.runbook);
+    // With its runbook as it was, the run ends through its cleanup steps.
+    let engine = books
+        .iter()
+        .find(|b| b.name == state.runbook)
+        .map(|spec| Engine::resume(spec.clone(), state.clone()))
+        .filter(|e| e.read_only.is_none() && e.spec.steps.iter().any(|s| s.finally));
+    if let Some(mut engine) = engine {
+        let me = LeaseHolder::this_session();
+        // A lapsed lease (a toban that died) is taken over: ending a run is what it is for.
+        match env.store.claim_run(run_id, &me, now_ms, true).await {
+            Ok(super::lease::Claim::Held) => {}
+            Ok(super::lease::Claim::Busy(l)) | Ok(super::lease::Claim::Lapsed(l)) => {
+                let _ = writeln!(
+                    out,
+                    "error: run {shown} is {}: not aborted",
+                    l.describe(now_ms)
+                );
+                return EXIT_FAILED;
+            }
+            Ok(super::lease::Claim::NoRun) => {
+                let _ = writeln!(out, "error: run {shown} is no longer open");
+                return EXIT_FAILED;
+            }
+            Err(e) => {
+                let _ = writeln!(out, "error: {e:#}");
+                return EXIT_FAILED;
+            }
+        }
+        let keeper =
+            super::runner::lease_keeper::keep(env.store.clone(), run_id.to_string(), false, None);
+        engine.set_actor(runner::current_user(), runner::ssh_client());
+        engine.state.secrets = runner::load_secrets(env, run_id).into();
+        let _ = writeln!(
+            out,
+            "run {shown} of `{runbook}`: its cleanup steps run first"
+        );
+        let code = runner::abort_headless(env, &mut engine, why, out).await;
+        keeper.abort();
+        let _ = writeln!(out, "run {shown} of `{runbook}`: aborted");
+        return code;
+    }
+    // The runbook is not needed to end a run (its file may be gone or changed).
+    let mut engine = Engine::read_only(None, state, "aborted from the command line".into());
+    engine.set_actor(runner::current_user(), runner::ssh_client());
     for fx in engine.abort_now(why, now_ms) {
         if let Err(e) = runner::record(env, &engine.state, &fx).await {
             let _ = writeln!(out, "error: {e}");
             return EXIT_FAILED;
         }
     }
-    let _ = writeln!(
-        out,
-        "run {} of `{}`: aborted",
-        strip_escapes(run_id),
-        strip_escapes(&engine.state.runbook)
-    );
+    let _ = writeln!(out, "run {shown} of `{runbook}`: aborted");
     EXIT_OK
 }
 

@@ -34,8 +34,7 @@ pub fn engine_provider(name: &str) -> ProviderId {
     ProviderId::named("docker", name)
 }
 
-/// An engine's address as configured: None for the local engine (found when connecting).
-pub type EngineTarget = Result<Option<crate::providers::docker::Endpoint>, String>;
+pub use crate::providers::docker::EngineTarget;
 
 /// The engines to watch: the configured ones, else `local` when `DOCKER_HOST` or a Docker
 /// context is set or one of the usual sockets is there (a machine without an engine shows

@@ -14,10 +14,19 @@ use crate::state::State;
 use crate::ui::widgets::format;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
-    // A message to read wins the room: healthy providers then fold into one count.
+    // A message to read wins the room: healthy providers then fold into one count. So do
+    // the key hints when every provider's name would not fit beside them (80 columns).
     let speaking = state.notice.is_some() || !state.problems.is_empty();
-    let health = health_spans(state, theme, speaking);
-    let hw: u16 = health.iter().map(|s| s.width() as u16).sum();
+    let hints_w: usize = global_hints(&state.keymap)
+        .iter()
+        .map(|(k, w)| format!(" {k} {w} ").chars().count())
+        .sum();
+    let mut health = health_spans(state, theme, speaking);
+    let width = |h: &[Span]| h.iter().map(|s| s.width()).sum::<usize>();
+    if !speaking && width(&health) + hints_w > area.width as usize {
+        health = health_spans(state, theme, true);
+    }
+    let hw = width(&health) as u16;
     let [left, right] =
         Layout::horizontal([Constraint::Min(10), Constraint::Length(hw)]).areas(area);
     let line = if let Some(n) = &state.notice {

@@ -15,6 +15,10 @@ pub use endpoint::{candidate_endpoints, Endpoint, EngineEnv, PODMAN_ROOTFUL};
 
 use std::time::Duration;
 
+/// An engine's address as configured: None for the local engine (found when connecting),
+/// or why the configuration names none that can be used.
+pub type EngineTarget = Result<Option<Endpoint>, String>;
+
 /// Errors worded for the operator.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EngineError {

@@ -11,7 +11,9 @@ use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
 use super::{new_engine, perform_step, record, RunEnv};
-use crate::runbook::engine::{Engine, EngineEffect, Event, RunOptions, RunStatus, Waiting};
+use crate::runbook::engine::{
+    Engine, EngineEffect, Event, RunOptions, RunStatus, StepState, Waiting,
+};
 use crate::runbook::spec::{Runbook, StepAction};
 use crate::runbook::steps::outcome::clean_lines;
 use crate::sanitize::strip_escapes;
@@ -101,22 +103,65 @@ pub async fn drive_headless_from(
     out: &mut (dyn Write + Send),
     first: Vec<Event>,
 ) -> i32 {
+    drive(env, engine, yes, out, first, Vec::new()).await
+}
+
+/// `toban runbook abort` of a run whose runbook is known: the run ends as aborted after its
+/// `finally` steps (a drill's scratch database dropped), run here as the console would.
+/// 0 when every cleanup step that ran passed, 1 when one failed.
+pub async fn abort_headless(
+    env: &RunEnv,
+    engine: &mut Engine,
+    why: String,
+    out: &mut (dyn Write + Send),
+) -> i32 {
+    let fx = engine.abort_now(why, Utc::now().timestamp_millis());
+    drive(env, engine, &None, out, Vec::new(), fx).await;
+    let cleanup_failed = engine
+        .state
+        .steps
+        .iter()
+        .zip(&engine.spec.steps)
+        .any(|(rec, step)| step.finally && rec.state == StepState::Failed);
+    if cleanup_failed {
+        EXIT_FAILED
+    } else {
+        EXIT_OK
+    }
+}
+
+/// Handles `first_effects`, then `first` events, then the engine's own questions, running
+/// each step it asks for, until the run ends.
+async fn drive(
+    env: &RunEnv,
+    engine: &mut Engine,
+    yes: &Option<String>,
+    out: &mut (dyn Write + Send),
+    first: Vec<Event>,
+    first_effects: Vec<EngineEffect>,
+) -> i32 {
     let mut events: VecDeque<Event> = VecDeque::from(first);
     let mut refused = false;
     let mut finished = None;
+    let mut pending = Some(first_effects).filter(|f| !f.is_empty());
     while finished.is_none() {
-        let ev = match events.pop_front() {
-            Some(e) => e,
-            None => match headless_answer(engine, yes) {
-                Ok(e) => e,
-                Err(why) => {
-                    let _ = writeln!(out, "error: {why}");
-                    refused = true;
-                    Event::Abort
-                }
-            },
+        let effects = match pending.take() {
+            Some(fx) => fx,
+            None => {
+                let ev = match events.pop_front() {
+                    Some(e) => e,
+                    None => match headless_answer(engine, yes) {
+                        Ok(e) => e,
+                        Err(why) => {
+                            let _ = writeln!(out, "error: {why}");
+                            refused = true;
+                            Event::Abort
+                        }
+                    },
+                };
+                engine.handle(ev, Utc::now().timestamp_millis())
+            }
         };
-        let effects = engine.handle(ev, Utc::now().timestamp_millis());
         for fx in effects {
             match &fx {
                 EngineEffect::Execute(r) => {

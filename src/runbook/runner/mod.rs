@@ -27,7 +27,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use handle::{Job, RunnerHandle, RunnerMsg};
 pub use headless::{
-    drive_headless, drive_headless_from, run_headless, HeadlessOpts, EXIT_FAILED,
+    abort_headless, drive_headless, drive_headless_from, run_headless, HeadlessOpts, EXIT_FAILED,
     EXIT_NEEDS_CONFIRMATION, EXIT_OK, EXIT_USAGE,
 };
 pub use secrets::{load_secrets, secrets_dir, sweep_secrets, ABANDONED_AFTER_MS};
@@ -47,7 +47,7 @@ pub struct RunEnv {
     /// Connection names → database URLs.
     pub connections: BTreeMap<String, String>,
     /// Container engines by name (`[services]`), for steps that name one.
-    pub engines: BTreeMap<String, crate::services::EngineTarget>,
+    pub engines: BTreeMap<String, crate::providers::docker::EngineTarget>,
 }
 
 impl RunEnv {

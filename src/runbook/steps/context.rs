@@ -25,7 +25,7 @@ pub struct ExecContext {
     pub connections: BTreeMap<String, String>,
     /// Container engines by name, as `[services]` configures them (the local engine is
     /// `local` when none is).
-    pub engines: BTreeMap<String, crate::services::EngineTarget>,
+    pub engines: BTreeMap<String, crate::providers::docker::EngineTarget>,
     pub store: Store,
 }
 

@@ -160,6 +160,18 @@ pub fn render(
     }
     // Troubles first; the order within a level is the state's (project, name).
     rows.sort_by_key(|(r, _)| *r);
+    let room = (inner.height as usize).saturating_sub(1);
+    // What does not fit is counted on the first line, so every row of room shows one.
+    let hidden = rows.len().saturating_sub(room);
+    if hidden > 0 {
+        head.insert(
+            if troubled > 0 { 2 } else { 1 },
+            Span::styled(
+                format!("  +{hidden} more on the Services tab"),
+                theme.style("text.dim"),
+            ),
+        );
+    }
     let mut lines = vec![Line::from(head)];
     if rows.is_empty() {
         lines.push(Line::styled(
@@ -167,19 +179,6 @@ pub fn render(
             theme.style("text.dim"),
         ));
     }
-    let room = (inner.height as usize).saturating_sub(1);
-    let hidden = rows.len().saturating_sub(room);
-    let take = if hidden > 0 {
-        room.saturating_sub(1)
-    } else {
-        room
-    };
-    lines.extend(rows.into_iter().take(take).map(|(_, l)| l));
-    if hidden > 0 {
-        lines.push(Line::styled(
-            format!("… {} more on the Services tab", hidden + 1),
-            theme.style("text.dim"),
-        ));
-    }
+    lines.extend(rows.into_iter().take(room).map(|(_, l)| l));
     frame.render_widget(Paragraph::new(lines), inner);
 }
