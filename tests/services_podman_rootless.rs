@@ -164,6 +164,10 @@ impl Drop for Rootless {
             let _ = self.as_user(&["podman", "rmi", "-f", &tag]).output();
         }
         self.stop_service();
+        // The user is the test's own: its Podman pause process goes too.
+        let _ = Command::new("pkill")
+            .args(["-u", &self.uid.to_string()])
+            .status();
     }
 }
 
