@@ -269,6 +269,21 @@ async fn the_tab_follows_a_group_and_runs_the_saved_insights_queries_by_keys() {
     );
     assert!(table.contains("20 rows"), "{table}");
     assert!(table.contains("ERROR fresh event"), "{table}");
+    // Sideways, a column at a time: the first one leaves the screen, and comes back.
+    assert!(
+        table.contains("Right columns"),
+        "the hint names the key: {table}"
+    );
+    con.keys("<Right>");
+    let moved = con.screen(80, 24);
+    assert!(moved.contains("columns 2–2 of 2"), "{moved}");
+    let header = moved
+        .lines()
+        .find(|l| l.contains("@message"))
+        .unwrap_or_else(|| panic!("{moved}"));
+    assert!(!header.contains("@timestamp"), "{moved}");
+    con.keys("<Right> <Left>");
+    assert_eq!(con.screen(80, 24), table, "back where it was");
 
     // Back to the list, the errors query: moto extracts only @timestamp of its fields.
     con.fx.clear();

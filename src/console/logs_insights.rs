@@ -32,7 +32,12 @@ pub fn on_action(
             let i = *selected;
             logs::run_query(l, i, now, out);
         }
-        (Insights::Results { result, top, .. }, a) => {
+        (
+            Insights::Results {
+                result, top, left, ..
+            },
+            a,
+        ) => {
             let last = result
                 .rows
                 .len()
@@ -44,6 +49,8 @@ pub fn on_action(
                 Action::PageDown => *top = (*top + page).min(last),
                 Action::Top => *top = 0,
                 Action::Bottom => *top = last,
+                Action::Left => *left = left.saturating_sub(1),
+                Action::Right => *left = (*left + 1).min(result.columns.len().saturating_sub(1)),
                 Action::Back => back_to_list(l),
                 _ => return false,
             }

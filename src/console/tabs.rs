@@ -197,6 +197,7 @@ const LOGS_INSIGHTS_HINTS: &[(Action, &str)] = &[
 
 const LOGS_RESULTS_HINTS: &[(Action, &str)] = &[
     (Action::Down, "scroll"),
+    (Action::Right, "columns"),
     (Action::Back, "queries"),
     (Action::Insights, "lines"),
 ];

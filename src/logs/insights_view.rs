@@ -97,12 +97,13 @@ pub fn render(
             groups,
             result,
             top,
+            left,
             at,
         } => table(
             name,
             groups,
             result,
-            *top,
+            (*top, *left),
             *at,
             area.height as usize,
             w,
@@ -117,7 +118,7 @@ fn table<'a>(
     name: &str,
     groups: &[String],
     r: &QueryResult,
-    top: usize,
+    (top, left): (usize, usize),
     at: DateTime<Utc>,
     height: usize,
     w: usize,
@@ -132,6 +133,15 @@ fn table<'a>(
     }
     if r.status != "Complete" {
         stats.push_str(&format!(" ({})", r.status));
+    }
+    let left = left.min(r.columns.len().saturating_sub(1));
+    if left > 0 {
+        stats.push_str(&format!(
+            " · columns {}–{} of {}",
+            left + 1,
+            r.columns.len(),
+            r.columns.len()
+        ));
     }
     let mut out = vec![Line::styled(
         fit(
@@ -149,10 +159,11 @@ fn table<'a>(
         out.push(Line::styled("no rows", theme.style("empty")));
         return out;
     }
-    let widths = widths(r, w);
+    let widths = widths(r, left, w);
     let row = |cells: &[String], style: Style| {
         let spans: Vec<Span> = cells
             .iter()
+            .skip(left)
             .zip(&widths)
             .map(|(c, &cw)| {
                 let cell = fit(c, cw);
@@ -171,10 +182,10 @@ fn table<'a>(
     out
 }
 
-/// Column widths (without the space after each) that fit `w`.
-fn widths(r: &QueryResult, w: usize) -> Vec<usize> {
-    let n = r.columns.len();
-    let natural: Vec<usize> = (0..n)
+/// Widths of the columns from `left` on (without the space after each) that fit `w`.
+fn widths(r: &QueryResult, left: usize, w: usize) -> Vec<usize> {
+    let n = r.columns.len() - left;
+    let natural: Vec<usize> = (left..r.columns.len())
         .map(|i| {
             r.rows
                 .iter()

@@ -95,6 +95,8 @@ pub enum Insights {
         groups: Vec<String>,
         result: super::insights::QueryResult,
         top: usize,
+        /// The first column shown (results wider than the screen scroll sideways).
+        left: usize,
         at: DateTime<Utc>,
     },
     Failed {

@@ -149,6 +149,7 @@ pub fn update(s: &mut LogsState, msg: LogsMsg) -> Vec<LogsEffect> {
                     groups,
                     result,
                     top: 0,
+                    left: 0,
                     at: started,
                 },
                 Err(error) => super::state::Insights::Failed {
