@@ -106,6 +106,17 @@ fn restore_params<'a>(
     ]
 }
 
+/// A run environment whose connection `pg` is the test database, seeded, with a pgpass
+/// file for it and a plain `pg_dump --clean` of it.
+async fn seeded(pg: &Pg) -> (TestEnv, String, String) {
+    let mut t = sqlite_env().await;
+    t.env.connections.insert("pg".into(), pg.admin.clone());
+    let passfile = pg.pgpass(t.dir.path());
+    seed(pg).await;
+    let sql = pg_dump(pg, &passfile, &["--clean", "--if-exists", "--no-owner"]);
+    (t, passfile, sql)
+}
+
 fn drill() -> RunOptions {
     RunOptions {
         drill: true,
@@ -205,11 +216,7 @@ fn cut_in_notes(sql: &str) -> String {
 #[tokio::test]
 async fn a_dump_cut_short_in_one_table_fails_the_drill_naming_that_table() {
     let Some(pg) = Pg::fresh().await else { return };
-    let mut t = sqlite_env().await;
-    t.env.connections.insert("pg".into(), pg.admin.clone());
-    let passfile = pg.pgpass(t.dir.path());
-    seed(&pg).await;
-    let sql = pg_dump(&pg, &passfile, &["--clean", "--if-exists", "--no-owner"]);
+    let (t, passfile, sql) = seeded(&pg).await;
     let dump = t.path("cut.sql.gz");
     gzip_to(&cut_in_notes(&sql), &dump);
 
@@ -246,11 +253,7 @@ fn failing_half_way(sql: &str) -> String {
 #[tokio::test]
 async fn a_restore_in_one_transaction_that_fails_half_way_leaves_the_old_rows() {
     let Some(pg) = Pg::fresh().await else { return };
-    let mut t = sqlite_env().await;
-    t.env.connections.insert("pg".into(), pg.admin.clone());
-    let passfile = pg.pgpass(t.dir.path());
-    seed(&pg).await;
-    let sql = pg_dump(&pg, &passfile, &["--clean", "--if-exists", "--no-owner"]);
+    let (t, passfile, sql) = seeded(&pg).await;
     let dump = t.path("bad.sql.gz");
     gzip_to(&failing_half_way(&sql), &dump);
     // The live data differs from the dump's: a half-done restore would show.
@@ -290,11 +293,7 @@ async fn a_restore_in_one_transaction_that_fails_half_way_leaves_the_old_rows() 
 #[tokio::test]
 async fn a_passing_drill_records_every_table_with_its_rows_and_machine_time() {
     let Some(pg) = Pg::fresh().await else { return };
-    let mut t = sqlite_env().await;
-    t.env.connections.insert("pg".into(), pg.admin.clone());
-    let passfile = pg.pgpass(t.dir.path());
-    seed(&pg).await;
-    let sql = pg_dump(&pg, &passfile, &["--clean", "--if-exists", "--no-owner"]);
+    let (t, passfile, sql) = seeded(&pg).await;
     let dump = t.path("good.sql.gz");
     gzip_to(&sql, &dump);
     let spec = shipped("restore-postgres");
@@ -356,11 +355,7 @@ async fn a_failed_drill_drops_its_scratch_database_and_starts_no_container() {
     };
     assert_eq!(running(), "false");
 
-    let mut t = sqlite_env().await;
-    t.env.connections.insert("pg".into(), pg.admin.clone());
-    let passfile = pg.pgpass(t.dir.path());
-    seed(&pg).await;
-    let sql = pg_dump(&pg, &passfile, &["--clean", "--if-exists", "--no-owner"]);
+    let (t, passfile, sql) = seeded(&pg).await;
     let dump = t.path("bad.sql.gz");
     gzip_to(&failing_half_way(&sql), &dump);
     let spec = shipped("restore-postgres");
@@ -434,11 +429,7 @@ async fn a_refused_line_never_reaches_the_command_and_the_command_is_stopped() {
 async fn aborting_a_drill_left_by_a_dead_toban_drops_its_scratch_database() {
     use toban::runbook::engine::EngineEffect;
     let Some(pg) = Pg::fresh().await else { return };
-    let mut t = sqlite_env().await;
-    t.env.connections.insert("pg".into(), pg.admin.clone());
-    let passfile = pg.pgpass(t.dir.path());
-    seed(&pg).await;
-    let sql = pg_dump(&pg, &passfile, &["--clean", "--if-exists", "--no-owner"]);
+    let (t, passfile, sql) = seeded(&pg).await;
     let dump = t.path("good.sql.gz");
     gzip_to(&sql, &dump);
     let spec = shipped("restore-postgres");

@@ -359,31 +359,11 @@ pub async fn abort(
         .map(|spec| Engine::resume(spec.clone(), state.clone()))
         .filter(|e| e.read_only.is_none() && e.spec.steps.iter().any(|s| s.finally));
     if let Some(mut engine) = engine {
-        let me = LeaseHolder::this_session();
         // A lapsed lease (a toban that died) is taken over: ending a run is what it is for.
-        match env.store.claim_run(run_id, &me, now_ms, true).await {
-            Ok(super::lease::Claim::Held) => {}
-            Ok(super::lease::Claim::Busy(l)) | Ok(super::lease::Claim::Lapsed(l)) => {
-                let _ = writeln!(
-                    out,
-                    "error: run {shown} is {}: not aborted",
-                    l.describe(now_ms)
-                );
-                return EXIT_FAILED;
-            }
-            Ok(super::lease::Claim::NoRun) => {
-                let _ = writeln!(out, "error: run {shown} is no longer open");
-                return EXIT_FAILED;
-            }
-            Err(e) => {
-                let _ = writeln!(out, "error: {e:#}");
-                return EXIT_FAILED;
-            }
-        }
-        let keeper =
-            super::runner::lease_keeper::keep(env.store.clone(), run_id.to_string(), false, None);
-        engine.set_actor(runner::current_user(), runner::ssh_client());
-        engine.state.secrets = runner::load_secrets(env, run_id).into();
+        let keeper = match take_run(out, env, &mut engine, now_ms, true, "not aborted").await {
+            Ok(k) => k,
+            Err(code) => return code,
+        };
         let _ = writeln!(
             out,
             "run {shown} of `{runbook}`: its cleanup steps run first"
@@ -406,6 +386,50 @@ pub async fn abort(
     EXIT_OK
 }
 
+/// Takes `engine`'s run for this session (a lapsed lease too when `take_over`), keeps its
+/// lease renewed while the returned task lives, and loads the run's secrets: what driving
+/// an open run headless needs. Err is the exit code, after saying why (`refused` ends the
+/// line for a run another session holds).
+async fn take_run(
+    out: &mut (dyn Write + Send),
+    env: &RunEnv,
+    engine: &mut Engine,
+    now_ms: i64,
+    take_over: bool,
+    refused: &str,
+) -> Result<tokio::task::JoinHandle<()>, i32> {
+    use super::lease::{Claim, LeaseHolder};
+    let run_id = engine.state.run_id.clone();
+    let shown = strip_escapes(&run_id);
+    match env
+        .store
+        .claim_run(&run_id, &LeaseHolder::this_session(), now_ms, take_over)
+        .await
+    {
+        Ok(Claim::Held) => {}
+        Ok(Claim::Busy(l)) | Ok(Claim::Lapsed(l)) => {
+            let _ = writeln!(
+                out,
+                "error: run {shown} is {}: {refused}",
+                l.describe(now_ms)
+            );
+            return Err(EXIT_FAILED);
+        }
+        Ok(Claim::NoRun) => {
+            let _ = writeln!(out, "error: run {shown} is no longer open");
+            return Err(EXIT_FAILED);
+        }
+        Err(e) => {
+            let _ = writeln!(out, "error: {e:#}");
+            return Err(EXIT_FAILED);
+        }
+    }
+    let keeper = super::runner::lease_keeper::keep(env.store.clone(), run_id.clone(), false, None);
+    engine.set_actor(runner::current_user(), runner::ssh_client());
+    engine.state.secrets = runner::load_secrets(env, &run_id).into();
+    Ok(keeper)
+}
+
 /// `toban runbook resume RUN [--step accept|rerun|abort] [--yes TARGET]`: goes on with a
 /// run left open, headless. A run whose runbook changed or is gone is refused (read-only:
 /// `toban runbook abort`); so is one another session holds. A step found interrupted needs
@@ -420,7 +444,6 @@ pub async fn resume(
     yes: &Option<String>,
 ) -> i32 {
     use super::engine::{Event, Waiting};
-    use super::lease::{Claim, LeaseHolder};
     let shown = strip_escapes(run_id);
     let state = match env.store.load_run(run_id).await {
         Ok(Some(s)) => s,
@@ -454,31 +477,20 @@ pub async fn resume(
         );
         return EXIT_FAILED;
     }
-    let me = LeaseHolder::this_session();
     let now_ms = chrono::Utc::now().timestamp_millis();
-    match env.store.claim_run(run_id, &me, now_ms, false).await {
-        Ok(Claim::Held) => {}
-        Ok(Claim::Busy(l)) | Ok(Claim::Lapsed(l)) => {
-            let _ = writeln!(
-                out,
-                "error: run {shown} is {}: take it over in the console",
-                l.describe(now_ms)
-            );
-            return EXIT_FAILED;
-        }
-        Ok(Claim::NoRun) => {
-            let _ = writeln!(out, "error: run {shown} is no longer open");
-            return EXIT_FAILED;
-        }
-        Err(e) => {
-            let _ = writeln!(out, "error: {e:#}");
-            return EXIT_FAILED;
-        }
-    }
-    let keeper =
-        super::runner::lease_keeper::keep(env.store.clone(), run_id.to_string(), false, None);
-    engine.set_actor(runner::current_user(), runner::ssh_client());
-    engine.state.secrets = runner::load_secrets(env, run_id).into();
+    let keeper = match take_run(
+        out,
+        env,
+        &mut engine,
+        now_ms,
+        false,
+        "take it over in the console",
+    )
+    .await
+    {
+        Ok(k) => k,
+        Err(code) => return code,
+    };
     let mut first = runner::reattach_events(env, &engine).await;
     // What the executor says decides whether a decision is needed at all.
     let mut probe = engine.clone();
