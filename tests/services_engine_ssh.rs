@@ -238,15 +238,9 @@ async fn an_engine_over_ssh_lists_its_containers_and_follows_their_events() {
         .env("PATH", &path)
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let v: serde_json::Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{e}: {text}\n{}", String::from_utf8_lossy(&out.stderr)));
-    let c = v["containers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == target.0.as_str())
-        .unwrap_or_else(|| panic!("{text}"));
+    let v = support::services_report(&out);
+    let text = v.to_string();
+    let c = support::report_container(&v, &target.0);
     assert_eq!(c["engine"], "remote");
     assert_eq!(c["state"], "running");
     let e = &v["engines"][0];
@@ -325,9 +319,8 @@ async fn an_ssh_host_with_the_wrong_key_is_the_engine_down_with_sshs_reason() {
         "took {:?}",
         started.elapsed()
     );
-    let text = String::from_utf8_lossy(&out.stdout);
-    let v: serde_json::Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{e}: {text}\n{}", String::from_utf8_lossy(&out.stderr)));
+    let v = support::services_report(&out);
+    let text = v.to_string();
     assert_eq!(
         out.status.code(),
         Some(3),

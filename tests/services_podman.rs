@@ -155,15 +155,9 @@ async fn toban_services_json_lists_the_podman_container_under_its_engine() {
         .env("XDG_STATE_HOME", home.path().join("state"))
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let v: serde_json::Value = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{e}: {text}\n{}", String::from_utf8_lossy(&out.stderr)));
-    let c = v["containers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == pm.name.as_str())
-        .unwrap_or_else(|| panic!("{text}"));
+    let v = support::services_report(&out);
+    let text = v.to_string();
+    let c = support::report_container(&v, &pm.name);
     assert_eq!(c["engine"], "podman");
     assert_eq!(c["state"], "running");
     // Not an unknown (3): the engine answered.

@@ -195,10 +195,7 @@ fn services_json(r: &Rootless, dir: &Path) -> (Option<i32>, serde_json::Value) {
         ])
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).to_string();
-    let v = serde_json::from_str(&text)
-        .unwrap_or_else(|e| panic!("{e}: {text}\n{}", String::from_utf8_lossy(&out.stderr)));
-    (out.status.code(), v)
+    (out.status.code(), support::services_report(&out))
 }
 
 #[test]
@@ -251,12 +248,7 @@ fn a_rootless_podman_container_is_listed_by_toban_run_as_its_user() {
         detail.contains(&r.socket().display().to_string()),
         "the user's socket, found from XDG_RUNTIME_DIR: {detail}"
     );
-    let c = v["containers"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == name.as_str())
-        .unwrap_or_else(|| panic!("{v:#}"));
+    let c = support::report_container(&v, &name);
     assert_eq!(c["engine"], "mine");
     assert_eq!(c["state"], "running");
     assert!(matches!(code, Some(0..=2)), "{v:#}");

@@ -86,3 +86,19 @@ pub fn toban_bin() -> std::path::PathBuf {
         None => env!("CARGO_BIN_EXE_toban").into(),
     }
 }
+
+/// What `toban services --json` printed, as JSON; a panic showing both streams when it is
+/// not.
+pub fn services_report(out: &std::process::Output) -> serde_json::Value {
+    let text = String::from_utf8_lossy(&out.stdout);
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("{e}: {text}\n{}", String::from_utf8_lossy(&out.stderr)))
+}
+
+/// The container `name` of a `toban services --json` report.
+pub fn report_container<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
+    v["containers"]
+        .as_array()
+        .and_then(|cs| cs.iter().find(|c| c["name"] == name))
+        .unwrap_or_else(|| panic!("no container {name} in {v:#}"))
+}
