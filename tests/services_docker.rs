@@ -109,7 +109,7 @@ async fn the_engine_going_away_is_shown_down_and_recovered_without_a_restart() {
         return;
     };
     let Endpoint::Unix(real) = engine.endpoint.clone() else {
-        support::skipped("engine socket test", "the engine is not on a unix socket");
+        support::service_unavailable("Docker on a unix socket", "the engine is not on one");
         return;
     };
     let path = support::engine::unique_tmp("toban-test-engine-").with_extension("sock");

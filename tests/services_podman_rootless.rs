@@ -28,11 +28,13 @@ fn uid_of(user: &str) -> Option<u32> {
 
 impl Rootless {
     fn start_or_skip() -> Option<Rootless> {
-        let me: u32 = String::from_utf8_lossy(&Command::new("id").arg("-u").output().ok()?.stdout)
-            .trim()
-            .parse()
-            .unwrap_or(1);
-        let why = if me != 0 {
+        let me = Command::new("id").arg("-u").output().ok().and_then(|o| {
+            String::from_utf8_lossy(&o.stdout)
+                .trim()
+                .parse::<u32>()
+                .ok()
+        });
+        let why = if me != Some(0) {
             Some("needs root to act as the rootless user".to_string())
         } else if Command::new("podman").arg("--version").output().is_err() {
             Some("podman is not installed".into())

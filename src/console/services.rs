@@ -13,10 +13,11 @@ use crate::tab::Tab;
 /// Rows of the list that fit on the screen (the terminal's height less the bars and the
 /// tab's own chrome).
 pub fn list_height(state: &State) -> usize {
-    state
-        .screen
-        .1
-        .saturating_sub(2 + crate::services::view::list::CHROME) as usize
+    use crate::services::view::list::{engine_rows, CHROME};
+    // An engine that is down may take more than the one engines row CHROME counts.
+    let inner = state.screen.0.saturating_sub(2) as usize;
+    let engines = engine_rows(&state.services, state.now, inner).len();
+    (state.screen.1 as usize).saturating_sub(2 + CHROME as usize + engines.saturating_sub(1))
 }
 
 pub fn on_msg(state: &mut State, m: ServicesMsg, fx: &mut Vec<Effect>) {

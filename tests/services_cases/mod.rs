@@ -336,14 +336,21 @@ pub async fn its_alarm_opens_restart_container_which_restarts_it_on_that_engine(
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
-    let mut run = crate::rb::engine(&spec, &kv, RunOptions::default());
-    let d = crate::rb::drive(
-        &t.env,
-        &mut run,
-        vec![toban::runbook::engine::Event::Confirm(true)],
-        true,
-    )
-    .await;
+    let confirmed = |kv: &[(&str, &str)]| {
+        let mut run = crate::rb::engine(&spec, kv, RunOptions::default());
+        let env = t.env.clone();
+        async move {
+            let d = crate::rb::drive(
+                &env,
+                &mut run,
+                vec![toban::runbook::engine::Event::Confirm(true)],
+                true,
+            )
+            .await;
+            (d, run)
+        }
+    };
+    let (d, run) = confirmed(&kv).await;
     assert_eq!(d.status, Some(RunStatus::Succeeded), "{:#?}", run.state);
     assert_eq!(d.executed, ["restart", "healthy"]);
     assert_ne!(u.started(&name), before, "restarted on {e}");
@@ -361,14 +368,7 @@ pub async fn its_alarm_opens_restart_container_which_restarts_it_on_that_engine(
     let mut kv2 = kv.clone();
     kv2.retain(|(k, _)| *k != "engine");
     kv2.push(("engine", "nowhere"));
-    let mut run = crate::rb::engine(&spec, &kv2, RunOptions::default());
-    let d = crate::rb::drive(
-        &t.env,
-        &mut run,
-        vec![toban::runbook::engine::Event::Confirm(true)],
-        true,
-    )
-    .await;
+    let (d, run) = confirmed(&kv2).await;
     assert_eq!(d.status, Some(RunStatus::Failed), "{:#?}", run.state);
     let said = format!("{:?}", run.state);
     assert!(said.contains("no engine named `nowhere`"), "{said}");

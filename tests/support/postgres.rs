@@ -278,7 +278,8 @@ impl Pg {
     /// A fresh database; None (after a note, a failure under CI) without PostgreSQL.
     pub async fn fresh() -> Option<Pg> {
         let url = fresh_pg_url().await?;
-        let admin = admin_url().ok()?;
+        // The cluster fresh_pg_url just made a database on.
+        let admin = admin_url().expect("the admin URL of the cluster in use");
         let rest = url.split_once("://").unwrap().1;
         let (auth, hostpart) = rest.rsplit_once('@').unwrap();
         let (user, password) = auth.split_once(':').unwrap();

@@ -17,7 +17,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     // A message to read wins the room: healthy providers then fold into one count. So do
     // the key hints when every provider's name would not fit beside them (80 columns).
     let speaking = state.notice.is_some() || !state.problems.is_empty();
-    let hints_w: usize = global_hints(&state.keymap)
+    let hints = global_hints(&state.keymap);
+    let hints_w: usize = hints
         .iter()
         .map(|(k, w)| format!(" {k} {w} ").chars().count())
         .sum();
@@ -55,7 +56,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
         ))
     } else {
         let mut spans = Vec::new();
-        for (key, what) in global_hints(&state.keymap) {
+        for (key, what) in hints {
             spans.push(Span::styled(format!(" {key}"), theme.style("footer.key")));
             spans.push(Span::styled(format!(" {what} "), theme.style("footer")));
         }

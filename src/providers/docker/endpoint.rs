@@ -126,6 +126,8 @@ fn ssh_destination(dest: &str) -> Result<String, String> {
             "`ssh://{dest}` is not [user@]host[:port] (letters, digits, . _ - only)"
         ));
     }
+    // The shape ssh is handed (a port that is a number), found when the config is read.
+    super::ssh::SshDestination::parse(dest)?;
     Ok(dest.to_string())
 }
 
@@ -279,6 +281,8 @@ mod tests {
         assert!(Endpoint::parse("ssh://-oProxyCommand=x").is_err());
         assert!(Endpoint::parse("ssh://me@-oProxyCommand=x").is_err());
         assert!(Endpoint::parse("ssh://me@host;rm").is_err());
+        // A port that is not a number is refused when the configuration is read.
+        assert!(Endpoint::parse("ssh://me@host:22x").is_err());
         assert!(Endpoint::parse("nonsense").is_err());
         assert!(Endpoint::parse("ftp://x").unwrap_err().contains("ftp://"));
         assert_eq!(

@@ -30,21 +30,30 @@ pub struct SshDestination {
 }
 
 impl SshDestination {
+    /// `[user@]host[:port]` (an IPv6 host in brackets), the port a number: what ssh is
+    /// handed. The endpoint parser also refuses characters no host or user has.
     pub fn parse(dest: &str) -> Result<SshDestination, String> {
         let (user, rest) = match dest.rsplit_once('@') {
             Some((u, r)) => (Some(u.to_string()), r),
             None => (None, dest),
         };
-        let (host, port) = match rest.rsplit_once(':') {
-            Some((h, p)) => (
-                h,
-                Some(
-                    p.parse::<u16>()
-                        .map_err(|_| format!("`ssh://{dest}`: `{p}` is not a port"))?,
-                ),
-            ),
-            None => (rest, None),
+        let (host, port) = match rest.strip_prefix('[') {
+            Some(v6) => match v6.split_once(']') {
+                Some((h, "")) => (h, None),
+                Some((h, p)) => (h, p.strip_prefix(':').or(Some(p))),
+                None => ("", None),
+            },
+            None => match rest.rsplit_once(':') {
+                Some((h, p)) => (h, Some(p)),
+                None => (rest, None),
+            },
         };
+        let port = port
+            .map(|p| {
+                p.parse::<u16>()
+                    .map_err(|_| format!("`ssh://{dest}`: `{p}` is not a port"))
+            })
+            .transpose()?;
         if host.is_empty() || host.starts_with('-') || user.as_deref().is_some_and(str::is_empty) {
             return Err(format!("`ssh://{dest}` is not [user@]host[:port]"));
         }
@@ -228,6 +237,9 @@ mod tests {
         let bare = SshDestination::parse("host").unwrap();
         assert_eq!((bare.user, bare.port), (None, None));
         assert!(SshDestination::parse("me@host:notaport").is_err());
+        let v6 = SshDestination::parse("ops@[::1]:2222").unwrap();
+        assert_eq!((v6.host.as_str(), v6.port), ("::1", Some(2222)));
+        assert_eq!(SshDestination::parse("[::1]").unwrap().port, None);
         assert!(SshDestination::parse("@host").is_err());
     }
 }

@@ -18,8 +18,40 @@ use crate::ui::widgets::format::fit;
 use crate::ui::widgets::hints::{join, Hint};
 use crate::ui::widgets::panel::panel;
 
-/// Lines above and below the rows inside the tab: border, header, hints.
+/// Lines above and below the rows inside the tab: border, header, hints, one engines row.
 pub const CHROME: u16 = 5;
+
+/// The engines at the top of the tab, `w` columns wide, each row with whether it tells of
+/// an engine that is down: such an engine gets its own rows, wrapped (up to 3), so its
+/// reason can be read at 80 columns; the ones that answer share a row.
+pub fn engine_rows(s: &ServicesState, now: DateTime<Utc>, w: usize) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut up = Vec::new();
+    for (n, _) in &s.engines {
+        let word = format!("{n}: {}", s.engine_word(n, now));
+        if !s.engines_down.contains_key(n) {
+            up.push(word);
+            continue;
+        }
+        let rows = crate::ui::widgets::format::wrap_at_separators(&word, w.saturating_sub(9));
+        let more = rows.len() > 3;
+        for (i, row) in rows.into_iter().take(3).enumerate() {
+            let row = if more && i == 2 {
+                format!("{}…", row.trim_end())
+            } else {
+                row
+            };
+            out.push((row, true));
+        }
+    }
+    if s.engines.is_empty() {
+        up.push("none (no Docker or Podman socket found)".to_string());
+    }
+    if !up.is_empty() {
+        out.push((up.join("  "), false));
+    }
+    out
+}
 
 #[allow(clippy::too_many_arguments)]
 pub fn render(
@@ -74,42 +106,12 @@ fn list(
     // Several engines side by side: each container says which.
     let several = s.engines.len() > 1;
     let mut lines: Vec<Line> = Vec::new();
-    // An engine that is down gets its own rows, wrapped, so its reason can be read at 80
-    // columns; the ones that answer share a row.
-    let mut up = Vec::new();
-    for (n, _) in &s.engines {
-        let word = format!("{n}: {}", s.engine_word(n, now));
-        if !s.engines_down.contains_key(n) {
-            up.push(word);
-            continue;
-        }
-        let rows = crate::ui::widgets::format::wrap_at_separators(&word, w.saturating_sub(9));
-        let more = rows.len() > 3;
-        for (i, row) in rows.into_iter().take(3).enumerate() {
-            let lead = if i == 0 { "engines  " } else { "         " };
-            let row = if more && i == 2 {
-                format!("{}…", row.trim_end())
-            } else {
-                row
-            };
-            lines.push(Line::styled(
-                fit(&format!("{lead}{row}"), w),
-                theme.style("status.crit"),
-            ));
-        }
-    }
-    if s.engines.is_empty() {
-        up.push("none (no Docker or Podman socket found)".to_string());
-    }
-    if !up.is_empty() {
-        let lead = if lines.is_empty() {
-            "engines  "
-        } else {
-            "         "
-        };
+    for (i, (row, down)) in engine_rows(s, now, w).into_iter().enumerate() {
+        let lead = if i == 0 { "engines  " } else { "         " };
+        let style = if down { "status.crit" } else { "text.dim" };
         lines.push(Line::styled(
-            fit(&format!("{lead}{}", up.join("  ")), w),
-            theme.style("text.dim"),
+            fit(&format!("{lead}{row}"), w),
+            theme.style(style),
         ));
     }
     let rows = s.rows();
