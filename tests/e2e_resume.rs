@@ -23,7 +23,7 @@ label = "Marker file"
 id = "slow"
 kind = "command"
 title = "Sleep a while"
-argv = ["sleep", "6"]
+argv = ["sleep", "10"]
 timeout = "1m"
 
 [[step]]
@@ -53,6 +53,32 @@ fn toban_pid(tui: &Tui) -> i32 {
     }
 }
 
+/// Until the supervisor has recorded the command's pid somewhere under `runs`.
+fn wait_for_command(runs: &std::path::Path) {
+    fn found(dir: &std::path::Path) -> bool {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return false;
+        };
+        entries.flatten().any(|e| {
+            let path = e.path();
+            if path.is_dir() {
+                found(&path)
+            } else {
+                e.file_name() == "command.pid"
+            }
+        })
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !found(runs) {
+        assert!(
+            Instant::now() < deadline,
+            "the step's command never started under {}",
+            runs.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 #[test]
 fn killed_mid_step_the_run_reopens_waits_for_the_command_and_goes_on() {
     let Some(tui) = Tui::start("resume") else {
@@ -75,6 +101,9 @@ fn killed_mid_step_the_run_reopens_waits_for_the_command_and_goes_on() {
     tui.wait_for("Sleep a while");
     tui.key("Enter");
     tui.wait_for("running");
+    // "running" is drawn as the step starts, a moment before its command exists; a kill in
+    // that moment leaves nothing to reattach to (an honest "outcome unknown", not this case).
+    wait_for_command(&tui.data_dir().join("runs"));
     let pid = toban_pid(&tui);
     unsafe { libc::kill(pid, libc::SIGKILL) };
     tui.wait_for(support::tmux::EXITED);
