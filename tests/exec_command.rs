@@ -427,6 +427,37 @@ async fn reattach_reports_a_finished_command_and_an_empty_folder() {
     }
 }
 
+/// toban killed after writing a step's spec but before its supervisor ran leaves a spec and
+/// no pid files: once the supervisor's start-up time has passed, reattach says the command
+/// never started (so the wizard can offer to run it without risking a second copy); while
+/// a supervisor could still be starting, it stays "lost".
+#[tokio::test]
+async fn a_spec_without_any_process_is_a_command_that_never_started() {
+    let dir = tempfile::tempdir().unwrap();
+    run(CommandRequest::new(argv(&["true"]), dir.path())).await;
+    for f in ["status.json", "supervisor.pid", "command.pid"] {
+        std::fs::remove_file(dir.path().join(f)).unwrap();
+    }
+    let spec_path = dir.path().join("spec.json");
+    let mut spec: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&spec_path).unwrap()).unwrap();
+    let set_started = |spec: &mut serde_json::Value, ago: i64| {
+        spec["started_at"] = serde_json::json!(chrono::Utc::now() - chrono::Duration::seconds(ago));
+        std::fs::write(&spec_path, serde_json::to_vec(spec).unwrap()).unwrap();
+    };
+
+    set_started(&mut spec, 0);
+    assert!(
+        matches!(reattach(dir.path()), Reattached::Lost { .. }),
+        "a supervisor may still be starting"
+    );
+    set_started(&mut spec, 60);
+    assert!(matches!(reattach(dir.path()), Reattached::NeverStarted));
+    // A supervisor that recorded itself and died is not "never started".
+    std::fs::write(dir.path().join("supervisor.pid"), "999999999 1").unwrap();
+    assert!(matches!(reattach(dir.path()), Reattached::Lost { .. }));
+}
+
 /// Starts `argv` from a separate process (a toban), waits until it has spawned, and
 /// kills that process with SIGKILL.
 fn spawn_from_a_toban_then_kill_it(run_dir: &Path, argv: &[String]) {

@@ -6,7 +6,7 @@
 mod common;
 
 use common::console::Console;
-use toban::runbook::engine::{Event, Reattach, StepOutcome};
+use toban::runbook::engine::{Event, Reattach, StepOutcome, StepState};
 use toban::runbook::runner::RunnerMsg;
 use toban::runbook::spec::{load_all, Runbook, StepAction};
 
@@ -279,6 +279,39 @@ fn wizard_interrupted_after_restart_rests_on_the_safe_choice() {
         w.engine.state.status,
         toban::runbook::engine::RunStatus::Aborted
     );
+}
+
+#[test]
+fn wizard_a_step_that_never_started_offers_to_run_it_and_never_to_skip_it() {
+    let mut c = running_restore(0, |_| String::new());
+    let w = c.s.wizard.take().unwrap();
+    let e = toban::runbook::engine::Engine::resume(w.engine.spec.clone(), w.engine.state.clone());
+    c.msg(toban::state::Msg::Resume {
+        runs: vec![(
+            e,
+            vec![Event::Reattached {
+                step: 0,
+                info: Reattach::NeverStarted,
+            }],
+        )],
+        missing: vec![],
+    });
+    let s = c.screen(80, 24);
+    assert!(s.contains("Nothing ran"), "{s}");
+    assert!(s.contains("Run the step (it never started)"), "{s}");
+    assert!(
+        !s.contains("Accept what is known"),
+        "nothing ran to accept:\n{s}"
+    );
+    assert!(
+        s.contains("▸ Abort the run"),
+        "a stray Enter lands on abort:\n{s}"
+    );
+    insta::assert_snapshot!(s);
+    // Up, then Enter: the step runs (its first and only time).
+    c.keys("<Up> <Enter>");
+    let w = c.s.wizard.as_ref().unwrap();
+    assert_eq!(w.engine.state.steps[0].state, StepState::Running);
 }
 
 #[test]

@@ -25,6 +25,9 @@ use crate::store::Store;
 
 pub struct Runner {
     pub config: Config,
+    /// The engines as resolved once at start: the providers watch these, runbook steps
+    /// act on these.
+    pub engines: Vec<(String, crate::services::EngineTarget)>,
     pub data_dir: PathBuf,
     pub providers: Providers,
     pub runbooks: Arc<Vec<Runbook>>,
@@ -143,9 +146,7 @@ fn run_env(runner: &Runner, store: Store) -> RunEnv {
         executor: Arc::new(crate::runbook::steps::SupervisedExecutor),
         runs_dir: runner.data_dir.join("runs"),
         connections: runner.config.runbooks.connections.clone(),
-        engines: crate::services::engines(&runner.config.services)
-            .into_iter()
-            .collect(),
+        engines: runner.engines.iter().cloned().collect(),
     }
 }
 

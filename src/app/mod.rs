@@ -48,16 +48,18 @@ pub async fn run(ctx: AppContext) -> anyhow::Result<()> {
     state.runbooks = ctx.runbooks.clone();
     state.drill_dir = ctx.data_dir.join("drills");
     state.backups.configured = !ctx.config.backups.roots.is_empty();
-    state.providers = providers::Providers::board(&ctx.config);
+    // Resolved once (contexts read, sockets looked for), so the board, the providers and
+    // the runbook runner agree on which engines there are.
+    let engines = crate::services::engines(&ctx.config.services);
+    state.providers = providers::Providers::board(&ctx.config, &engines);
     state.zone = ctx.config.timezone;
     state.backups.zone = ctx.config.timezone;
     state.connections = ctx.config.runbooks.connections.keys().cloned().collect();
     state.calendar = calendar_state(&ctx.config, state.now);
     state.alarm_list = crate::alarms::AlarmsState::new(&ctx.config.alarms, state.now);
-    let engines = crate::services::engines(&ctx.config.services);
     state.services = crate::services::ServicesState::new(
         &ctx.config.services,
-        engines.into_iter().map(|(n, _)| n).collect(),
+        engines.iter().map(|(n, _)| n.clone()).collect(),
     );
     state.logs = crate::logs::LogsState::from_config(&ctx.config.logs);
 
@@ -70,8 +72,9 @@ pub async fn run(ctx: AppContext) -> anyhow::Result<()> {
     spawn_ticker(tx.clone(), cancel.clone());
     let effects = effects::spawn(
         effects::Runner {
-            providers: providers::Providers::start(&ctx.config, &tx, &cancel),
+            providers: providers::Providers::start(&ctx.config, &engines, &tx, &cancel),
             config: ctx.config,
+            engines,
             data_dir: ctx.data_dir.clone(),
             runbooks: ctx.runbooks.clone(),
         },

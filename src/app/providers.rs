@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::providers::host::{DiskFilter, HostPoller};
 use crate::providers::poller::{self, Refresh, Schedule};
 use crate::providers::{Board, Health, HealthEvent, ProviderId};
+use crate::services::EngineTarget;
 use crate::state::Msg;
 use crate::store::Store;
 
@@ -34,7 +35,7 @@ pub struct Providers {
 
 impl Providers {
     /// The providers' health entries as the first frame shows them (before any report).
-    pub fn board(config: &Config) -> Board {
+    pub fn board(config: &Config, engines: &[(String, EngineTarget)]) -> Board {
         let mut b = Board::default();
         b.register(ProviderId::HOST, Health::new(config.host.interval));
         if !config.backups.roots.is_empty() {
@@ -53,8 +54,8 @@ impl Providers {
             b.register(id, Health::new(interval));
         }
         let sc = &config.services;
-        for (name, _) in crate::services::engines(sc) {
-            b.register(crate::services::engine_provider(&name), Health::live());
+        for (name, _) in engines {
+            b.register(crate::services::engine_provider(name), Health::live());
         }
         for c in &sc.checks {
             b.register(
@@ -72,7 +73,12 @@ impl Providers {
     }
 
     /// Starts the providers that need nothing but their config.
-    pub fn start(config: &Config, tx: &mpsc::Sender<Msg>, cancel: &CancellationToken) -> Self {
+    pub fn start(
+        config: &Config,
+        engines: &[(String, EngineTarget)],
+        tx: &mpsc::Sender<Msg>,
+        cancel: &CancellationToken,
+    ) -> Self {
         let host = &config.host;
         let host_refresh = poller::spawn(
             ProviderId::HOST,
@@ -112,7 +118,7 @@ impl Providers {
             alarms: None,
             services: Default::default(),
         };
-        p.start_services(config, tx, cancel);
+        p.start_services(config, engines, tx, cancel);
         p
     }
 
@@ -121,12 +127,13 @@ impl Providers {
     fn start_services(
         &mut self,
         config: &Config,
+        engines: &[(String, EngineTarget)],
         tx: &mpsc::Sender<Msg>,
         cancel: &CancellationToken,
     ) {
         use crate::providers::stream;
         let sc = &config.services;
-        for (name, host) in crate::services::engines(sc) {
+        for (name, host) in engines.iter().cloned() {
             let id = crate::services::engine_provider(&name);
             let endpoint = match host {
                 Ok(e) => e,

@@ -461,10 +461,19 @@ pub fn wizard_hints(state: &State) -> Vec<crate::ui::widgets::hints::Hint> {
                 (Action::Back, "leave"),
                 (Action::Cancel, "abort"),
             ],
-            Waiting::Resolve => vec![
-                (Action::Down, "choose"),
+            // The safe choice may rest at the bottom, so both directions are named; looking
+            // again only means something while the original still runs.
+            Waiting::Resolve if w.waiting_on_original() => vec![
+                (Action::Down, "next"),
+                (Action::Up, "previous"),
                 (Action::Select, "decide"),
                 (Action::Refresh, "check again"),
+                (Action::Back, "leave"),
+            ],
+            Waiting::Resolve => vec![
+                (Action::Down, "next"),
+                (Action::Up, "previous"),
+                (Action::Select, "decide"),
                 (Action::Back, "leave"),
             ],
             Waiting::ReadOnly => {

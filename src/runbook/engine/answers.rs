@@ -177,6 +177,7 @@ impl Engine {
             }
             Some(Reattach::StillRunning) => "it was still running".into(),
             Some(Reattach::Lost) => "its outcome is unknown".into(),
+            Some(Reattach::NeverStarted) => "its command never started".into(),
             None => "nothing is known of it".into(),
         };
         fx.push(EngineEffect::Audit(self.audit(
@@ -208,6 +209,12 @@ impl Engine {
                     Some(Reattach::StillRunning) => {
                         fx.push(EngineEffect::Notice(
                             "the step is still running: wait for it, re-run or abort".into(),
+                        ));
+                        return;
+                    }
+                    Some(Reattach::NeverStarted) => {
+                        fx.push(EngineEffect::Notice(
+                            "the step never started: run it or abort the run".into(),
                         ));
                         return;
                     }

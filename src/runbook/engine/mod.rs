@@ -224,6 +224,7 @@ impl Engine {
                         }
                         Reattach::StillRunning => "interrupted: the command is still running".into(),
                         Reattach::Lost => "interrupted: outcome unknown (the process is gone and left no exit status)".into(),
+                        Reattach::NeverStarted => "interrupted before its command started: nothing ran".into(),
                     };
                     if let Reattach::Finished { tail, exit_code } = &info {
                         rec.tail = tail.clone();

@@ -210,6 +210,9 @@ pub enum Reattached {
     Lost {
         what_is_known: String,
     },
+    /// toban stopped after writing the spec but before any supervisor ran, so the
+    /// command never started: running the step again cannot run it twice.
+    NeverStarted,
 }
 
 fn io_err(path: &Path, e: impl fmt::Display) -> ExecError {
@@ -575,6 +578,9 @@ pub fn reattach(run_dir: &Path) -> Reattached {
     // The supervisor may have written the status between the two looks.
     if let Some(status) = read_json::<Status>(&run_dir.join(STATUS_FILE)) {
         return Reattached::Finished(outcome_from(run_dir, &status, Some(&spec)));
+    }
+    if super::run_dir::never_started(run_dir, &spec) {
+        return Reattached::NeverStarted;
     }
     Reattached::Lost {
         what_is_known: what_is_known(run_dir),

@@ -99,6 +99,18 @@ pub(crate) fn supervisor_alive(run_dir: &Path) -> bool {
     !zombie && process_identity(pid).as_deref() == Some(recorded)
 }
 
+/// How long a supervisor may take to record itself after the spec is written.
+const SUPERVISOR_START_GRACE: chrono::TimeDelta = chrono::TimeDelta::seconds(5);
+
+/// The supervisor records itself first thing and the command's pid right after the spawn:
+/// neither, well after the spec was written, means no supervisor ever ran (toban stopped
+/// between writing the spec and starting it).
+pub(crate) fn never_started(run_dir: &Path, spec: &Spec) -> bool {
+    !run_dir.join(SUPERVISOR_PID_FILE).exists()
+        && !run_dir.join(COMMAND_PID_FILE).exists()
+        && chrono::Utc::now() - spec.started_at > SUPERVISOR_START_GRACE
+}
+
 pub(crate) fn read_pgid(run_dir: &Path) -> i32 {
     std::fs::read_to_string(run_dir.join(COMMAND_PID_FILE))
         .ok()

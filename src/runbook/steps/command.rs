@@ -260,5 +260,6 @@ pub fn reattach(dir: &Path) -> Reattach {
         },
         Reattached::StillRunning(_) => Reattach::StillRunning,
         Reattached::Lost { .. } => Reattach::Lost,
+        Reattached::NeverStarted => Reattach::NeverStarted,
     }
 }

@@ -143,9 +143,14 @@ impl StepOutcome {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reattach {
-    Finished { exit_code: i32, tail: String },
+    Finished {
+        exit_code: i32,
+        tail: String,
+    },
     StillRunning,
     Lost,
+    /// toban stopped before the command was launched: nothing ran.
+    NeverStarted,
 }
 
 /// The last [`TAIL_LINES`] lines: what a step's record and the audit keep of its output.

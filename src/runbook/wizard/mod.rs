@@ -5,6 +5,7 @@ pub mod form;
 pub mod form_view;
 pub mod read_only;
 pub mod reattach_view;
+mod resume;
 pub mod state;
 pub mod text;
 pub mod view;

@@ -43,6 +43,10 @@ pub(super) fn reattach_lines<'a>(
             "What became of it is unknown (no record of its end).".to_string(),
             "wizard.step.failed",
         ),
+        Some(Reattach::NeverStarted) => (
+            "Nothing ran, so running it now runs it once.".to_string(),
+            "wizard.step.pending",
+        ),
         None => ("Checking what became of it…".to_string(), "text.dim"),
     };
     out.push(Line::styled(text, theme.style(style)));
