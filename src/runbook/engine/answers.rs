@@ -168,6 +168,7 @@ impl Engine {
         }
         let chose = match choice {
             ResumeChoice::Accept => "accept what is known",
+            ResumeChoice::Rerun if known == Some(Reattach::NeverStarted) => "run the step",
             ResumeChoice::Rerun => "run the step again",
             ResumeChoice::Abort => "abort the run",
         };
