@@ -65,6 +65,13 @@ async fn a_container_dying_in_a_loop_raises_the_restart_loop_alarm() {
 }
 
 #[tokio::test]
+async fn a_loop_that_began_before_toban_looked_is_seen_at_once() {
+    if let Some((u, _img)) = docker().await {
+        cases::a_loop_that_began_before_toban_looked_is_seen_at_once(&u).await;
+    }
+}
+
+#[tokio::test]
 async fn an_exited_containers_alarm_runs_restart_container_on_docker() {
     if let Some((u, _img)) = docker().await {
         cases::its_alarm_opens_restart_container_which_restarts_it_on_that_engine(&u).await;

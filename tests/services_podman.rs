@@ -64,6 +64,13 @@ async fn podman_dying_in_a_loop_raises_the_restart_loop_alarm() {
 }
 
 #[tokio::test]
+async fn podman_a_loop_that_began_before_toban_looked_is_seen_at_once() {
+    if let Some((u, _podman, _img)) = podman().await {
+        cases::a_loop_that_began_before_toban_looked_is_seen_at_once(&u).await;
+    }
+}
+
+#[tokio::test]
 async fn podman_restart_by_keys_is_confirmed_audited_and_seen_in_its_events() {
     if let Some((u, _podman, _img)) = podman().await {
         cases::a_restart_by_keys_is_confirmed_audited_and_seen_in_the_events(&u).await;

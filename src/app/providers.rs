@@ -149,6 +149,7 @@ impl Providers {
                 engine: name,
                 endpoint,
                 shared,
+                loop_window: sc.restart_loop.within,
             };
             let r = stream::spawn(
                 id.clone(),

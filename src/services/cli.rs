@@ -8,7 +8,7 @@ use std::io::Write;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::containers::{snapshot, ContainerUpdate};
+use super::containers::{past_deaths, snapshot, ContainerUpdate};
 use super::findings::findings;
 use super::state::{ServicesMsg, ServicesState};
 use crate::alarm_types::Finding;
@@ -35,17 +35,31 @@ pub async fn collect(cfg: &Config) -> (ServicesState, Vec<(String, String)>) {
             Ok(None) => Engine::connect().await,
         };
         let got = match connected {
-            Ok(e) => snapshot(&e, &name).await.map(|c| (e.describe(), c)),
+            Ok(e) => match snapshot(&e, &name).await {
+                Ok(c) => {
+                    // A restart loop shows in a one-shot look too: the engine remembers.
+                    let now = Utc::now();
+                    let window = chrono::Duration::from_std(sc.restart_loop.within)
+                        .unwrap_or(chrono::Duration::minutes(10));
+                    let deaths = past_deaths(&e, now - window, now).await;
+                    Ok((e.describe(), c, deaths))
+                }
+                Err(e) => Err(e),
+            },
             Err(e) => Err(e),
         };
         match got {
-            Ok((describe, containers)) => {
-                state.apply(ServicesMsg::Containers(vec![ContainerUpdate::Snapshot {
-                    engine: name,
+            Ok((describe, containers, deaths)) => state.apply(ServicesMsg::Containers(vec![
+                ContainerUpdate::Snapshot {
+                    engine: name.clone(),
                     describe,
                     containers,
-                }]))
-            }
+                },
+                ContainerUpdate::PastDeaths {
+                    engine: name,
+                    deaths,
+                },
+            ])),
             Err(e) => down.push((name, e.to_string())),
         }
     }

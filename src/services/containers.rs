@@ -16,7 +16,7 @@ use futures::stream::BoxStream;
 use futures::StreamExt;
 
 use super::model::clean as strip_escapes;
-use super::model::{Container, ContainerHealth, ContainerState, Probe, StatsSample};
+use super::model::{Container, ContainerHealth, ContainerState, Death, Probe, StatsSample};
 use crate::providers::docker::{Endpoint, Engine, EngineError};
 use crate::providers::stream::Source;
 
@@ -42,6 +42,12 @@ pub enum ContainerUpdate {
         engine: String,
         id: String,
     },
+    /// The deaths the engine remembers within the restart-loop window before the
+    /// connection, per container id: a loop that began before toban looked is seen at once.
+    PastDeaths {
+        engine: String,
+        deaths: Vec<(String, Death)>,
+    },
 }
 
 pub struct ContainerSource {
@@ -50,6 +56,8 @@ pub struct ContainerSource {
     /// None: `DOCKER_HOST`, then the usual sockets.
     pub endpoint: Option<Endpoint>,
     pub shared: SharedEngine,
+    /// How far back the deaths are replayed at connection (the restart-loop window).
+    pub loop_window: Duration,
 }
 
 /// The events that change what is shown. Podman's event filter matches its own names
@@ -95,7 +103,8 @@ impl Source for ContainerSource {
                 None => Engine::connect().await?,
             };
             // Events from a moment before the listing: nothing falls between the two.
-            let events = events(&engine, Utc::now() - chrono::Duration::seconds(1));
+            let live_since = Utc::now() - chrono::Duration::seconds(1);
+            let events = events(&engine, live_since);
             let containers = snapshot(&engine, &self.engine).await?;
             if let Ok(mut g) = self.shared.lock() {
                 *g = Some(engine.clone());
@@ -106,6 +115,18 @@ impl Source for ContainerSource {
                 containers,
             };
             let name = self.engine.clone();
+            let past = {
+                let (engine, name) = (engine.clone(), name.clone());
+                let from = live_since
+                    - chrono::Duration::from_std(self.loop_window)
+                        .unwrap_or(chrono::Duration::minutes(10));
+                futures::stream::once(async move {
+                    Ok(ContainerUpdate::PastDeaths {
+                        deaths: past_deaths(&engine, from, live_since).await,
+                        engine: name,
+                    })
+                })
+            };
             let rest = events
                 .filter(|ev| {
                     let keep = match ev {
@@ -141,6 +162,7 @@ impl Source for ContainerSource {
                     }
                 });
             Ok(futures::stream::once(async move { Ok(first) })
+                .chain(past)
                 .chain(rest)
                 .boxed())
         })
@@ -192,19 +214,108 @@ fn events(
         })
 }
 
+/// The `die` events the engine recorded between `from` and `until` (whole seconds: the
+/// live stream starts at `until`'s second, so the two meet without overlap), oldest first. Best
+/// effort: an engine that cannot say (or takes over 5 s) gives none, and the loop rule
+/// counts from the live events alone.
+pub async fn past_deaths(
+    engine: &Engine,
+    from: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> Vec<(String, Death)> {
+    let mut filters = HashMap::new();
+    filters.insert("type".to_string(), vec!["container".to_string()]);
+    // Podman's filter knows its own name for it, though it reports Docker's.
+    filters.insert(
+        "event".to_string(),
+        vec!["die".to_string(), "died".to_string()],
+    );
+    // Podman 4 answers a past `until` with nothing at all: it is asked from `from` on and
+    // read up to `until`, or until it goes quiet (its history comes at once, then it waits
+    // for new events).
+    let podman = engine.kind == crate::providers::docker::EngineKind::Podman;
+    let end = until.timestamp();
+    let mut replay = engine
+        .docker
+        .events(Some(bollard::query_parameters::EventsOptions {
+            since: Some(from.timestamp().to_string()),
+            until: (!podman).then(|| end.to_string()),
+            filters: Some(filters),
+        }))
+        .boxed();
+    let limit = tokio::time::Instant::now() + Duration::from_secs(5);
+    let mut deaths = Vec::new();
+    let mut first = true;
+    loop {
+        // A busy Podman takes a while to start reading its log; then it sends it at once.
+        let quiet = match (podman, first) {
+            (false, _) => Duration::from_secs(5),
+            (true, true) => Duration::from_secs(2),
+            (true, false) => Duration::from_millis(500),
+        };
+        first = false;
+        let wait = limit.min(tokio::time::Instant::now() + quiet);
+        let Ok(Some(Ok(ev))) = tokio::time::timeout_at(wait, replay.next()).await else {
+            break;
+        };
+        let Some(time) = ev.time else { continue };
+        // The live stream starts at `until`'s second.
+        if time >= end {
+            break;
+        }
+        if !matches!(ev.action.as_deref(), Some("die" | "died")) {
+            continue;
+        }
+        let Some(actor) = ev.actor else { continue };
+        let exit_code = actor
+            .attributes
+            .as_ref()
+            .and_then(|a| a.get("exitCode"))
+            .and_then(|c| c.parse().ok());
+        if let (Some(id), Some(at)) = (actor.id, DateTime::from_timestamp(time, 0)) {
+            deaths.push((id, Death { at, exit_code }));
+        }
+    }
+    deaths.sort_by_key(|(_, d)| d.at);
+    deaths
+}
+
+/// Podman reports a container it is cleaning up after a kill as `stopped`, a state the
+/// Docker API it speaks lacks, for a moment: an answer that does not parse is asked for
+/// again (for up to 2 s) rather than the engine declared down for it.
+async fn patiently<T, Fut>(mut call: impl FnMut() -> Fut) -> Result<T, bollard::errors::Error>
+where
+    Fut: std::future::Future<Output = Result<T, bollard::errors::Error>>,
+{
+    let mut tries = 0;
+    loop {
+        let r = call().await;
+        let unparsed = matches!(
+            r,
+            Err(bollard::errors::Error::JsonDataError { .. }
+                | bollard::errors::Error::JsonSerdeError { .. })
+        );
+        tries += 1;
+        if !unparsed || tries >= 10 {
+            return r;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// Every container (stopped ones too), each inspected.
 pub async fn snapshot(engine: &Engine, name: &str) -> Result<Vec<Container>, EngineError> {
-    let list = engine
-        .docker
-        .list_containers(Some(ListContainersOptions {
+    let list = patiently(|| {
+        engine.docker.list_containers(Some(ListContainersOptions {
             all: true,
             ..Default::default()
         }))
-        .await
-        .map_err(|e| EngineError::Unreachable {
-            endpoint: engine.endpoint.to_string(),
-            reason: strip_escapes(&e.to_string()),
-        })?;
+    })
+    .await
+    .map_err(|e| EngineError::Unreachable {
+        endpoint: engine.endpoint.to_string(),
+        reason: strip_escapes(&e.to_string()),
+    })?;
     let ids: Vec<String> = list.into_iter().filter_map(|c| c.id).collect();
     let found = futures::stream::iter(ids)
         .map(|id| async move { inspect(engine, name, &id).await })
@@ -231,19 +342,21 @@ fn time_of(s: Option<&str>) -> Option<DateTime<Utc>> {
 }
 
 pub async fn inspect(engine: &Engine, name: &str, id: &str) -> Result<Container, EngineError> {
-    let c = engine
-        .docker
-        .inspect_container(id, None::<InspectContainerOptions>)
-        .await
-        .map_err(|e| match &e {
-            bollard::errors::Error::DockerResponseServerError {
-                status_code: 404, ..
-            } => EngineError::NoSuchContainer(id.to_string()),
-            other => EngineError::Unreachable {
-                endpoint: engine.endpoint.to_string(),
-                reason: strip_escapes(&other.to_string()),
-            },
-        })?;
+    let answer = patiently(|| {
+        engine
+            .docker
+            .inspect_container(id, None::<InspectContainerOptions>)
+    })
+    .await;
+    let c = answer.map_err(|e| match &e {
+        bollard::errors::Error::DockerResponseServerError {
+            status_code: 404, ..
+        } => EngineError::NoSuchContainer(id.to_string()),
+        other => EngineError::Unreachable {
+            endpoint: engine.endpoint.to_string(),
+            reason: strip_escapes(&other.to_string()),
+        },
+    })?;
     let state = c.state.unwrap_or_default();
     let config = c.config.unwrap_or_default();
     let labels = config.labels.unwrap_or_default();

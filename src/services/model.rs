@@ -156,3 +156,10 @@ mod tests {
         assert_eq!(clean("web\u{1b}[31m-1\u{202e}txt.exe"), "web-1txt.exe");
     }
 }
+
+/// A container's death: when and with what code.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Death {
+    pub at: DateTime<Utc>,
+    pub exit_code: Option<i64>,
+}

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 
 use super::availability::Outage;
 use super::containers::ContainerUpdate;
+pub use super::model::Death;
 use super::model::{CertInfo, CheckOutcome, Container, ContainerState, StatsSample, Usage};
 use crate::config::services::{RestartLoop, ServicesConfig};
 
@@ -90,13 +91,6 @@ impl CheckState {
     pub fn failing(&self) -> bool {
         self.failures >= self.threshold
     }
-}
-
-/// A container's death: when and with what code.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Death {
-    pub at: DateTime<Utc>,
-    pub exit_code: Option<i64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -355,6 +349,26 @@ impl ServicesState {
                         self.containers.push(*container);
                         self.sort_containers();
                     }
+                }
+            }
+            ContainerUpdate::PastDeaths { engine, deaths } => {
+                // The engine's record of the window replaces what this toban saw of it,
+                // so a reconnection never counts a death twice.
+                let mut by_id: HashMap<String, VecDeque<Death>> = HashMap::new();
+                for (id, d) in deaths {
+                    let known = self
+                        .containers
+                        .iter()
+                        .any(|c| c.id == id && c.engine == engine);
+                    if known {
+                        by_id.entry(id).or_default().push_back(d);
+                    }
+                }
+                for (id, mut d) in by_id {
+                    while d.len() > DEATHS_KEPT {
+                        d.pop_front();
+                    }
+                    self.deaths.insert(id, d);
                 }
             }
             ContainerUpdate::Removed { engine, id } => {

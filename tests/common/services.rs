@@ -67,6 +67,7 @@ pub fn watch(
                 engine: name.to_string(),
                 endpoint: endpoint.clone(),
                 shared: shared.clone(),
+                loop_window: Duration::from_secs(600),
             },
             tx.clone(),
             cancel.clone(),

@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 use toban::providers::docker::Endpoint;
 use toban::providers::stream::Reconnect;
 use toban::runbook::engine::{RunOptions, RunStatus};
+use toban::services::containers::ContainerUpdate;
 use toban::services::model::{ContainerHealth, ContainerState};
 use toban::services::{ServicesEffect, ServicesMsg};
 use toban::state::{Effect, Msg};
@@ -69,6 +70,33 @@ pub struct Under {
     /// Podman runs its health probes from systemd timers, and this machine has no systemd:
     /// the test runs them (`podman healthcheck run`) each second, as the timer would.
     pub run_probes: bool,
+}
+
+impl Under {
+    /// `toban services --json` against this engine, as a script would run it.
+    pub fn services_json(&self) -> serde_json::Value {
+        let home = tempfile::tempdir().unwrap();
+        let config = home.path().join("config.toml");
+        let engine = match &self.endpoint {
+            Some(e) => format!(
+                "[[services.engine]]\nname = \"{}\"\nhost = \"{e}\"\n",
+                self.engine
+            ),
+            None => String::new(),
+        };
+        std::fs::write(&config, engine).unwrap();
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_toban"))
+            .arg("--config")
+            .arg(&config)
+            .args(["services", "--json"])
+            .env("HOME", home.path())
+            .env("XDG_CONFIG_HOME", home.path().join("config"))
+            .env("XDG_DATA_HOME", home.path().join("data"))
+            .env("XDG_STATE_HOME", home.path().join("state"))
+            .output()
+            .unwrap();
+        crate::support::services_report(&out)
+    }
 }
 
 /// A container removed on drop.
@@ -219,12 +247,103 @@ pub async fn dying_in_a_loop_raises_the_restart_loop_alarm(u: &Under) {
     })
     .await;
     let a = &con.s.alarms.active[&key];
-    assert!(
-        a.message
-            .contains("restarting in a loop: 3 exits within 10m"),
-        "{}",
-        a.message
+    // Three or more: deaths from before toban connected are replayed too.
+    let exits: Option<u32> = a
+        .message
+        .split("restarting in a loop: ")
+        .nth(1)
+        .and_then(|rest| rest.strip_suffix(" exits within 10m"))
+        .and_then(|n| n.parse().ok());
+    assert!(exits.is_some_and(|n| n >= 3), "{}", a.message);
+    cancel.cancel();
+}
+
+/// The loop began before toban looked (toban started, or the engine came back, mid-loop):
+/// the deaths the engine remembers are replayed at connection, so the alarm is there with
+/// the first screen of containers instead of three deaths later, and `toban services`
+/// (one look, no event stream) says so too.
+pub async fn a_loop_that_began_before_toban_looked_is_seen_at_once(u: &Under) {
+    let looping = u.run(&["--restart", "no"], IDLE);
+    for _ in 0..3 {
+        u.cli.run(&["kill", &looping.name]).unwrap();
+        u.cli.run(&["start", &looping.name]).unwrap();
+    }
+    // Past the second the live stream starts from: every death must come from the replay.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let (mut rx, _handles, cancel) = single(u);
+    let mut con = console(&[u.engine]);
+    let key = format!("services.restart_loop:{}/{}", u.engine, looping.name);
+    until(&mut rx, &mut con, "the replayed deaths", |s| {
+        s.services
+            .containers
+            .iter()
+            .find(|c| c.name == looping.name)
+            .is_some_and(|c| s.services.recent_deaths(&c.id, chrono::Utc::now()) >= 3)
+    })
+    .await;
+    let id = &con
+        .s
+        .services
+        .containers
+        .iter()
+        .find(|c| c.name == looping.name)
+        .unwrap()
+        .id;
+    assert_eq!(
+        con.s.services.recent_deaths(id, chrono::Utc::now()),
+        3,
+        "{:?}",
+        con.s.services.deaths.get(id)
     );
+    assert!(
+        con.s.alarms.active.contains_key(&key),
+        "the loop alarm with the replay: {:?}",
+        con.s.alarms.active.keys().collect::<Vec<_>>()
+    );
+    // One look, no event stream. The replay is best effort (a busy Podman may not answer
+    // in time), so a script that looks again sees it.
+    let mut report = serde_json::Value::Null;
+    for _ in 0..5 {
+        report = u.services_json();
+        let found = report["findings"].as_array().cloned().unwrap_or_default();
+        if found.iter().any(|f| {
+            f["key"] == key.as_str()
+                && f["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("restarting in a loop: 3 exits"))
+        }) {
+            break;
+        }
+        eprintln!("toban services did not see the loop yet: {report}");
+        report = serde_json::Value::Null;
+    }
+    assert!(!report.is_null(), "toban services never saw the loop");
+    assert_eq!(report["exit_code"], 2, "a loop is critical: {report}");
+    // A second connection (the engine back after an outage) replays the same deaths: not
+    // counted twice.
+    cancel.cancel();
+    let (mut rx, _handles, cancel) = single(u);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let m = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .expect("the second connection's replay")
+            .expect("the provider runs");
+        let replay = matches!(&m, Msg::Services(ServicesMsg::Containers(v))
+            if v.iter().any(|u| matches!(u, ContainerUpdate::PastDeaths { .. })));
+        con.msg(m);
+        if replay {
+            break;
+        }
+    }
+    let c = con
+        .s
+        .services
+        .containers
+        .iter()
+        .find(|c| c.name == looping.name)
+        .unwrap();
+    assert_eq!(con.s.services.recent_deaths(&c.id, chrono::Utc::now()), 3);
     cancel.cancel();
 }
 

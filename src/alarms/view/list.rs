@@ -11,7 +11,7 @@ use crate::alarms::state::AlarmsState;
 use crate::config::theme::Theme;
 use crate::providers::health::Freshness;
 
-use super::{age, block, fit, pad, priority_span, state_span};
+use super::{age, block, fit, pad, pad_middle, priority_span, state_span};
 
 pub fn render(
     frame: &mut Frame,
@@ -137,7 +137,7 @@ pub fn render(
                 theme.style("text.dim"),
             ),
             Span::raw(" "),
-            Span::styled(pad(&a.name, name_w), theme.style(text)),
+            Span::styled(pad_middle(&a.name, name_w), theme.style(text)),
             Span::raw(" "),
             Span::styled(
                 format!("{:>5}", age(now - a.since)),

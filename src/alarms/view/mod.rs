@@ -51,6 +51,14 @@ pub fn pad(s: &str, width: usize) -> String {
     f
 }
 
+/// [`pad`], cut in the middle: alarm names often differ only at their end.
+pub fn pad_middle(s: &str, width: usize) -> String {
+    let mut f = crate::ui::widgets::format::fit_middle(s, width);
+    let w = f.width();
+    f.extend(std::iter::repeat_n(' ', width.saturating_sub(w)));
+    f
+}
+
 pub fn state_style(s: AlarmState, theme: &Theme) -> Style {
     theme.style(match s {
         AlarmState::Firing => "alarm.firing",

@@ -30,7 +30,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &State, theme: &Theme) {
     let summary = match state.alarm_list.top_bar().newest {
         Some(n) if area.width >= 60 => {
             let room = (area.width as usize).saturating_sub(58 + summary.width());
-            let name = crate::ui::widgets::format::fit(&n.name, room.saturating_sub(6));
+            let name = crate::ui::widgets::format::fit_middle(&n.name, room.saturating_sub(6));
             if room >= 12 {
                 Span::styled(format!("{}new {name} ", summary.content), summary.style)
             } else {

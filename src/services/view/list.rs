@@ -143,13 +143,13 @@ fn list(
                         )
                     } else {
                         format!(
-                            "  {:<20} {:<20} {:>3} {:>6} {:>6}{}",
+                            "  {:<20} {:<20} {:>3} {:>6} {:>6}  {}",
                             "CONTAINER",
                             "STATE",
                             "↻",
                             "CPU",
                             "MEM",
-                            if several { "  ENGINE" } else { "" }
+                            if several { "ENGINE/PROJECT" } else { "PROJECT" }
                         )
                     }
                 }
@@ -180,18 +180,16 @@ fn list(
                         c.image
                     )
                 } else {
+                    // The project last: at 80 columns it fits whole, and sorted by
+                    // project the rows read as groups.
                     format!(
-                        " {:<20} {:<20} {:>3} {:>6} {:>6}{}",
+                        " {:<20} {:<20} {:>3} {:>6} {:>6}  {}",
                         fit(&c.name, 20),
                         fit(&state_text(c), 20),
                         c.restart_count,
                         cpu,
                         mem,
-                        if several {
-                            format!("  {}", fit(&c.engine, 12))
-                        } else {
-                            String::new()
-                        }
+                        group
                     )
                 };
                 vec![

@@ -63,6 +63,29 @@ pub fn fit(s: &str, width: usize) -> String {
     out
 }
 
+/// Like [`fit`], but the cut is in the middle: names that differ only at the end
+/// (`services.unhealthy:local/web-1`, `…/db-1`) stay apart when cut.
+pub fn fit_middle(s: &str, width: usize) -> String {
+    use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+    if s.width() <= width || width < 8 {
+        return fit(s, width);
+    }
+    let tail_room = (width - 1) / 2;
+    let mut tail: Vec<char> = Vec::new();
+    let mut w = 0;
+    for c in s.chars().rev() {
+        let cw = c.width().unwrap_or(0);
+        if w + cw > tail_room {
+            break;
+        }
+        tail.push(c);
+        w += cw;
+    }
+    let mut out = fit(s, width - w);
+    out.extend(tail.into_iter().rev());
+    out
+}
+
 /// Breaks a long line at `/` or a space so a path or a command wraps where a reader expects,
 /// never in the middle of a name when a separator is near.
 pub fn wrap_at_separators(line: &str, width: usize) -> Vec<String> {
@@ -113,5 +136,17 @@ mod tests {
         assert_eq!(age(Duration::hours(30)), "30h");
         assert_eq!(age(Duration::days(9)), "9d");
         assert_eq!(fit("abcdef", 4), "abc…");
+        assert_eq!(
+            fit_middle("services.unhealthy:local/web-1", 20),
+            "services.u…cal/web-1"
+        );
+        assert_eq!(fit_middle("short", 20), "short");
+        assert_eq!(fit_middle("abcdefghij", 5), "abcd…");
+        assert_eq!(
+            unicode_width::UnicodeWidthStr::width(
+                fit_middle("services.restart_loop:local/celery-1", 29).as_str()
+            ),
+            29
+        );
     }
 }
