@@ -142,33 +142,16 @@ async fn toban_services_json_lists_the_podman_container_under_its_engine() {
     };
     let img = podman.image().unwrap();
     let pm = podman.run(&img, &[], IDLE).unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let config = home.path().join("config.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[[services.engine]]\nname = \"podman\"\nhost = \"unix://{}\"\n",
-            podman.socket.display()
-        ),
-    )
-    .unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_toban"))
-        .arg("--config")
-        .arg(&config)
-        .args(["services", "--json"])
-        .env("HOME", home.path())
-        .env("XDG_CONFIG_HOME", home.path().join("config"))
-        .env("XDG_DATA_HOME", home.path().join("data"))
-        .env("XDG_STATE_HOME", home.path().join("state"))
-        .output()
-        .unwrap();
-    let v = support::services_report(&out);
+    let (v, code) = support::toban_services_json(&format!(
+        "[[services.engine]]\nname = \"podman\"\nhost = \"unix://{}\"\n",
+        podman.socket.display()
+    ));
     let text = v.to_string();
     let c = support::report_container(&v, &pm.name);
     assert_eq!(c["engine"], "podman");
     assert_eq!(c["state"], "running");
     // Not an unknown (3): the engine answered.
-    assert!(matches!(out.status.code(), Some(0..=2)), "{text}");
+    assert!(matches!(code, Some(0..=2)), "{text}");
 }
 
 #[tokio::test]

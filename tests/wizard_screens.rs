@@ -251,23 +251,23 @@ fn wizard_generate_secret() {
     insta::assert_snapshot!(c.screen(80, 24));
 }
 
-#[test]
-fn wizard_interrupted_after_restart_rests_on_the_safe_choice() {
+/// The restore's first step found interrupted by a restarted toban, with `info` known of it.
+fn reopened_after_restart(info: Reattach) -> Console {
     let mut c = running_restore(0, |_| String::new());
     let w = c.s.wizard.take().unwrap();
     let e = toban::runbook::engine::Engine::resume(w.engine.spec.clone(), w.engine.state.clone());
     c.msg(toban::state::Msg::Resume {
-        runs: vec![(
-            e,
-            vec![Event::Reattached {
-                step: 0,
-                info: Reattach::Finished {
-                    exit_code: 3,
-                    tail: "ERROR: relation exists".into(),
-                },
-            }],
-        )],
+        runs: vec![(e, vec![Event::Reattached { step: 0, info }])],
         missing: vec![],
+    });
+    c
+}
+
+#[test]
+fn wizard_interrupted_after_restart_rests_on_the_safe_choice() {
+    let mut c = reopened_after_restart(Reattach::Finished {
+        exit_code: 3,
+        tail: "ERROR: relation exists".into(),
     });
     let s = c.screen(80, 24);
     assert!(s.contains("exit code 3"), "{s}");
@@ -283,19 +283,7 @@ fn wizard_interrupted_after_restart_rests_on_the_safe_choice() {
 
 #[test]
 fn wizard_a_step_that_never_started_offers_to_run_it_and_never_to_skip_it() {
-    let mut c = running_restore(0, |_| String::new());
-    let w = c.s.wizard.take().unwrap();
-    let e = toban::runbook::engine::Engine::resume(w.engine.spec.clone(), w.engine.state.clone());
-    c.msg(toban::state::Msg::Resume {
-        runs: vec![(
-            e,
-            vec![Event::Reattached {
-                step: 0,
-                info: Reattach::NeverStarted,
-            }],
-        )],
-        missing: vec![],
-    });
+    let mut c = reopened_after_restart(Reattach::NeverStarted);
     let s = c.screen(80, 24);
     assert!(s.contains("Nothing ran"), "{s}");
     assert!(s.contains("Run the step (it never started)"), "{s}");

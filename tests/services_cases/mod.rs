@@ -75,8 +75,6 @@ pub struct Under {
 impl Under {
     /// `toban services --json` against this engine, as a script would run it.
     pub fn services_json(&self) -> serde_json::Value {
-        let home = tempfile::tempdir().unwrap();
-        let config = home.path().join("config.toml");
         let engine = match &self.endpoint {
             Some(e) => format!(
                 "[[services.engine]]\nname = \"{}\"\nhost = \"{e}\"\n",
@@ -84,18 +82,7 @@ impl Under {
             ),
             None => String::new(),
         };
-        std::fs::write(&config, engine).unwrap();
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_toban"))
-            .arg("--config")
-            .arg(&config)
-            .args(["services", "--json"])
-            .env("HOME", home.path())
-            .env("XDG_CONFIG_HOME", home.path().join("config"))
-            .env("XDG_DATA_HOME", home.path().join("data"))
-            .env("XDG_STATE_HOME", home.path().join("state"))
-            .output()
-            .unwrap();
-        crate::support::services_report(&out)
+        crate::support::toban_services_json(&engine).0
     }
 }
 

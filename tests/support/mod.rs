@@ -95,6 +95,25 @@ pub fn services_report(out: &std::process::Output) -> serde_json::Value {
         .unwrap_or_else(|e| panic!("{e}: {text}\n{}", String::from_utf8_lossy(&out.stderr)))
 }
 
+/// `toban services --json` as a script runs it, with `config` as its config.toml in a fresh
+/// HOME: the report and the exit code.
+pub fn toban_services_json(config: &str) -> (serde_json::Value, Option<i32>) {
+    let home = tempfile::tempdir().unwrap();
+    let path = home.path().join("config.toml");
+    std::fs::write(&path, config).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_toban"))
+        .arg("--config")
+        .arg(&path)
+        .args(["services", "--json"])
+        .env("HOME", home.path())
+        .env("XDG_CONFIG_HOME", home.path().join("config"))
+        .env("XDG_DATA_HOME", home.path().join("data"))
+        .env("XDG_STATE_HOME", home.path().join("state"))
+        .output()
+        .unwrap();
+    (services_report(&out), out.status.code())
+}
+
 /// The container `name` of a `toban services --json` report.
 pub fn report_container<'a>(v: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
     v["containers"]
